@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One `systemLibrary` per C library from Debian; `providers` names the package that installs it.
+func system(_ name: String, _ pkgConfig: String?, _ apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+let package = Package(
+    name: "imgcls",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "imgcls", targets: ["imgcls"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Catalog", targets: ["Catalog"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        system("CSQLite", "sqlite3", ["libsqlite3-dev"]),
+        system("CCurl", "libcurl", ["libcurl4-openssl-dev"]),
+        system("CXML2", "libxml-2.0", ["libxml2-dev"]),
+        system("CJPEG", "libjpeg", ["libjpeg62-turbo-dev"]),
+        system("CPNG", "libpng16", ["libpng-dev"]),
+        system("CWebP", "libwebp", ["libwebp-dev"]),
+        system("CGIF", nil, ["libgif-dev"]),
+        system("COpenBLAS", "openblas", ["libopenblas-dev"]),
+        system("CCrypto", "libcrypto", ["libssl-dev"]),
+        // The setjmp/longjmp error handling of libjpeg and libpng, kept inside C functions.
+        .target(
+            name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CGIF"],
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("gif")]),
+
+        .target(name: "Files", dependencies: ["CCrypto"]),
+        .target(name: "Console", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CJPEG", "CPNG", "CWebP", "CGIF", "Files"]),
+        .target(name: "Catalog", dependencies: ["CSQLite", "Files"]),
+        .executableTarget(
+            name: "imgcls",
+            dependencies: [
+                "Imaging", "Catalog", "Console", "Files",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Synthetic images, valid and broken, for tests, the demo and benchmarks.
+        .target(name: "SampleImages", dependencies: ["Imaging", "CWebP", "CGIF"]),
+        .executableTarget(
+            name: "imgcls-dev",
+            dependencies: ["Imaging", "SampleImages", "Files", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "SampleImages"]),
+        .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
+        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog"]),
+    ]
+)

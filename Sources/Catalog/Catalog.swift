@@ -1,0 +1,228 @@
+import Files
+import Foundation
+
+/// The workspace's SQLite catalog: one row per URL or imported file (see `CatalogItem`). WAL mode, so readers
+/// such as `imgcls status` never block a running stage; every write happens inside a transaction, so a
+/// killed run leaves the catalog as it was at its last commit.
+///
+/// SQLite calls block: call a catalog from a dedicated thread, never from inside a Swift concurrency task.
+public final class Catalog: @unchecked Sendable {
+    public static let fileName = "catalog.sqlite"
+
+    public let path: String
+    private let connection: SQLiteConnection
+    private let lock = NSLock()
+
+    /// Opens (creating when `create`) the catalog at `path` and brings its schema up to date.
+    public init(path: String, create: Bool = true) throws(CatalogError) {
+        self.path = path
+        if !create, FileIO.kind(of: path) != .file {
+            throw CatalogError(path: path, detail: "no catalog here yet; run `imgcls fetch` or `imgcls import` first")
+        }
+        connection = try SQLiteConnection(path: path, readOnly: false)
+        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        try migrate()
+    }
+
+    /// The schema version this catalog is at (the number of migrations applied).
+    public var schemaVersion: Int {
+        (try? withConnection { c throws(CatalogError) in
+            let statement = try c.statement("PRAGMA user_version")
+            defer { statement.reset() }
+            return try statement.step() ? Int(statement.int(0) ?? 0) : 0
+        }) ?? 0
+    }
+
+    private func migrate() throws(CatalogError) {
+        let version = schemaVersion
+        guard version <= Schema.currentVersion else {
+            throw CatalogError(path: path, detail: "the catalog has schema \(version), newer than this imgcls knows (\(Schema.currentVersion)); upgrade imgcls")
+        }
+        guard version < Schema.currentVersion else { return }
+        try write { transaction throws(CatalogError) in
+            for step in Schema.migrations[version...] { try transaction.connection.execute(step) }
+            try transaction.connection.execute("PRAGMA user_version = \(Schema.currentVersion)")
+        }
+    }
+
+    private func withConnection<T>(_ body: (SQLiteConnection) throws(CatalogError) -> T) throws(CatalogError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(connection)
+    }
+
+    /// Runs `body` in one write transaction: all of it is committed, or none of it when it throws.
+    public func write<T>(_ body: (CatalogTransaction) throws(CatalogError) -> T) throws(CatalogError) -> T {
+        try withConnection { c throws(CatalogError) in
+            try c.execute("BEGIN IMMEDIATE")
+            do throws(CatalogError) {
+                let result = try body(CatalogTransaction(connection: c))
+                try c.execute("COMMIT")
+                return result
+            } catch {
+                try? c.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Inserts or updates one item in its own transaction; returns its id.
+    @discardableResult
+    public func upsert(_ item: CatalogItem) throws(CatalogError) -> Int64 {
+        try write { t throws(CatalogError) in try t.upsert(item) }
+    }
+
+    public func item(source: String, label: Label) throws(CatalogError) -> CatalogItem? {
+        var found: CatalogItem?
+        try forEachItem(where: "source = ? AND label = ?", [.text(source), .text(label.name)]) { found = $0 }
+        return found
+    }
+
+    /// Streams items in id order, optionally filtered by status and label; `body` runs with the catalog locked,
+    /// so it must not call back into the catalog.
+    public func forEachItem(status: ItemStatus? = nil, label: Label? = nil,
+                            _ body: (CatalogItem) throws(CatalogError) -> Void) throws(CatalogError) {
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
+        if let status {
+            conditions.append("status = ?")
+            values.append(.text(status.rawValue))
+        }
+        if let label {
+            conditions.append("label = ?")
+            values.append(.text(label.name))
+        }
+        try forEachItem(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), values, body)
+    }
+
+    private func forEachItem(where condition: String, _ values: [SQLiteValue],
+                             _ body: (CatalogItem) throws(CatalogError) -> Void) throws(CatalogError) {
+        try withConnection { c throws(CatalogError) in
+            let sql = "SELECT id, \(Schema.itemColumns.joined(separator: ", ")) FROM items WHERE \(condition) ORDER BY id"
+            let statement = try c.statement(sql).bind(values)
+            while try statement.step() {
+                try body(CatalogItem(row: statement, path: path))
+            }
+        }
+    }
+
+    /// Counts for `imgcls status` and stage summaries.
+    public func summary() throws(CatalogError) -> CatalogSummary {
+        var summary = CatalogSummary(schemaVersion: schemaVersion)
+        try withConnection { c throws(CatalogError) in
+            let rows = try c.statement("""
+                SELECT label, status, coalesce(reason, ''), coalesce(split, ''), count(*), coalesce(sum(bytes), 0)
+                FROM items GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                """)
+            while try rows.step() {
+                summary.add(label: rows.text(0) ?? "", status: rows.text(1) ?? "", reason: rows.text(2) ?? "",
+                            split: rows.text(3) ?? "", count: Int(rows.int(4) ?? 0), bytes: Int(rows.int(5) ?? 0))
+            }
+        }
+        return summary
+    }
+}
+
+/// The write operations, available inside `Catalog.write`.
+public struct CatalogTransaction {
+    let connection: SQLiteConnection
+
+    /// Inserts the item, or updates the row with the same source and label; returns the row id.
+    @discardableResult
+    public func upsert(_ item: CatalogItem) throws(CatalogError) -> Int64 {
+        let columns = Schema.itemColumns
+        let updates = columns.dropFirst(3).map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let sql = """
+            INSERT INTO items (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (source, label) DO UPDATE SET \(updates) RETURNING id
+            """
+        let statement = try connection.statement(sql).bind(item.values)
+        guard try statement.step(), let id = statement.int(0) else {
+            throw connection.failure("cannot store \(item.source)")
+        }
+        while try statement.step() {}
+        return id
+    }
+
+    /// Removes every item (used by tests and by `--reset` style commands of later stages).
+    public func deleteAll() throws(CatalogError) {
+        try connection.statement("DELETE FROM items").run()
+    }
+}
+
+/// Collects items and writes them `batchSize` at a time: one transaction per batch instead of per row, which
+/// is what makes millions of rows cheap. Call `flush()` at the end (and at checkpoints).
+public final class CatalogBatchWriter {
+    private let catalog: Catalog
+    private let batchSize: Int
+    private var pending: [CatalogItem] = []
+
+    public init(catalog: Catalog, batchSize: Int = 500) {
+        self.catalog = catalog
+        self.batchSize = batchSize
+        pending.reserveCapacity(batchSize)
+    }
+
+    public func add(_ item: CatalogItem) throws(CatalogError) {
+        pending.append(item)
+        if pending.count >= batchSize { try flush() }
+    }
+
+    public func flush() throws(CatalogError) {
+        guard !pending.isEmpty else { return }
+        let items = pending
+        try catalog.write { t throws(CatalogError) in
+            for item in items { try t.upsert(item) }
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+
+extension CatalogItem {
+    /// Values in `Schema.itemColumns` order.
+    var values: [SQLiteValue] {
+        [
+            .text(source), .text(sourceKind.rawValue), .text(label.name), .text(status.rawValue),
+            SQLiteValue(reason), SQLiteValue(message), SQLiteValue(httpStatus), SQLiteValue(finalURL),
+            SQLiteValue(contentType), SQLiteValue(bytes), SQLiteValue(sha256), SQLiteValue(path),
+            SQLiteValue(format), SQLiteValue(width), SQLiteValue(height),
+            SQLiteValue(phash.map { Int64(bitPattern: $0) }), SQLiteValue(dhash.map { Int64(bitPattern: $0) }),
+            .text(flags.joined(separator: ",")), SQLiteValue(cluster), SQLiteValue(split), .integer(Int64(attempts)),
+            SQLiteValue(elapsedMilliseconds), .real(updatedAt == 0 ? Date().timeIntervalSince1970 : updatedAt),
+        ]
+    }
+
+    /// Reads a row selected as `id` followed by `Schema.itemColumns`.
+    init(row: Statement, path: String) throws(CatalogError) {
+        let source = row.text(1) ?? ""
+        let labelName = row.text(3) ?? ""
+        guard let kind = SourceKind(rawValue: row.text(2) ?? ""), let status = ItemStatus(rawValue: row.text(4) ?? "")
+        else { throw CatalogError(path: path, detail: "row \(row.int(0) ?? 0) has an unknown kind or status") }
+        let label: Label
+        do throws(LabelError) { label = try Label(labelName) } catch {
+            throw CatalogError(path: path, detail: "row \(row.int(0) ?? 0): \(error)")
+        }
+        self.init(source: source, sourceKind: kind, label: label)
+        id = row.int(0)
+        self.status = status
+        reason = row.text(5)
+        message = row.text(6)
+        httpStatus = row.int(7).map(Int.init)
+        finalURL = row.text(8)
+        contentType = row.text(9)
+        bytes = row.int(10).map(Int.init)
+        sha256 = row.text(11)
+        self.path = row.text(12)
+        format = row.text(13)
+        width = row.int(14).map(Int.init)
+        height = row.int(15).map(Int.init)
+        phash = row.int(16).map { UInt64(bitPattern: $0) }
+        dhash = row.int(17).map { UInt64(bitPattern: $0) }
+        flags = (row.text(18) ?? "").split(separator: ",").map(String.init)
+        cluster = row.int(19)
+        split = row.text(20)
+        attempts = Int(row.int(21) ?? 0)
+        elapsedMilliseconds = row.double(22)
+        updatedAt = row.double(23) ?? 0
+    }
+}

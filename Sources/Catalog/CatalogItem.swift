@@ -1,0 +1,58 @@
+/// Where an item came from.
+public enum SourceKind: String, Sendable, Codable {
+    case url
+    case file
+}
+
+/// Where an item stands. Details live in `reason` (a stable code) and `flags`.
+public enum ItemStatus: String, Sendable, Codable, CaseIterable {
+    /// Known but not yet fetched or checked.
+    case pending
+    /// Stored and usable.
+    case ok
+    /// Could not be fetched or decoded; `reason` says why.
+    case failed
+    /// Usable bytes, left out by a curation decision (duplicate, conflict, …); `reason` says which.
+    case excluded
+}
+
+/// One row of the catalog: a URL or an imported file under one label, and everything later stages learn
+/// about it. A source may appear under several labels (that is how label conflicts are found).
+public struct CatalogItem: Sendable, Codable, Equatable {
+    public var id: Int64?
+    public var source: String
+    public var sourceKind: SourceKind
+    public var label: Label
+    public var status: ItemStatus = .pending
+    /// A stable reason code when `status` is failed or excluded (`http_404`, `truncated`, `duplicate`, …).
+    public var reason: String?
+    public var message: String?
+    // What the server said.
+    public var httpStatus: Int?
+    public var finalURL: String?
+    public var contentType: String?
+    // What was stored.
+    public var bytes: Int?
+    public var sha256: String?
+    /// Relative to the workspace, e.g. `raw/cat/3f9a….jpg`.
+    public var path: String?
+    public var format: String?
+    public var width: Int?
+    public var height: Int?
+    // What curation found.
+    public var phash: UInt64?
+    public var dhash: UInt64?
+    public var flags: [String] = []
+    public var cluster: Int64?
+    public var split: String?
+    // Bookkeeping.
+    public var attempts: Int = 0
+    public var elapsedMilliseconds: Double?
+    public var updatedAt: Double = 0
+
+    public init(source: String, sourceKind: SourceKind, label: Label) {
+        self.source = source
+        self.sourceKind = sourceKind
+        self.label = label
+    }
+}

@@ -1,0 +1,47 @@
+/// The catalog's schema as a list of migrations. `PRAGMA user_version` records how many have run; opening a
+/// catalog runs the rest in one transaction. Append new migrations; never edit a released one.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: items
+        """
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            source_kind TEXT NOT NULL CHECK (source_kind IN ('url', 'file')),
+            label TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ok', 'failed', 'excluded')),
+            reason TEXT,
+            message TEXT,
+            http_status INTEGER,
+            final_url TEXT,
+            content_type TEXT,
+            bytes INTEGER,
+            sha256 TEXT,
+            path TEXT,
+            format TEXT,
+            width INTEGER,
+            height INTEGER,
+            phash INTEGER,
+            dhash INTEGER,
+            flags TEXT NOT NULL DEFAULT '',
+            cluster INTEGER,
+            split TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            elapsed_ms REAL,
+            updated_at REAL NOT NULL,
+            UNIQUE (source, label)
+        );
+        CREATE INDEX items_by_status ON items (status, label);
+        CREATE INDEX items_by_sha256 ON items (sha256);
+        """,
+    ]
+
+    static var currentVersion: Int { migrations.count }
+
+    /// Item columns in the order `CatalogItem` is read and written.
+    static let itemColumns = [
+        "source", "source_kind", "label", "status", "reason", "message", "http_status", "final_url", "content_type",
+        "bytes", "sha256", "path", "format", "width", "height", "phash", "dhash", "flags", "cluster", "split",
+        "attempts", "elapsed_ms", "updated_at",
+    ]
+}

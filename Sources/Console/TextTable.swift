@@ -1,0 +1,37 @@
+/// Aligned columns for terminal output: numbers right-aligned, text left-aligned.
+public struct TextTable {
+    public var headers: [String]
+    public var rows: [[String]] = []
+
+    public init(_ headers: [String]) {
+        self.headers = headers
+    }
+
+    public mutating func add(_ row: [String]) {
+        rows.append(row)
+    }
+
+    public func render() -> String {
+        let all = [headers] + rows
+        let columns = headers.count
+        let widths = (0..<columns).map { c in all.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        let numeric = (0..<columns).map { c in
+            !rows.isEmpty && rows.allSatisfy { c >= $0.count || $0[c].isEmpty || Double($0[c]) != nil }
+        }
+        return all.map { row in
+            (0..<columns).map { c in
+                let cell = c < row.count ? row[c] : ""
+                let padding = String(repeating: " ", count: widths[c] - cell.count)
+                return numeric[c] ? padding + cell : cell + padding
+            }.joined(separator: "  ").replacingTrailingSpaces()
+        }.joined(separator: "\n")
+    }
+}
+
+private extension String {
+    func replacingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

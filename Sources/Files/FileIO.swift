@@ -1,0 +1,112 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure to read or write a file, naming the path and what the system said.
+public struct FileError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let detail: String
+
+    public init(path: String, detail: String) {
+        self.path = path
+        self.detail = detail
+    }
+
+    init(path: String, errno code: Int32, doing action: String) {
+        self.init(path: path, detail: "cannot \(action): \(String(cString: strerror(code)))")
+    }
+
+    public var description: String { "\(path): \(detail)" }
+}
+
+/// Whole-file reads and atomic writes over POSIX calls (cheaper than Foundation's for many small files).
+public enum FileIO {
+    /// Reads a whole regular file. `limit` refuses files larger than that many bytes before reading them.
+    public static func read(_ path: String, limit: Int = Int.max) throws(FileError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(path: path, errno: errno, doing: "open it") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileError(path: path, errno: errno, doing: "stat it") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw FileError(path: path, detail: "not a regular file") }
+        let size = Int(info.st_size)
+        guard size <= limit else {
+            throw FileError(path: path, detail: "file is \(size) bytes, over the limit of \(limit)")
+        }
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while count < size {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, size - count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { break }  // the file shrank while we read it
+                count += n
+            }
+        }
+        if failure != 0 { throw FileError(path: path, errno: failure, doing: "read it") }
+        return bytes
+    }
+
+    /// Writes through a temporary file in the same folder and renames it into place, so a reader (or a run
+    /// killed halfway) sees the old file or the new one, never part of one.
+    public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws(FileError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let temporary = (folder.isEmpty ? "." : folder) + "/" + temporaryName(for: path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileError(path: path, errno: errno, doing: "create a temporary file") }
+        var failure: Int32 = 0
+        let contiguous = Array(bytes)
+        contiguous.withUnsafeBytes { raw in
+            var written = 0
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                written += n
+            }
+        }
+        close(fd)
+        if failure == 0, rename(temporary, path) != 0 { failure = errno }
+        if failure != 0 {
+            unlink(temporary)
+            throw FileError(path: path, errno: failure, doing: "write it")
+        }
+    }
+
+    /// Temporary files start with this prefix, so a later run can find and remove those a killed run left.
+    public static let temporaryPrefix = ".imgcls-tmp-"
+
+    static func temporaryName(for path: String) -> String {
+        let name = (path as NSString).lastPathComponent
+        return "\(temporaryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
+    }
+
+    /// Creates a folder and its parents; succeeds when it already exists.
+    public static func createDirectory(_ path: String) throws(FileError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(path: path, detail: "cannot create the folder: \(error.localizedDescription)")
+        }
+    }
+
+    public enum Kind: Sendable { case missing, file, directory, other }
+
+    public static func kind(of path: String) -> Kind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        default: return .other
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Dispatch
+import Files
+
+/// The verdict on one file: what it is and whether it decodes.
+public struct Inspection: Sendable, Codable, Equatable {
+    public var path: String
+    public var bytes: Int?
+    public var format: ImageFormat?
+    /// Size as displayed (after EXIF orientation).
+    public var width: Int?
+    public var height: Int?
+    /// nil when the file is valid.
+    public var reason: RejectReason?
+    /// What is wrong, in words (the file is named by `path`).
+    public var message: String?
+
+    public var isValid: Bool { reason == nil }
+}
+
+/// Classifies files: sniff, header probe and (unless `headerOnly`) a full decode under `options`.
+public struct ImageInspector: Sendable {
+    public var options: DecodeOptions
+    public var headerOnly: Bool
+
+    public init(options: DecodeOptions = DecodeOptions(), headerOnly: Bool = false) {
+        self.options = options
+        self.headerOnly = headerOnly
+    }
+
+    public func inspect(file path: String) -> Inspection {
+        var result = Inspection(path: path)
+        let bytes: [UInt8]
+        do {
+            bytes = try ImageDecoder.readForDecoding(path)
+        } catch {
+            result.reason = error.reason
+            result.message = error.detail
+            return result
+        }
+        result.bytes = bytes.count
+        bytes.withUnsafeBytes { raw in
+            do throws(ImageError) {
+                result.format = try ImageFormat.sniff(raw)
+                let info = try ImageDecoder.checkedInfo(raw, options: options)
+                result.width = info.orientedWidth
+                result.height = info.orientedHeight
+                if !headerOnly {
+                    let image = try ImageDecoder.decode(raw, options: options)
+                    result.width = image.width
+                    result.height = image.height
+                }
+            } catch {
+                result.reason = error.reason
+                result.message = error.detail
+            }
+        }
+        return result
+    }
+
+    /// Inspects `paths` on `threads` threads (decoding blocks, so this stays off Swift concurrency) and hands
+    /// the results to `report` in input order, a batch at a time, so memory stays flat on any number of files.
+    public func inspect(paths: some Sequence<String>, threads: Int, report: (Inspection) -> Void) {
+        let threads = max(1, threads)
+        var iterator = paths.makeIterator()
+        while true {
+            var batch: [String] = []
+            while batch.count < threads * 16, let path = iterator.next() { batch.append(path) }
+            if batch.isEmpty { return }
+            let paths = batch
+            let results = UnsafeMutableBufferPointer<Inspection>.allocate(capacity: paths.count)
+            defer { results.deallocate() }
+            let slots = SendableSlots(results)
+            DispatchQueue.concurrentPerform(iterations: min(threads, paths.count)) { worker in
+                for i in stride(from: worker, to: paths.count, by: threads) {
+                    (slots.base + i).initialize(to: inspect(file: paths[i]))
+                }
+            }
+            for i in 0..<paths.count { report((results.baseAddress! + i).move()) }
+        }
+    }
+}
+
+/// Slots each worker of `concurrentPerform` initialises at its own indexes; distinct indexes never race.
+private struct SendableSlots: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Inspection>
+
+    init(_ buffer: UnsafeMutableBufferPointer<Inspection>) { base = buffer.baseAddress! }
+}

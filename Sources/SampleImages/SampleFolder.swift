@@ -1,0 +1,59 @@
+import Foundation
+import Files
+import Imaging
+
+/// A sample file and what `imgcls inspect` should say about it (nil = valid).
+public struct SampleFile: Sendable {
+    public let name: String
+    public let bytes: [UInt8]
+    public let expected: RejectReason?
+}
+
+extension SampleImages {
+    /// One valid file per format and each kind of broken file.
+    public static func sampleSet() -> [SampleFile] {
+        let photo = picture(width: 320, height: 240, seed: 7)
+        let small = picture(width: 64, height: 48, seed: 8)
+        let jpegBytes = jpeg(photo)
+        let pngBytes = png(photo)
+        return [
+            SampleFile(name: "photo.jpg", bytes: jpegBytes, expected: nil),
+            SampleFile(name: "rotated-exif6.jpg", bytes: jpeg(photo, orientation: 6), expected: nil),
+            SampleFile(name: "photo.png", bytes: pngBytes, expected: nil),
+            SampleFile(name: "transparent.png", bytes: pngRGBA(width: 64, height: 48, rgba: rgba(small) { x, _ in UInt8(x * 4) }), expected: nil),
+            SampleFile(name: "photo.gif", bytes: gif(small, transparent: { x, y in x < 8 && y < 8 }), expected: nil),
+            SampleFile(name: "photo.webp", bytes: webp(photo), expected: nil),
+            SampleFile(name: "photo.bmp", bytes: bmp(small), expected: nil),
+            SampleFile(name: "photo.ppm", bytes: ppm(small), expected: nil),
+            SampleFile(name: "named-png-but-jpeg.png", bytes: jpegBytes, expected: nil),
+            SampleFile(name: "empty.jpg", bytes: [], expected: .empty),
+            SampleFile(name: "error-page.jpg", bytes: htmlPage, expected: .notAnImage),
+            SampleFile(name: "half.jpg", bytes: truncated(jpegBytes), expected: .truncated),
+            SampleFile(name: "half.png", bytes: truncated(pngBytes), expected: .truncated),
+            // Byte 20 is inside IHDR: the chunk's CRC no longer matches.
+            SampleFile(name: "bit-flipped.png", bytes: bitFlipped(pngBytes, at: 20), expected: .corrupt),
+            SampleFile(name: "huge-header.png", bytes: pngHeader(width: 60000, height: 60000), expected: .tooManyPixels),
+            SampleFile(name: "vector.svg", bytes: Array("<svg xmlns=\"http://www.w3.org/2000/svg\"/>".utf8), expected: .unsupportedFormat),
+        ]
+    }
+
+    /// Writes `sampleSet()` into `folder` (created if missing).
+    public static func writeSampleSet(to folder: String) throws(FileError) -> [SampleFile] {
+        try FileIO.createDirectory(folder)
+        let samples = sampleSet()
+        for sample in samples { try FileIO.writeAtomically(sample.bytes, to: folder + "/" + sample.name) }
+        return samples
+    }
+
+    /// `count` JPEGs of mixed sizes (0.3 to 12 megapixels), quality 80–95, for decode benchmarks.
+    public static func jpegCorpus(count: Int, seed: UInt64 = 42) -> [(name: String, bytes: [UInt8])] {
+        var random = SplitMix64(seed: seed)
+        let sizes = [(640, 480), (1024, 768), (1600, 1200), (1920, 1080), (2592, 1944), (4000, 3000)]
+        return (0..<count).map { i in
+            let (w, h) = sizes[Int(random.next() % UInt64(sizes.count))]
+            let quality = 80 + Int(random.next() % 16)
+            let bytes = jpeg(picture(width: w, height: h, seed: UInt64(i) &+ seed), quality: quality)
+            return (String(format: "%04d-%dx%d-q%d.jpg", i, w, h, quality), bytes)
+        }
+    }
+}

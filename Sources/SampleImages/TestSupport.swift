@@ -1,0 +1,37 @@
+import Foundation
+
+/// The real test files in `../shared/data` next to the checkout (or `$IMGCLS_SHARED_DATA`), when present:
+/// tests that need them skip when this is nil, as on a user's clone.
+public enum SharedTestData {
+    public static var folder: String? {
+        let fromEnvironment = ProcessInfo.processInfo.environment["IMGCLS_SHARED_DATA"]
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let candidate = fromEnvironment ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").path
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) && isDirectory.boolValue
+            ? candidate : nil
+    }
+
+    /// `folder/relative` when it exists.
+    public static func path(_ relative: String) -> String? {
+        guard let folder else { return nil }
+        let path = folder + "/" + relative
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+}
+
+/// A fresh folder under the system temporary directory, removed when this object goes away.
+public final class TemporaryFolder: @unchecked Sendable {
+    public let path: String
+
+    public init(_ prefix: String = "imgcls-test") {
+        let base = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        path = base
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Files
+import Foundation
+import Imaging
+import SampleImages
+
+/// Developer tools: sample files for the demo, and benchmarks against peer tools. Not part of `imgcls`.
+@main
+struct DevTool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imgcls-dev",
+        abstract: "Sample files and benchmarks for imgcls developers.",
+        subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self])
+}
+
+struct Samples: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write one valid file per format and each kind of broken file into a folder.")
+
+    @Argument(help: "The folder to write.") var folder: String
+
+    func run() throws {
+        for sample in try SampleImages.writeSampleSet(to: folder) {
+            print("\(sample.name.padding(toLength: 26, withPad: " ", startingAt: 0)) expect \(sample.expected?.rawValue ?? "ok")")
+        }
+    }
+}
+
+struct JPEGCorpus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jpeg-corpus", abstract: "Write JPEGs of mixed sizes (0.3–12 MP) for decode benchmarks.")
+
+    @Argument(help: "The folder to write.") var folder: String
+    @Option(help: "How many files.") var count = 60
+
+    func run() throws {
+        try FileIO.createDirectory(folder)
+        for file in SampleImages.jpegCorpus(count: count) {
+            try FileIO.writeAtomically(file.bytes, to: folder + "/" + file.name)
+        }
+        print("wrote \(count) JPEGs to \(folder)")
+    }
+}

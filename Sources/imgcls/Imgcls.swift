@@ -1,0 +1,26 @@
+import ArgumentParser
+
+@main
+struct Imgcls: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imgcls",
+        abstract: "Turn lists of image URLs into a trained, evaluated image classifier, and serve it.",
+        discussion: """
+            The pipeline, one stage per subcommand, all sharing a workspace (./data by default):
+
+              fetch      download labelled images from URL lists and web pages
+              curate     validate, de-duplicate and flag the images
+              split      make train/validation/test folders without leakage
+              train      train a classifier on the split
+              evaluate   measure a model: accuracy, per-class scores, confusion matrix
+              predict    classify images with a model; serve: the same over HTTP
+
+            Stages arrive one by one; the subcommands below are the ones this build has.
+            Tools: inspect checks image files; status summarises the workspace.
+            """,
+        version: imgclsVersion,
+        subcommands: [InspectCommand.self, StatusCommand.self]
+    )
+}
+
+let imgclsVersion = "0.1.0"

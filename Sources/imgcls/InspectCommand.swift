@@ -1,0 +1,142 @@
+import ArgumentParser
+import Console
+import Files
+import Foundation
+import Imaging
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Check image files: format, size, and whether they decode (or why not).",
+        discussion: """
+            Each file is identified from its bytes, its header is checked against the limits, and it is fully \
+            decoded. Folders are walked recursively (hidden files skipped). A rejected file gets a reason code: \
+            empty, not_an_image, unsupported_format, truncated, corrupt, too_many_pixels, too_small, unreadable.
+
+            Exit status: 0 when every file is valid, 1 when any was rejected, 64 for bad arguments.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Files or folders to inspect.")
+    var paths: [String]
+
+    @Flag(help: "Print JSON: {files: [...], summary: {...}}.")
+    var json = false
+
+    @Flag(help: "Read headers only: format and size, no full decode.")
+    var headerOnly = false
+
+    @Option(help: "Largest accepted image, in pixels (checked from the header).")
+    var maxPixels = DecodeOptions().maxPixels
+
+    @Option(help: "Smallest accepted side, in pixels.")
+    var minSide = 1
+
+    @Option(help: "Files decoded in parallel.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+        if minSide < 1 { throw ValidationError("--min-side must be at least 1") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        for path in paths where FileIO.kind(of: path) == .missing {
+            throw ValidationError("\(path): no such file or folder")
+        }
+    }
+
+    func run() throws {
+        global.startLogging()
+        var options = DecodeOptions()
+        options.maxPixels = maxPixels
+        options.minSide = minSide
+        let inspector = ImageInspector(options: options, headerOnly: headerOnly)
+        let progress = ProgressBar(title: "inspect", total: nil, enabled: !global.quiet && !json)
+        var summary = InspectionSummary()
+        let printer = InspectionPrinter(json: json)
+        printer.begin()
+        inspector.inspect(paths: InspectCommand.files(under: paths), threads: threads) { result in
+            summary.add(result)
+            printer.print(result)
+            progress.advance()
+        }
+        progress.finish()
+        printer.end(summary)
+        if summary.rejected > 0 { throw ExitCode(1) }
+    }
+
+    /// Files named directly, and the files under named folders, lazily.
+    static func files(under paths: [String]) -> some Sequence<String> {
+        paths.lazy.flatMap { path in
+            FileIO.kind(of: path) == .directory ? AnySequence(DirectoryWalker(root: path)) : AnySequence([path])
+        }
+    }
+}
+
+struct InspectionSummary: Encodable {
+    var total = 0
+    var valid = 0
+    var rejected = 0
+    var byReason: [String: Int] = [:]
+    var byFormat: [String: Int] = [:]
+
+    mutating func add(_ result: Inspection) {
+        total += 1
+        if let reason = result.reason {
+            rejected += 1
+            byReason[reason.rawValue, default: 0] += 1
+        } else {
+            valid += 1
+        }
+        if let format = result.format { byFormat[format.rawValue, default: 0] += 1 }
+    }
+}
+
+/// One line per file as results arrive (so a huge folder streams), as text or as one JSON document.
+final class InspectionPrinter {
+    let json: Bool
+    private var printedAny = false
+
+    init(json: Bool) {
+        self.json = json
+    }
+
+    func begin() {
+        if json { Swift.print("{\"files\": [", terminator: "") }
+    }
+
+    func print(_ result: Inspection) {
+        if json {
+            let separator = printedAny ? ",\n  " : "\n  "
+            printedAny = true
+            Swift.print(separator + ((try? Output.jsonString(result, pretty: false)) ?? "{}"), terminator: "")
+            return
+        }
+        let status = result.reason?.rawValue ?? "ok"
+        let size = result.width.map { "\($0)x\(result.height ?? 0)" } ?? "-"
+        let format = result.format?.rawValue ?? "-"
+        let columns = [status.padding(18), format.padding(5), size.padding(11), result.path]
+        var line = columns.joined(separator: " ")
+        if let message = result.message { line += "  (\(message))" }
+        Swift.print(line)
+    }
+
+    func end(_ summary: InspectionSummary) {
+        if json {
+            let body = (try? Output.jsonString(summary, pretty: false)) ?? "{}"
+            Swift.print("\n],\n\"summary\": \(body)}")
+            return
+        }
+        var line = "\(summary.total) files: \(summary.valid) valid, \(summary.rejected) rejected"
+        if !summary.byReason.isEmpty {
+            line += " (" + summary.byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        Swift.print(line)
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

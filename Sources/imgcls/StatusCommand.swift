@@ -1,0 +1,77 @@
+import ArgumentParser
+import Catalog
+import Console
+import Foundation
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Summarise the workspace: items by status, label, rejection reason and split.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func run() throws {
+        global.startLogging()
+        let workspace = global.workspaceFolder
+        guard workspace.hasCatalog else {
+            if json {
+                try Output.printJSON(["workspace": workspace.root, "catalog": "none"])
+            } else {
+                print("\(workspace.root): no catalog yet (\(workspace.catalogPath) is missing):")
+                print("nothing has been fetched or imported into this workspace.")
+            }
+            return
+        }
+        let summary = try workspace.openCatalog().summary()
+        if json {
+            try Output.printJSON(summary)
+        } else {
+            print(StatusReport(workspace: workspace, summary: summary).text)
+        }
+    }
+}
+
+/// The text form of `imgcls status`.
+struct StatusReport {
+    let workspace: Workspace
+    let summary: CatalogSummary
+
+    var text: String {
+        var lines = [
+            "workspace: \(workspace.root)",
+            "catalog:   \(workspace.catalogPath) (schema \(summary.schemaVersion))",
+            "items:     \(summary.total), \(megabytes(summary.storedBytes)) stored",
+        ]
+        guard summary.total > 0 else { return lines.joined(separator: "\n") }
+        let statuses = ItemStatus.allCases.map(\.rawValue)
+        var table = TextTable(["label", "total"] + statuses)
+        for label in summary.labels {
+            table.add([label.label, String(label.total)] + statuses.map { String(label.byStatus[$0] ?? 0) })
+        }
+        table.add(["(all)", String(summary.total)] + statuses.map { String(summary.byStatus[$0] ?? 0) })
+        lines += ["", table.render()]
+        if !summary.byReason.isEmpty {
+            var reasons = TextTable(["reason", "items"])
+            for (reason, count) in summary.byReason.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+                reasons.add([reason, String(count)])
+            }
+            lines += ["", reasons.render()]
+        }
+        if !summary.splits.isEmpty {
+            let labels = summary.labels.map(\.label)
+            var splits = TextTable(["split"] + labels)
+            for (split, counts) in summary.splits.sorted(by: { $0.key < $1.key }) {
+                splits.add([split] + labels.map { String(counts[$0] ?? 0) })
+            }
+            lines += ["", splits.render()]
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func megabytes(_ bytes: Int) -> String {
+        String(format: "%.1f MB", Double(bytes) / 1_000_000)
+    }
+}

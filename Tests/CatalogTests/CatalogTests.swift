@@ -1,0 +1,146 @@
+import Catalog
+import Foundation
+import SampleImages
+import Testing
+
+@Suite struct CatalogTests {
+    let folder = TemporaryFolder()
+    var path: String { folder.file("catalog.sqlite") }
+
+    func item(_ source: String, _ label: String, status: ItemStatus = .pending) throws -> CatalogItem {
+        var item = CatalogItem(source: source, sourceKind: .url, label: try Label(label))
+        item.status = status
+        return item
+    }
+
+    @Test func opensAtTheCurrentSchemaInWALMode() throws {
+        let catalog = try Catalog(path: path)
+        #expect(catalog.schemaVersion == 1)
+        try catalog.upsert(try item("https://a.example/1.jpg", "cat"))
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    @Test func upsertInsertsThenUpdatesTheSameSourceAndLabel() throws {
+        let catalog = try Catalog(path: path)
+        var first = try item("https://a.example/1.jpg", "cat")
+        let id = try catalog.upsert(first)
+        first.status = .failed
+        first.reason = "http_404"
+        first.httpStatus = 404
+        first.attempts = 2
+        #expect(try catalog.upsert(first) == id)
+        let other = try catalog.upsert(try item("https://a.example/1.jpg", "dog"))
+        #expect(other != id)
+        let stored = try #require(try catalog.item(source: "https://a.example/1.jpg", label: Label("cat")))
+        #expect(stored.status == .failed && stored.reason == "http_404" && stored.httpStatus == 404 && stored.attempts == 2)
+    }
+
+    @Test func everyFieldRoundTrips() throws {
+        var full = try item("/images/a.png", "dog", status: .ok)
+        full.sourceKind = .file
+        full.message = "fine"
+        full.httpStatus = 200
+        full.finalURL = "https://cdn.example/a.png"
+        full.contentType = "image/png"
+        full.bytes = 12345
+        full.sha256 = String(repeating: "ab", count: 32)
+        full.path = "raw/dog/abababab.png"
+        full.format = "png"
+        full.width = 640
+        full.height = 480
+        full.phash = 0xF0F0_F0F0_F0F0_F0F0   // high bit set: stored as a signed 64-bit integer
+        full.dhash = 1
+        full.flags = ["blurry", "dark"]
+        full.cluster = 7
+        full.split = "train"
+        full.attempts = 1
+        full.elapsedMilliseconds = 12.5
+        full.updatedAt = 1_700_000_000
+        let catalog = try Catalog(path: path)
+        full.id = try catalog.upsert(full)
+        #expect(try catalog.item(source: "/images/a.png", label: Label("dog")) == full)
+    }
+
+    @Test func batchesCommitAndSurviveReopening() throws {
+        do {
+            let catalog = try Catalog(path: path)
+            let writer = CatalogBatchWriter(catalog: catalog, batchSize: 100)
+            for i in 0..<1050 {
+                try writer.add(try item("https://a.example/\(i).jpg", i % 3 == 0 ? "cat" : "dog", status: i % 5 == 0 ? .failed : .ok))
+            }
+            try writer.flush()
+        }
+        let reopened = try Catalog(path: path, create: false)
+        let summary = try reopened.summary()
+        #expect(summary.total == 1050)
+        #expect(summary.byStatus["failed"] == 210)
+        #expect(summary.labels.map(\.label) == ["cat", "dog"])
+        #expect(summary.labels[0].total == 350)
+        var failedCats = 0
+        try reopened.forEachItem(status: .failed, label: Label("cat")) { _ in failedCats += 1 }
+        #expect(failedCats == 70)
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() throws {
+        let catalog = try Catalog(path: path)
+        let fresh = try item("https://a.example/x.jpg", "cat")
+        #expect(throws: CatalogError.self) {
+            try catalog.write { t throws(CatalogError) in
+                try t.upsert(fresh)
+                throw CatalogError(path: "test", detail: "stop halfway")
+            }
+        }
+        #expect(try catalog.summary().total == 0)
+    }
+
+    @Test func refusesACatalogFromANewerVersionAndAMissingOne() throws {
+        _ = try Catalog(path: path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path, "PRAGMA user_version = 99"]
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") {
+            try process.run()
+            process.waitUntilExit()
+            #expect(throws: CatalogError.self) { try Catalog(path: path) }
+        }
+        #expect(throws: CatalogError.self) { try Catalog(path: folder.file("none.sqlite"), create: false) }
+    }
+
+    @Test func summaryCountsReasonsAndSplits() throws {
+        let catalog = try Catalog(path: path)
+        var a = try item("1", "cat", status: .failed)
+        a.reason = "timeout"
+        var b = try item("2", "cat", status: .ok)
+        b.split = "train"
+        b.bytes = 1000
+        var c = try item("3", "dog", status: .ok)
+        c.split = "validation"
+        c.bytes = 500
+        for x in [a, b, c] { try catalog.upsert(x) }
+        let summary = try catalog.summary()
+        #expect(summary.byReason == ["timeout": 1])
+        #expect(summary.splits == ["train": ["cat": 1], "validation": ["dog": 1]])
+        #expect(summary.storedBytes == 1500)
+    }
+}
+
+@Suite struct LabelTests {
+    @Test(arguments: ["cat", "porn", "neutral", "Golden Retriever", "狗", "a.b", "x-y_z"])
+    func acceptsFolderSafeNames(name: String) throws {
+        #expect(try Label(name).name == name)
+    }
+
+    @Test(arguments: ["", "a/b", "..", ".", ".hidden", "a\\b", "tab\there", "new\nline", " padded", "bell\u{7}",
+                      String(repeating: "x", count: 201)])
+    func rejectsNamesThatAreNotSafeFolderNames(name: String) {
+        #expect(throws: LabelError.self) { try Label(name) }
+    }
+
+    @Test func theErrorSaysWhy() {
+        do {
+            _ = try Label("a/b")
+        } catch {
+            #expect(error.description.contains("path separator"))
+        }
+    }
+}

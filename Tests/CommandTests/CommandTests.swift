@@ -1,0 +1,102 @@
+import Catalog
+import Foundation
+import SampleImages
+import Testing
+
+/// The `imgcls` executable, run as a user runs it. `swift build` puts it next to the test bundle.
+struct Imgcls {
+    static let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("imgcls").path
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "\(path) is missing: run `swift build` before `swift test`"])
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes to the end before waiting, so a large output cannot fill a pipe and stall.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite struct CommandTests {
+    @Test func helpListsThePipelineStages() throws {
+        let help = try Imgcls.run(["--help"])
+        #expect(help.status == 0)
+        for stage in ["fetch", "curate", "split", "train", "evaluate", "predict", "serve", "inspect", "status"] {
+            #expect(help.stdout.contains(stage), "help does not mention \(stage)")
+        }
+    }
+
+    @Test func inspectClassifiesTheSampleSetAsJSON() throws {
+        let folder = TemporaryFolder()
+        let samples = try SampleImages.writeSampleSet(to: folder.path)
+        let result = try Imgcls.run(["inspect", "--json", folder.path])
+        #expect(result.status == 1)  // some samples are broken on purpose
+        #expect(!result.stderr.contains("libpng") && !result.stderr.contains("JPEG"), "library noise: \(result.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let files = try #require(document?["files"] as? [[String: Any]])
+        #expect(files.count == samples.count)
+        for sample in samples {
+            let entry = try #require(files.first { ($0["path"] as? String)?.hasSuffix("/" + sample.name) == true })
+            #expect(entry["reason"] as? String == sample.expected?.rawValue, "\(sample.name)")
+        }
+        let summary = try #require(document?["summary"] as? [String: Any])
+        #expect(summary["total"] as? Int == samples.count)
+        #expect(summary["rejected"] as? Int == samples.filter { $0.expected != nil }.count)
+    }
+
+    @Test func inspectExitsZeroForValidFilesAndNamesBadOnes() throws {
+        let folder = TemporaryFolder()
+        _ = try SampleImages.writeSampleSet(to: folder.path)
+        let valid = try Imgcls.run(["inspect", folder.file("photo.jpg"), folder.file("rotated-exif6.jpg")])
+        #expect(valid.status == 0)
+        #expect(valid.stdout.contains("240x320"))  // orientation 6: shown portrait
+        let broken = try Imgcls.run(["inspect", folder.file("half.jpg")])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("truncated") && broken.stdout.contains("half.jpg"))
+        let missing = try Imgcls.run(["inspect", folder.file("nothing.jpg")])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("nothing.jpg: no such file or folder"))
+    }
+
+    @Test func statusDescribesAnEmptyAndAFilledWorkspace() throws {
+        let folder = TemporaryFolder()
+        let empty = try Imgcls.run(["status", "--workspace", folder.file("data")])
+        #expect(empty.status == 0)
+        #expect(empty.stdout.contains("no catalog yet"))
+
+        let catalog = try Workspace(root: folder.file("data")).openCatalog()
+        var ok = CatalogItem(source: "https://a.example/1.jpg", sourceKind: .url, label: try Label("cat"))
+        ok.status = .ok
+        ok.bytes = 2_000_000
+        var failed = CatalogItem(source: "https://a.example/2.jpg", sourceKind: .url, label: try Label("dog"))
+        failed.status = .failed
+        failed.reason = "http_404"
+        try catalog.upsert(ok)
+        try catalog.upsert(failed)
+
+        let text = try Imgcls.run(["status", "--workspace", folder.file("data")])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("http_404") && text.stdout.contains("cat") && text.stdout.contains("2.0 MB"))
+        let json = try Imgcls.run(["status", "--json", "--workspace", folder.file("data")])
+        let summary = try JSONDecoder().decode(CatalogSummary.self, from: Data(json.stdout.utf8))
+        #expect(summary.total == 2 && summary.byReason == ["http_404": 1])
+    }
+}

@@ -1,0 +1,125 @@
+import Imaging
+import Files
+import SampleImages
+import Testing
+
+@Suite struct BrokenInputTests {
+    let photo = SampleImages.picture(width: 120, height: 90, seed: 11)
+
+    @Test func everySampleGetsItsExpectedVerdict() {
+        for sample in SampleImages.sampleSet() {
+            #expect(rejection(sample.bytes) == sample.expected, "\(sample.name)")
+        }
+    }
+
+    @Test(arguments: ["jpeg", "png", "gif", "webp", "bmp", "ppm"])
+    func cutsAtEveryPointAreRejectedNeverCrash(kind: String) {
+        let bytes: [UInt8]
+        switch kind {
+        case "jpeg": bytes = SampleImages.jpeg(photo)
+        case "gif": bytes = SampleImages.gif(photo)
+        case "webp": bytes = SampleImages.webp(photo)
+        case "bmp": bytes = SampleImages.bmp(photo)
+        case "ppm": bytes = SampleImages.ppm(photo)
+        default: bytes = SampleImages.png(photo)
+        }
+        let step = max(1, bytes.count / 150)
+        for length in stride(from: 0, to: bytes.count - 1, by: step) {
+            let reason = rejection(Array(bytes.prefix(length)))
+            #expect(reason != nil, "\(kind) cut at \(length) of \(bytes.count) decoded")
+            if let reason {
+                #expect([.empty, .truncated, .corrupt].contains(reason), "\(kind) cut at \(length): \(reason)")
+            }
+        }
+    }
+
+    @Test func bitFlipsNeverCrashAndDamageIsReported() {
+        let jpeg = SampleImages.jpeg(photo), png = SampleImages.png(photo)
+        // Every bit of the PNG is covered by a CRC or the zlib checksum: every flip must be caught.
+        for offset in stride(from: 8, to: png.count, by: 7) {
+            #expect(rejection(SampleImages.bitFlipped(png, at: offset, bit: offset % 8)) != nil, "PNG flip at \(offset)")
+        }
+        // JPEG has no checksum: a flip may decode to slightly wrong pixels, but must never crash or hang.
+        var rejected = 0
+        for offset in stride(from: 2, to: jpeg.count, by: 5) {
+            if rejection(SampleImages.bitFlipped(jpeg, at: offset, bit: offset % 8)) != nil { rejected += 1 }
+        }
+        #expect(rejected > 0)
+    }
+
+    @Test(arguments: ["jpeg", "png", "gif", "webp", "bmp", "bmp8", "ppm"])
+    func randomDamageNeverCrashes(kind: String) {
+        let small = SampleImages.picture(width: 24, height: 16, seed: 2)
+        let bytes: [UInt8]
+        switch kind {
+        case "jpeg": bytes = SampleImages.jpeg(small)
+        case "png": bytes = SampleImages.png(small)
+        case "gif": bytes = SampleImages.gif(small, interlaced: true)
+        case "webp": bytes = SampleImages.webp(small)
+        case "bmp8": bytes = SampleImages.bmp(small, palette8: true)
+        case "bmp": bytes = SampleImages.bmp(small)
+        default: bytes = SampleImages.ppm(small)
+        }
+        var random = SplitMix64(seed: 99)
+        var options = DecodeOptions()
+        options.maxPixels = 1 << 20  // damaged headers may claim huge sizes: keep any attempt cheap
+        for _ in 0..<400 {
+            var damaged = bytes
+            // Damage the header region more often: that is where parsers go wrong.
+            for _ in 0..<1 + Int(random.next() % 3) {
+                let range = random.next() % 2 == 0 ? min(64, damaged.count) : damaged.count
+                damaged[Int(random.next() % UInt64(range))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            _ = rejection(damaged, options: options)
+        }
+    }
+
+    @Test func pixelLimitIsCheckedFromTheHeaderFirst() {
+        #expect(rejection(SampleImages.pngHeader(width: 60000, height: 60000)) == .tooManyPixels)
+        // A JPEG frame header claiming 60000x60000: SOI, SOF0 and nothing else.
+        let sof: [UInt8] = [0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0xEA, 0x60, 0xEA, 0x60, 3,
+                            1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]
+        #expect(rejection(sof) == .tooManyPixels)
+        var options = DecodeOptions()
+        options.maxPixels = 100 * 100
+        #expect(rejection(SampleImages.png(photo), options: options) == .tooManyPixels)
+        options.maxPixels = 120 * 90
+        #expect(rejection(SampleImages.png(photo), options: options) == nil)
+    }
+
+    @Test func minimumSideRejectsSmallImages() {
+        var options = DecodeOptions()
+        options.minSide = 91
+        #expect(rejection(SampleImages.png(photo), options: options) == .tooSmall)
+        options.minSide = 90
+        #expect(rejection(SampleImages.png(photo), options: options) == nil)
+    }
+
+    @Test func twelveBitAndLosslessJPEGAreUnsupported() {
+        var twelve = SampleImages.jpeg(photo)
+        // Find SOF0 and set its precision byte to 12.
+        let sof = (2..<twelve.count - 1).first { twelve[$0] == 0xFF && twelve[$0 + 1] == 0xC0 }!
+        twelve[sof + 4] = 12
+        #expect(rejection(twelve) == .unsupportedFormat)
+        var lossless = SampleImages.jpeg(photo)
+        lossless[sof + 1] = 0xC3
+        #expect(rejection(lossless) == .unsupportedFormat)
+    }
+
+    @Test func errorsNameTheFileAndSayWhatToDo() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("cut.jpg")
+        try FileIO.writeAtomically(SampleImages.truncated(SampleImages.jpeg(photo)), to: path)
+        do {
+            _ = try ImageDecoder.decode(file: path)
+            Issue.record("a truncated file decoded")
+        } catch {
+            #expect(error.reason == .truncated)
+            #expect(error.description.hasPrefix("\(path): truncated: "))
+            #expect(error.description.contains("fetch it again"))
+        }
+        #expect(throws: ImageError(.unreadable, "cannot open it: No such file or directory", file: folder.file("none.jpg"))) {
+            try ImageDecoder.decode(file: folder.file("none.jpg"))
+        }
+    }
+}
