@@ -27,6 +27,7 @@ let package = Package(
         system("CWebP", "libwebp", ["libwebp-dev"]),
         system("CGIF", nil, ["libgif-dev"]),
         system("COpenBLAS", "openblas", ["libopenblas-dev"]),
+        system("CZlib", "zlib", ["zlib1g-dev"]),
         system("CCrypto", "libcrypto", ["libssl-dev"]),
         // The setjmp/longjmp error handling of libjpeg and libpng, kept inside C functions.
         .target(
@@ -37,24 +38,32 @@ let package = Package(
         .target(name: "Console", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CJPEG", "CPNG", "CWebP", "CGIF", "Files"]),
         .target(name: "Catalog", dependencies: ["CSQLite", "Files"]),
+        .target(
+            name: "Fetch",
+            dependencies: ["CCurl", "CXML2", "CZlib", "Imaging", "Catalog", "Files", "Console",
+                           .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files",
+                "Imaging", "Catalog", "Console", "Files", "Fetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // A small HTTP server on 127.0.0.1 for tests and the demo.
+        .target(name: "LoopbackHTTP", dependencies: ["CZlib"]),
         // Synthetic images, valid and broken, for tests, the demo and benchmarks.
         .target(name: "SampleImages", dependencies: ["Imaging", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "SampleImages"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "Files", "Imaging"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
-        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog"]),
+        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "LoopbackHTTP"]),
     ]
 )

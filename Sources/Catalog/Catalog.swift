@@ -73,9 +73,7 @@ public final class Catalog: @unchecked Sendable {
     }
 
     public func item(source: String, label: Label) throws(CatalogError) -> CatalogItem? {
-        var found: CatalogItem?
-        try forEachItem(where: "source = ? AND label = ?", [.text(source), .text(label.name)]) { found = $0 }
-        return found
+        try withConnection { c throws(CatalogError) in try CatalogTransaction(connection: c).item(source: source, label: label) }
     }
 
     /// Streams items in id order, optionally filtered by status and label; `body` runs with the catalog locked,
@@ -95,14 +93,34 @@ public final class Catalog: @unchecked Sendable {
         try forEachItem(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), values, body)
     }
 
-    private func forEachItem(where condition: String, _ values: [SQLiteValue],
+    private func forEachItem(where condition: String, _ values: [SQLiteValue], limit: Int? = nil,
                              _ body: (CatalogItem) throws(CatalogError) -> Void) throws(CatalogError) {
         try withConnection { c throws(CatalogError) in
             let sql = "SELECT id, \(Schema.itemColumns.joined(separator: ", ")) FROM items WHERE \(condition) ORDER BY id"
+                + (limit.map { " LIMIT \($0)" } ?? "")
             let statement = try c.statement(sql).bind(values)
             while try statement.step() {
                 try body(CatalogItem(row: statement, path: path))
             }
+        }
+    }
+
+    /// Up to `limit` items with `status`, in id order after `afterID`: a stage walks a large catalog in
+    /// chunks this way without holding it in memory.
+    public func items(status: ItemStatus, afterID: Int64, limit: Int) throws(CatalogError) -> [CatalogItem] {
+        var found: [CatalogItem] = []
+        try forEachItem(where: "status = ? AND id > ?", [.text(status.rawValue), .integer(afterID)], limit: limit) {
+            found.append($0)
+        }
+        return found
+    }
+
+    /// How many items have `status`.
+    public func count(status: ItemStatus) throws(CatalogError) -> Int {
+        try withConnection { c throws(CatalogError) in
+            let statement = try c.statement("SELECT count(*) FROM items WHERE status = ?").bind([.text(status.rawValue)])
+            defer { statement.reset() }
+            return try statement.step() ? Int(statement.int(0) ?? 0) : 0
         }
     }
 
@@ -144,18 +162,53 @@ public struct CatalogTransaction {
         return id
     }
 
+    public func item(source: String, label: Label) throws(CatalogError) -> CatalogItem? {
+        let sql = "SELECT id, \(Schema.itemColumns.joined(separator: ", ")) FROM items WHERE source = ? AND label = ?"
+        let statement = try connection.statement(sql).bind([.text(source), .text(label.name)])
+        defer { statement.reset() }
+        return try statement.step() ? try CatalogItem(row: statement, path: connection.path) : nil
+    }
+
+    /// Inserts the item unless a row with its source and label exists; true when it was inserted.
+    @discardableResult
+    public func insertIfAbsent(_ item: CatalogItem) throws(CatalogError) -> Bool {
+        let columns = Schema.itemColumns
+        let sql = "INSERT OR IGNORE INTO items (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        try connection.statement(sql).run(item.values)
+        return connection.changes > 0
+    }
+
+    /// Sets failed items back to pending (except those failed for `keeping` reasons); returns how many.
+    @discardableResult
+    public func resetFailed(keeping reasons: [String] = []) throws(CatalogError) -> Int {
+        let placeholders = reasons.map { _ in "?" }.joined(separator: ", ")
+        let sql = "UPDATE items SET status = 'pending', reason = NULL, message = NULL WHERE status = 'failed'"
+            + (reasons.isEmpty ? "" : " AND coalesce(reason, '') NOT IN (\(placeholders))")
+        try connection.statement(sql).run(reasons.map { .text($0) })
+        return connection.changes
+    }
+
     /// Removes every item (used by tests and by `--reset` style commands of later stages).
     public func deleteAll() throws(CatalogError) {
         try connection.statement("DELETE FROM items").run()
     }
 }
 
-/// Collects items and writes them `batchSize` at a time: one transaction per batch instead of per row, which
+/// Collects writes and commits them `batchSize` at a time: one transaction per batch instead of per row, which
 /// is what makes millions of rows cheap. Call `flush()` at the end (and at checkpoints).
 public final class CatalogBatchWriter {
+    public enum Write {
+        /// Insert, or update the row with the same source and label.
+        case upsert(CatalogItem)
+        /// Insert only when no row has this source and label.
+        case insertIfAbsent(CatalogItem)
+    }
+
     private let catalog: Catalog
     private let batchSize: Int
-    private var pending: [CatalogItem] = []
+    private var pending: [Write] = []
+    /// Rows `insertIfAbsent` actually inserted so far.
+    public private(set) var inserted = 0
 
     public init(catalog: Catalog, batchSize: Int = 500) {
         self.catalog = catalog
@@ -164,15 +217,26 @@ public final class CatalogBatchWriter {
     }
 
     public func add(_ item: CatalogItem) throws(CatalogError) {
-        pending.append(item)
+        try add(.upsert(item))
+    }
+
+    public func add(_ write: Write) throws(CatalogError) {
+        pending.append(write)
         if pending.count >= batchSize { try flush() }
     }
 
     public func flush() throws(CatalogError) {
         guard !pending.isEmpty else { return }
-        let items = pending
-        try catalog.write { t throws(CatalogError) in
-            for item in items { try t.upsert(item) }
+        let writes = pending
+        inserted += try catalog.write { t throws(CatalogError) in
+            var count = 0
+            for write in writes {
+                switch write {
+                case .upsert(let item): try t.upsert(item)
+                case .insertIfAbsent(let item): if try t.insertIfAbsent(item) { count += 1 }
+                }
+            }
+            return count
         }
         pending.removeAll(keepingCapacity: true)
     }
@@ -189,6 +253,7 @@ extension CatalogItem {
             SQLiteValue(phash.map { Int64(bitPattern: $0) }), SQLiteValue(dhash.map { Int64(bitPattern: $0) }),
             .text(flags.joined(separator: ",")), SQLiteValue(cluster), SQLiteValue(split), .integer(Int64(attempts)),
             SQLiteValue(elapsedMilliseconds), .real(updatedAt == 0 ? Date().timeIntervalSince1970 : updatedAt),
+            SQLiteValue(originalPath),
         ]
     }
 
@@ -224,5 +289,6 @@ extension CatalogItem {
         attempts = Int(row.int(21) ?? 0)
         elapsedMilliseconds = row.double(22)
         updatedAt = row.double(23) ?? 0
+        originalPath = row.text(24)
     }
 }

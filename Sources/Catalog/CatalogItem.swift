@@ -34,8 +34,10 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     // What was stored.
     public var bytes: Int?
     public var sha256: String?
-    /// Relative to the workspace, e.g. `raw/cat/3f9a….jpg`.
+    /// The file later stages use, relative to the workspace, e.g. `raw/cat/3f9a….jpg`.
     public var path: String?
+    /// The bytes as received, when `path` is a copy resized while fetching (and originals are kept).
+    public var originalPath: String?
     public var format: String?
     public var width: Int?
     public var height: Int?

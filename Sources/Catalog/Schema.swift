@@ -34,6 +34,10 @@ enum Schema {
         CREATE INDEX items_by_status ON items (status, label);
         CREATE INDEX items_by_sha256 ON items (sha256);
         """,
+        // 2: the as-received file when `path` is a resized copy made while fetching
+        """
+        ALTER TABLE items ADD COLUMN original_path TEXT;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -42,6 +46,6 @@ enum Schema {
     static let itemColumns = [
         "source", "source_kind", "label", "status", "reason", "message", "http_status", "final_url", "content_type",
         "bytes", "sha256", "path", "format", "width", "height", "phash", "dhash", "flags", "cluster", "split",
-        "attempts", "elapsed_ms", "updated_at",
+        "attempts", "elapsed_ms", "updated_at", "original_path",
     ]
 }

@@ -52,10 +52,12 @@ public enum FileIO {
         return bytes
     }
 
-    /// Writes through a temporary file in the same folder and renames it into place, so a reader (or a run
-    /// killed halfway) sees the old file or the new one, never part of one.
-    public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws(FileError) {
-        let folder = (path as NSString).deletingLastPathComponent
+    /// Writes through a temporary file and renames it into place, so a reader (or a run killed halfway)
+    /// sees the old file or the new one, never part of one. The temporary file goes in `temporaryFolder`
+    /// (which must be on the same file system) or else next to `path`.
+    public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String,
+                                       temporaryFolder: String? = nil) throws(FileError) {
+        let folder = temporaryFolder ?? (path as NSString).deletingLastPathComponent
         let temporary = (folder.isEmpty ? "." : folder) + "/" + temporaryName(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: path, errno: errno, doing: "create a temporary file") }
@@ -81,12 +83,26 @@ public enum FileIO {
         }
     }
 
-    /// Temporary files start with this prefix, so a later run can find and remove those a killed run left.
+    /// Temporary files start with this prefix and the writer's process id, so a later run can find and
+    /// remove those a killed run left.
     public static let temporaryPrefix = ".imgcls-tmp-"
 
     static func temporaryName(for path: String) -> String {
         let name = (path as NSString).lastPathComponent
         return "\(temporaryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
+    }
+
+    /// Removes the temporary files in `folder` whose writing process is gone (killed runs); returns how many.
+    @discardableResult
+    public static func removeStaleTemporaryFiles(in folder: String) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return 0 }
+        var removed = 0
+        for name in names where name.hasPrefix(temporaryPrefix) {
+            let pid = name.dropFirst(temporaryPrefix.count).prefix { $0.isNumber }
+            guard let owner = Int32(pid), owner != getpid(), kill(owner, 0) != 0, errno == ESRCH else { continue }
+            if unlink(folder + "/" + name) == 0 { removed += 1 }
+        }
+        return removed
     }
 
     /// Creates a folder and its parents; succeeds when it already exists.

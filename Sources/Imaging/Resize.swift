@@ -97,3 +97,65 @@ struct ResampleWeights {
         starts.append(sources.count)
     }
 }
+
+/// How an image is brought to a target size (the modes of img2dataset, whose users know them).
+public enum ResizeMode: String, Sendable, CaseIterable {
+    /// Shorter side becomes the size, aspect ratio kept (nothing cropped).
+    case keepRatio = "keep-ratio"
+    /// Longer side becomes the size, aspect ratio kept (nothing cropped or padded).
+    case keepRatioLargest = "keep-ratio-largest"
+    /// Shorter side becomes the size, then the centre square is cut out.
+    case centerCrop = "center-crop"
+    /// Longer side becomes the size, then the image is centred on a square of the background colour.
+    case border
+}
+
+extension RGBImage {
+    /// Resizes to `size` under `mode`. Enlarges small images too, as img2dataset does.
+    public func resized(mode: ResizeMode, size: Int, background: RGB = .white) -> RGBImage {
+        precondition(size > 0, "resize to an empty image")
+        func scaled(toSide side: Int, of reference: Int) -> (Int, Int) {
+            let scale = Double(side) / Double(reference)
+            return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+        }
+        switch mode {
+        case .keepRatio:
+            let (w, h) = scaled(toSide: size, of: min(width, height))
+            return resized(width: w, height: h)
+        case .keepRatioLargest:
+            let (w, h) = scaled(toSide: size, of: max(width, height))
+            return resized(width: w, height: h)
+        case .centerCrop:
+            let (w, h) = scaled(toSide: size, of: min(width, height))
+            return resized(width: w, height: h).cropped(x: (w - size) / 2, y: (h - size) / 2, width: min(size, w), height: min(size, h))
+        case .border:
+            let (w, h) = scaled(toSide: size, of: max(width, height))
+            return resized(width: w, height: h).centered(onSquare: size, background: background)
+        }
+    }
+
+    /// The rectangle at (x, y) of the given size; it must lie inside the image.
+    public func cropped(x: Int, y: Int, width cropWidth: Int, height cropHeight: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && cropWidth > 0 && cropHeight > 0 && x + cropWidth <= width && y + cropHeight <= height,
+                     "crop outside the image")
+        var out = [UInt8]()
+        out.reserveCapacity(cropWidth * cropHeight * 3)
+        for row in y..<y + cropHeight {
+            let start = (row * width + x) * 3
+            out += pixels[start..<start + cropWidth * 3]
+        }
+        return RGBImage(width: cropWidth, height: cropHeight, pixels: out)
+    }
+
+    /// This image centred on a `side` x `side` square of `background` (it must fit).
+    public func centered(onSquare side: Int, background: RGB) -> RGBImage {
+        precondition(width <= side && height <= side, "image larger than the square")
+        var canvas = RGBImage(width: side, height: side, fill: background)
+        let left = (side - width) / 2, top = (side - height) / 2
+        for row in 0..<height {
+            let source = row * width * 3, target = ((top + row) * side + left) * 3
+            canvas.pixels.replaceSubrange(target..<target + width * 3, with: pixels[source..<source + width * 3])
+        }
+        return canvas
+    }
+}

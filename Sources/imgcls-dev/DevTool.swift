@@ -10,7 +10,7 @@ struct DevTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgcls-dev",
         abstract: "Sample files and benchmarks for imgcls developers.",
-        subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self])
+        subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self])
 }
 
 struct Samples: ParsableCommand {

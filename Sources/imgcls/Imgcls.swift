@@ -19,7 +19,7 @@ struct Imgcls: ParsableCommand {
             Tools: inspect checks image files; status summarises the workspace.
             """,
         version: imgclsVersion,
-        subcommands: [InspectCommand.self, StatusCommand.self]
+        subcommands: [FetchCommand.self, ScrapeCommand.self, InspectCommand.self, StatusCommand.self, CatalogCommand.self]
     )
 }
 

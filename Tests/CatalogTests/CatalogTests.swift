@@ -1,4 +1,5 @@
 import Catalog
+import Files
 import Foundation
 import SampleImages
 import Testing
@@ -15,7 +16,7 @@ import Testing
 
     @Test func opensAtTheCurrentSchemaInWALMode() throws {
         let catalog = try Catalog(path: path)
-        #expect(catalog.schemaVersion == 1)
+        #expect(catalog.schemaVersion == 2)
         try catalog.upsert(try item("https://a.example/1.jpg", "cat"))
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
     }
@@ -142,5 +143,38 @@ import Testing
         } catch {
             #expect(error.description.contains("path separator"))
         }
+    }
+}
+
+@Suite struct MergeTests {
+    @Test func shardsMergeWithTheirFiles() throws {
+        let folder = TemporaryFolder()
+        let a = Workspace(root: folder.file("a")), b = Workspace(root: folder.file("b")), merged = Workspace(root: folder.file("m"))
+        func row(_ source: String, _ status: ItemStatus, path: String? = nil, at time: Double) throws -> CatalogItem {
+            var item = CatalogItem(source: source, sourceKind: .url, label: try Label("cat"))
+            item.status = status
+            item.path = path
+            item.updatedAt = time
+            return item
+        }
+        let catalogA = try a.openCatalog(), catalogB = try b.openCatalog()
+        try catalogA.upsert(try row("u1", .ok, path: "raw/cat/1.jpg", at: 10))
+        try catalogA.upsert(try row("u2", .failed, at: 10))
+        try catalogB.upsert(try row("u2", .ok, path: "raw/cat/2.jpg", at: 5))   // further along: wins though older
+        try catalogB.upsert(try row("u3", .pending, at: 20))
+        try catalogB.upsert(try row("u1", .failed, at: 30))                       // not further along: ours stays
+        for (workspace, name) in [(a, "1.jpg"), (b, "2.jpg")] {
+            try FileIO.createDirectory(workspace.path("raw/cat"))
+            try FileIO.writeAtomically(Array(name.utf8), to: workspace.path("raw/cat/\(name)"))
+        }
+        let first = try merged.merge(from: a)
+        #expect([first.added, first.replaced, first.kept, first.filesCopied, first.filesMissing] as [Int] == [2, 0, 0, 1, 0])
+        let second = try merged.merge(from: b)
+        #expect([second.added, second.replaced, second.kept, second.filesCopied, second.filesMissing] as [Int] == [1, 1, 1, 1, 0])
+        let catalog = try merged.openCatalog()
+        #expect(try catalog.item(source: "u1", label: Label("cat"))?.status == .ok)
+        #expect(try catalog.item(source: "u2", label: Label("cat"))?.status == .ok)
+        #expect(try FileIO.read(merged.path("raw/cat/2.jpg")) == Array("2.jpg".utf8))
+        #expect(throws: CatalogError.self) { try merged.merge(from: Workspace(root: folder.file("nothing"))) }
     }
 }

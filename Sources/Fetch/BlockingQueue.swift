@@ -1,0 +1,67 @@
+import Foundation
+
+/// A bounded first-in first-out queue between threads: `push` waits while it is full, `pop` waits while it is
+/// empty, and `close` ends both sides (pop returns nil once the queue is drained).
+final class BlockingQueue<Element>: @unchecked Sendable {
+    private var items: [Element] = []
+    private var head = 0
+    private let capacity: Int
+    private let condition = NSCondition()
+    private var closed = false
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Adds an element, waiting for room; false when the queue was closed.
+    @discardableResult
+    func push(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && items.count - head >= capacity { condition.wait() }
+        guard !closed else { return false }
+        items.append(element)
+        condition.broadcast()
+        return true
+    }
+
+    /// The next element, waiting for one; nil when the queue is closed and empty.
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && head == items.count { condition.wait() }
+        return take()
+    }
+
+    /// The next element if one is ready, without waiting.
+    func tryPop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        return take()
+    }
+
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.count - head
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func take() -> Element? {
+        guard head < items.count else { return nil }
+        let element = items[head]
+        head += 1
+        if head > 1024 && head * 2 > items.count {  // compact now and then instead of shifting on every pop
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return element
+    }
+}

@@ -1,0 +1,277 @@
+internal import CCurl
+import Foundation
+
+/// Settings of the transfer engine.
+public struct EngineSettings: Sendable {
+    /// Transfers in flight at once.
+    public var concurrency = 64
+    /// Transfers in flight per host.
+    public var perHostConnections = 8
+    /// Request starts per second per host (nil: no limit).
+    public var requestsPerSecond: Double?
+    public var connectTimeout = 10.0
+    /// Whole-transfer limit, so a slow or stuck host cannot hold a slot for ever.
+    public var totalTimeout = 60.0
+    /// A transfer slower than `lowSpeedBytes` per second for `lowSpeedSeconds` is cut off (stalled).
+    public var lowSpeedBytes = 1024
+    public var lowSpeedSeconds = 15
+    public var maxBytes = 20 * 1024 * 1024
+    public var maxRedirects = 5
+    public var userAgent = "imgcls/\(imgclsVersionString) (+https://github.com/imgcls/imgcls; image dataset builder)"
+    /// Skip responses marked `X-Robots-Tag: noai` / `noimageai`.
+    public var respectOptOut = true
+    /// Read each host's robots.txt once and obey it.
+    public var respectRobots = false
+    public var retry = RetryPolicy()
+
+    public init() {}
+}
+
+public let imgclsVersionString = "0.1.0"
+
+/// A libcurl multi-interface engine on its own thread: it pulls jobs, schedules them politely per host, runs
+/// up to `concurrency` transfers, retries what may succeed later, and hands every final response to
+/// `deliver`. It never does CPU work on responses itself, so the network never waits for decoding.
+final class CurlEngine: @unchecked Sendable {
+    typealias JobSource = () -> [FetchJob]
+
+    private let settings: EngineSettings
+    private let multi: UnsafeMutableRawPointer
+    private var scheduler: HostScheduler
+    private var delayed: [FetchJob] = []          // retries waiting for their time, kept sorted by notBefore
+    private var transfers: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var spareHandles: [UnsafeMutableRawPointer] = []
+    private var random = SystemRandomNumberGenerator()
+
+    private let inboxLock = NSLock()
+    private var inbox: [FetchJob] = []
+    private var outstanding = 0                  // delivered responses not yet marked processed
+    private var stopRequested = false
+
+    /// Called on the engine thread with each final response and what it came to (success, or a failure
+    /// after any retries). It must not block: hand the work to another thread.
+    var deliver: (FetchResponse, Outcome) -> Void = { _, _ in }
+    private var jobSource: JobSource = { [] }
+    /// When the source last came back empty: it is asked again at most every quarter second until the end.
+    private var sourceEmptyAt = -Double.infinity
+    /// Responses delivered but not yet processed, after which no new transfers start (memory bound).
+    private let maxOutstanding: Int
+
+    init(settings: EngineSettings) {
+        self.settings = settings
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        multi = curl_multi_init()
+        scheduler = HostScheduler(perHostConnections: settings.perHostConnections,
+                                  requestsPerSecond: settings.requestsPerSecond, respectRobots: settings.respectRobots)
+        maxOutstanding = settings.concurrency * 2
+        imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.concurrency)
+        imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.perHostConnections)
+        imgcls_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.concurrency * 2)
+    }
+
+    deinit {
+        for handle in spareHandles { curl_easy_cleanup(handle) }
+        curl_multi_cleanup(multi)
+    }
+
+    /// Adds jobs from any thread (scraped links, for example).
+    func submit(_ jobs: [FetchJob]) {
+        guard !jobs.isEmpty else { return }
+        inboxLock.lock()
+        inbox += jobs
+        inboxLock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    /// Marks a delivered response as processed (from any thread). Until then it counts against the memory
+    /// bound, and the run cannot end (processing may submit more jobs).
+    func processed() {
+        inboxLock.lock()
+        outstanding -= 1
+        inboxLock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    /// Asks the run to stop starting transfers (in-flight ones finish).
+    func stop() {
+        inboxLock.lock()
+        stopRequested = true
+        inboxLock.unlock()
+        curl_multi_wakeup(multi)
+    }
+
+    /// Runs until the source is drained and every job has a final response. Call on a dedicated thread.
+    func run(source: @escaping JobSource) {
+        jobSource = source
+        while true {
+            let (newJobs, pendingWork, stopping) = takeInbox()
+            for job in newJobs { scheduler.enqueue(job) }
+            let now = monotonicSeconds()
+            releaseDueRetries(now: now)
+            if !stopping { startTransfers(now: now, pendingWork: pendingWork) }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            collectFinished()
+            if transfers.isEmpty {
+                if stopping { break }
+                // Processing may still turn a response into new jobs: the run ends only when nothing is
+                // outstanding and the source has nothing more.
+                if isIdle() {
+                    if !refillFromSource() { break }
+                    continue
+                }
+            }
+            curl_multi_poll(multi, nil, 0, pollTimeout(now: monotonicSeconds()), nil)
+        }
+    }
+
+    private func takeInbox() -> ([FetchJob], Int, Bool) {
+        inboxLock.lock()
+        defer { inboxLock.unlock() }
+        let jobs = inbox
+        inbox.removeAll()
+        return (jobs, outstanding, stopRequested)
+    }
+
+    private func isIdle() -> Bool {
+        inboxLock.lock()
+        defer { inboxLock.unlock() }
+        return outstanding == 0 && inbox.isEmpty && scheduler.queued == 0 && delayed.isEmpty
+    }
+
+    /// Pulls the next chunk of jobs; false when the source has none.
+    @discardableResult
+    private func refillFromSource() -> Bool {
+        let jobs = jobSource()
+        sourceEmptyAt = jobs.isEmpty ? monotonicSeconds() : -Double.infinity
+        for job in jobs { scheduler.enqueue(job) }
+        return !jobs.isEmpty
+    }
+
+    private func releaseDueRetries(now: Double) {
+        while let first = delayed.first, first.notBefore <= now {
+            delayed.removeFirst()
+            scheduler.enqueue(first)
+        }
+    }
+
+    private func startTransfers(now: Double, pendingWork: Int) {
+        while transfers.count < settings.concurrency && transfers.count + pendingWork < maxOutstanding {
+            switch scheduler.next(now: now) {
+            case .start(let job):
+                start(job)
+            case .disallowed(let job):
+                deliverFinal(FetchResponse(job: job), .failure(reason: "robots_disallowed", message: "the host's robots.txt disallows this URL"))
+            case nil:
+                // Nothing can start: read more of the source, unless a large backlog only waits on busy hosts.
+                guard scheduler.queued < 20_000, now - sourceEmptyAt > 0.25, refillFromSource() else { return }
+            }
+        }
+    }
+
+    private func deliverFinal(_ response: FetchResponse, _ outcome: Outcome) {
+        inboxLock.lock()
+        outstanding += 1
+        inboxLock.unlock()
+        deliver(response, outcome)
+    }
+
+    private func start(_ job: FetchJob) {
+        let handle = spareHandles.popLast() ?? curl_easy_init()!
+        let transfer = Transfer(job: job, handle: handle, maxBytes: job.kind == .robots ? RobotsRules.maximumBytes : settings.maxBytes,
+                                respectOptOut: settings.respectOptOut)
+        let user = Unmanaged.passUnretained(transfer).toOpaque()
+        imgcls_curl_setopt_string(handle, CURLOPT_URL, job.url)
+        imgcls_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        imgcls_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        imgcls_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
+        imgcls_curl_setopt_long(handle, CURLOPT_MAXREDIRS, settings.maxRedirects)
+        imgcls_curl_setopt_string(handle, CURLOPT_USERAGENT, settings.userAgent)
+        imgcls_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl decodes
+        imgcls_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        imgcls_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
+        imgcls_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedBytes)
+        imgcls_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedSeconds)
+        imgcls_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.maxBytes))
+        imgcls_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        imgcls_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)
+        imgcls_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, Transfer.writeCallback)
+        imgcls_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, user)
+        imgcls_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, Transfer.headerCallback)
+        imgcls_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, user)
+        transfers[handle] = transfer
+        curl_multi_add_handle(multi, handle)
+    }
+
+    private func collectFinished() {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
+                  let transfer = transfers.removeValue(forKey: handle) else { continue }
+            let code = imgcls_curl_msg_result(message)
+            curl_multi_remove_handle(multi, handle)
+            finish(transfer, code: code)
+            curl_easy_reset(handle)
+            spareHandles.append(handle)
+        }
+    }
+
+    private func finish(_ transfer: Transfer, code: CURLcode) {
+        let handle = transfer.handle
+        var status = 0
+        imgcls_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var effective: UnsafeMutablePointer<CChar>?
+        imgcls_curl_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effective)
+        var contentType: UnsafeMutablePointer<CChar>?
+        imgcls_curl_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &contentType)
+        var retryAfter: curl_off_t = 0
+        imgcls_curl_getinfo_off(handle, CURLINFO_RETRY_AFTER, &retryAfter)
+        if code == CURLE_OK { transfer.checkOptOut() }
+        let response = FetchResponse(
+            job: transfer.job, curlCode: Int32(code.rawValue), curlMessage: String(cString: curl_easy_strerror(code)),
+            httpStatus: status, finalURL: effective.map { String(cString: $0) }, contentType: contentType.map { String(cString: $0) },
+            body: transfer.body, tooLarge: transfer.tooLarge, optedOut: transfer.optedOut,
+            retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, elapsed: monotonicSeconds() - transfer.started)
+        if transfer.job.kind == .robots {
+            finishRobots(response)
+            return
+        }
+        let outcome = settings.retry.decide(response, random: &random)
+        let now = monotonicSeconds()
+        switch outcome {
+        case .retry(let delay, _, let serverAsked):
+            scheduler.finished(transfer.job, succeeded: false, now: now)
+            if serverAsked { scheduler.backOff(transfer.job.host, until: now + delay) }
+            var again = transfer.job
+            again.attempt += 1
+            again.notBefore = now + delay
+            let index = delayed.firstIndex { $0.notBefore > again.notBefore } ?? delayed.endIndex
+            delayed.insert(again, at: index)
+        case .success, .failure:
+            scheduler.finished(transfer.job, succeeded: outcome == .success, now: now)
+            deliverFinal(response, outcome)
+        }
+    }
+
+    /// RFC 9309: a 2xx body gives the rules; 4xx means no rules; 5xx or no answer means everything is off
+    /// limits. Jobs of that host that robots.txt forbids are delivered as failures here.
+    private func finishRobots(_ response: FetchResponse) {
+        let host = response.job.host
+        scheduler.finished(response.job, succeeded: true, now: monotonicSeconds())
+        let rules: RobotsRules
+        switch (response.curlCode, response.httpStatus) {
+        case (0, 200..<300): rules = RobotsRules(parsing: response.body)
+        case (0, 400..<500): rules = .allowAll
+        default: rules = .disallowAll
+        }
+        scheduler.setRobots(rules, for: host)
+    }
+
+    private func pollTimeout(now: Double) -> Int32 {
+        var wake = now + 1
+        if let retry = delayed.first { wake = min(wake, retry.notBefore) }
+        if let next = scheduler.nextStartTime(), next > now { wake = min(wake, next) }
+        return Int32(max(1, min(1000, (wake - now) * 1000)))
+    }
+}

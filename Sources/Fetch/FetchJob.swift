@@ -1,0 +1,64 @@
+import Catalog
+
+/// One URL to download, and why.
+struct FetchJob: Sendable {
+    enum Kind: Sendable, Equatable {
+        /// An image for the catalog.
+        case image
+        /// An HTML page to scrape for image links; `depth` 0 is a page the user named.
+        case page(depth: Int)
+        /// A host's robots.txt.
+        case robots
+    }
+
+    var url: String
+    var label: Label?
+    var kind: Kind
+    /// 1 for the first try.
+    var attempt = 1
+    /// The catalog row's attempts before this run (so the total is kept across runs).
+    var earlierAttempts = 0
+    /// Monotonic time before which a retry must not start.
+    var notBefore: Double = 0
+
+    var host: String { URLNormalizer.hostKey(url) }
+}
+
+/// What a transfer produced: the server's answer, or why there was none.
+struct FetchResponse: Sendable {
+    var job: FetchJob
+    /// libcurl's result code (0 = the transfer completed) and its words.
+    var curlCode: Int32
+    var curlMessage: String
+    var httpStatus: Int
+    var finalURL: String?
+    var contentType: String?
+    var body: [UInt8]
+    /// The body passed the byte cap and was cut off.
+    var tooLarge: Bool
+    /// The final response carried `X-Robots-Tag: noai` or `noimageai`.
+    var optedOut: Bool
+    /// Seconds the server asked to wait (429/503 `Retry-After`).
+    var retryAfter: Double?
+    /// Wall-clock seconds the transfer took.
+    var elapsed: Double
+}
+
+/// Monotonic seconds, for scheduling (immune to clock changes).
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension FetchResponse {
+    /// A response for a job that was never sent (robots.txt forbade it).
+    init(job: FetchJob) {
+        self.init(job: job, curlCode: 0, curlMessage: "", httpStatus: 0, finalURL: nil, contentType: nil, body: [],
+                  tooLarge: false, optedOut: false, retryAfter: nil, elapsed: 0)
+    }
+}

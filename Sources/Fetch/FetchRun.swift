@@ -1,0 +1,255 @@
+import Catalog
+import Console
+import Files
+import Foundation
+import Imaging
+import Logging
+
+let log = Logger(label: "imgcls.fetch")
+
+/// Everything a fetch or scrape run is asked to do.
+public struct FetchRequest: Sendable {
+    /// Manifest files or folders (`-` for standard input).
+    public var manifests: [String] = []
+    /// HTML pages to scrape for images (needs `label`).
+    public var pages: [String] = []
+    public var label: Label?
+    public var labelMap: LabelMap?
+    public var format: ManifestFormat?
+    public var urlColumn = "url"
+    public var labelColumn = "label"
+    public var shard: Shard?
+    /// Set failed URLs back to pending first (except malformed ones).
+    public var retryFailed = false
+    /// Read the manifests into the catalog, fetch nothing.
+    public var dryRun = false
+    /// Scrape: follow same-host links this many levels deep, visiting at most `maxPages` pages.
+    public var depth = 0
+    public var maxPages = 100
+    public var engine = EngineSettings()
+    public var processing = ProcessingSettings()
+    /// Threads that check and store responses.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    public init() {}
+}
+
+/// What a run did: written to `data/reports/fetch.json` and printed at the end.
+public struct FetchSummary: Sendable, Codable {
+    public var ingest = IngestSummary()
+    /// Items finished in this run, by status, by reason and by label (label -> status -> count).
+    public var byStatus: [String: Int] = [:]
+    public var byReason: [String: Int] = [:]
+    public var byLabel: [String: [String: Int]] = [:]
+    public var bytesDownloaded = 0
+    public var pagesScraped = 0
+    public var pagesFailed = 0
+    public var seconds = 0.0
+    public var imagesPerSecond = 0.0
+    public var megabytesPerSecond = 0.0
+    /// Items still pending (a stopped run, or a dry run).
+    public var pending = 0
+    public var stoppedEarly = false
+
+    public var finished: Int { byStatus.values.reduce(0, +) }
+}
+
+/// One fetch (or scrape) run: manifests into the catalog, then every pending URL through the curl engine,
+/// the checks and the store, with results committed in batches. Threads: the caller's runs the engine;
+/// `threads` workers check and store; one writes the catalog.
+public final class FetchRun: @unchecked Sendable {
+    private let workspace: Workspace
+    private let request: FetchRequest
+    private let showProgress: Bool
+    private var progress: ProgressBar?
+    private let engine: CurlEngine
+    private let lock = NSLock()
+    private var summary = FetchSummary()
+    private var visitedPages = Set<String>()
+
+    public init(workspace: Workspace, request: FetchRequest, showProgress: Bool = false) {
+        self.workspace = workspace
+        self.request = request
+        self.showProgress = showProgress
+        engine = CurlEngine(settings: request.engine)
+    }
+
+    /// Stops starting transfers; the run finishes those in flight, commits, and returns (pending URLs stay
+    /// pending for the next run). Safe from a signal handler's queue.
+    public func stop() {
+        lock.lock()
+        summary.stoppedEarly = true
+        lock.unlock()
+        engine.stop()
+    }
+
+    /// Reads the manifests into the catalog (or opens it), then fetches what is pending.
+    public func prepare() throws(FetchError) -> (catalog: Catalog, ingest: IngestSummary) {
+        let catalog: Catalog
+        do { catalog = try workspace.openCatalog() } catch { throw FetchError("\(error)") }
+        let temporary = workspace.path("tmp")
+        do { try FileIO.createDirectory(temporary) } catch { throw FetchError("\(error); choose a writable --workspace") }
+        FileIO.removeStaleTemporaryFiles(in: temporary)
+        if request.retryFailed {
+            do { _ = try catalog.write { t throws(CatalogError) in try t.resetFailed(keeping: ["invalid_url"]) } } catch {
+                throw FetchError("\(error)")
+            }
+        }
+        var ingest = IngestSummary()
+        if !request.manifests.isEmpty {
+            let files = try ManifestDiscovery.files(for: request.manifests, format: request.format)
+            let ingester = ManifestIngest(label: request.label, labelMap: request.labelMap, shard: request.shard,
+                                          reader: ManifestReader(urlColumn: request.urlColumn, labelColumn: request.labelColumn))
+            ingest = try ingester.ingest(files, into: catalog)
+        }
+        return (catalog, ingest)
+    }
+
+    public func run() throws(FetchError) -> FetchSummary {
+        let started = monotonicSeconds()
+        let (catalog, ingest) = try prepare()
+        summary.ingest = ingest
+        if request.dryRun {
+            summary.pending = (try? catalog.count(status: .pending)) ?? 0
+            return summary
+        }
+        let pendingAtStart = (try? catalog.count(status: .pending)) ?? 0
+        progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape",
+                               total: request.pages.isEmpty ? pendingAtStart : nil, unit: "images", enabled: showProgress)
+        let processor = ImageProcessor(workspace: workspace, settings: request.processing)
+        let work = BlockingQueue<(FetchResponse, Outcome)>(capacity: request.engine.concurrency * 4)
+        let results = BlockingQueue<CatalogItem>(capacity: 4096)
+        engine.deliver = { response, outcome in work.push((response, outcome)) }
+
+        let writerDone = spawn("imgcls catalog writer") { [self] in writeResults(results, catalog) }
+        let workersDone = (0..<max(1, request.threads)).map { i in
+            spawn("imgcls fetch worker \(i)") { [self] in
+                while let (response, outcome) = work.pop() {
+                    handle(response, outcome, processor, catalog, results)
+                    engine.processed()
+                }
+            }
+        }
+
+        let seeds = request.pages.compactMap { page -> FetchJob? in
+            guard case .success(let url) = URLNormalizer.normalize(page) else { return nil }
+            lock.lock()
+            let fresh = visitedPages.insert(url).inserted
+            lock.unlock()
+            return fresh ? FetchJob(url: url, label: request.label, kind: .page(depth: 0)) : nil
+        }
+        engine.submit(seeds)
+        var lastID: Int64 = 0
+        engine.run { () -> [FetchJob] in
+            let items = (try? catalog.items(status: .pending, afterID: lastID, limit: 1000)) ?? []
+            lastID = items.last?.id ?? lastID
+            return items.map { FetchJob(url: $0.source, label: $0.label, kind: .image, earlierAttempts: $0.attempts) }
+        }
+
+        work.close()
+        workersDone.forEach { $0.wait() }
+        results.close()
+        writerDone.wait()
+        progress?.finish()
+
+        lock.lock()
+        defer { lock.unlock() }
+        summary.seconds = monotonicSeconds() - started
+        summary.imagesPerSecond = Double(summary.finished) / max(summary.seconds, 1e-9)
+        summary.megabytesPerSecond = Double(summary.bytesDownloaded) / 1e6 / max(summary.seconds, 1e-9)
+        summary.pending = (try? catalog.count(status: .pending)) ?? 0
+        try writeReport(summary)
+        return summary
+    }
+
+    /// Starts a thread; the semaphore is signalled when `body` returns.
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            body()
+            done.signal()
+        }
+        thread.name = name
+        thread.start()
+        return done
+    }
+
+    private func handle(_ response: FetchResponse, _ outcome: Outcome, _ processor: ImageProcessor, _ catalog: Catalog,
+                        _ results: BlockingQueue<CatalogItem>) {
+        switch response.job.kind {
+        case .image:
+            results.push(processor.process(response, outcome))
+        case .page(let depth):
+            scrape(response, outcome, depth: depth, catalog)
+        case .robots:
+            break
+        }
+    }
+
+    /// A fetched page: its images become pending catalog rows (committed before the engine asks its source
+    /// again), its same-host links further pages while depth and the page budget allow.
+    private func scrape(_ response: FetchResponse, _ outcome: Outcome, depth: Int, _ catalog: Catalog) {
+        guard outcome == .success, let label = response.job.label else {
+            lock.lock()
+            summary.pagesFailed += 1
+            lock.unlock()
+            return
+        }
+        let links = PageScraper.links(in: response.body, pageURL: response.finalURL ?? response.job.url)
+        do {
+            try catalog.write { t throws(CatalogError) in
+                for url in links.images { try t.insertIfAbsent(CatalogItem(source: url, sourceKind: .url, label: label)) }
+            }
+        } catch {
+            log.error("\(response.job.url): cannot record its images: \(error)")
+        }
+        lock.lock()
+        summary.pagesScraped += 1
+        var next: [FetchJob] = []
+        if depth < request.depth {
+            for url in links.pages where visitedPages.count < request.maxPages && visitedPages.insert(url).inserted {
+                next.append(FetchJob(url: url, label: label, kind: .page(depth: depth + 1)))
+            }
+        }
+        lock.unlock()
+        engine.submit(next)
+    }
+
+    /// The catalog writer: commits results in batches, flushing whenever it has caught up so a killed run
+    /// loses at most the last moment's work, and keeps the counters.
+    private func writeResults(_ results: BlockingQueue<CatalogItem>, _ catalog: Catalog) {
+        let writer = CatalogBatchWriter(catalog: catalog, batchSize: 256)
+        func flush() {
+            do { try writer.flush() } catch { log.error("cannot write the catalog: \(error)") }
+        }
+        while let item = results.pop() {
+            do { try writer.add(item) } catch { log.error("cannot write the catalog: \(error)") }
+            count(item)
+            if results.count == 0 { flush() }
+        }
+        flush()
+    }
+
+    private func count(_ item: CatalogItem) {
+        lock.lock()
+        summary.byStatus[item.status.rawValue, default: 0] += 1
+        if let reason = item.reason { summary.byReason[reason, default: 0] += 1 }
+        summary.byLabel[item.label.name, default: [:]][item.status.rawValue, default: 0] += 1
+        summary.bytesDownloaded += item.bytes ?? 0
+        let ok = summary.byStatus["ok"] ?? 0, failed = summary.byStatus["failed"] ?? 0
+        let megabytes = Double(summary.bytesDownloaded) / 1e6
+        lock.unlock()
+        progress?.advance()
+        progress?.setDetail("ok \(ok)  failed \(failed)  \(String(format: "%.1f", megabytes)) MB")
+    }
+
+    private func writeReport(_ summary: FetchSummary) throws(FetchError) {
+        do {
+            try FileIO.createDirectory(workspace.reportsFolder)
+            let json = try Output.jsonString(summary)
+            try FileIO.writeAtomically(Array(json.utf8), to: workspace.reportsFolder + "/fetch.json")
+        } catch {
+            throw FetchError("cannot write \(workspace.reportsFolder)/fetch.json: \(error)")
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Catalog
+import Files
+import Foundation
+import Imaging
+
+/// What to do with a downloaded image besides storing it.
+public struct ProcessingSettings: Sendable {
+    /// Decode every image fully (not only its header) and reject those that fail.
+    public var validate = false
+    /// Pixel limit and minimum side, checked from the header.
+    public var decodeOptions = DecodeOptions()
+    /// Store a resized JPEG copy as the file later stages use.
+    public var resize: ResizeRequest?
+    public var jpegQuality = 95
+    /// With `resize`: also keep the bytes as received (under `raw/`).
+    public var keepOriginals = true
+
+    public init() {}
+}
+
+public enum ResizeRequest: Sendable, Equatable {
+    /// Shrink so the longer side is at most this; never enlarge.
+    case maxSide(Int)
+    case mode(ResizeMode, size: Int)
+
+    /// The shorter side a decode must keep for the resize to lose nothing (for libjpeg's scaled decode).
+    func minimumDecodedSide(width: Int, height: Int) -> Int {
+        switch self {
+        case .maxSide(let side):
+            return Int((Double(side) * Double(min(width, height)) / Double(max(width, height))).rounded(.up))
+        case .mode(let mode, let size):
+            switch mode {
+            case .keepRatio, .centerCrop: return size
+            case .keepRatioLargest, .border:
+                return Int((Double(size) * Double(min(width, height)) / Double(max(width, height))).rounded(.up))
+            }
+        }
+    }
+}
+
+/// Turns a final image response into its catalog row: checks the bytes (sniff, header, optional full decode),
+/// stores them content-addressed under `raw/<label>/` (and a resized copy under `resized/<label>/`), and
+/// records everything the response told. Runs on worker threads.
+struct ImageProcessor: Sendable {
+    let workspace: Workspace
+    let settings: ProcessingSettings
+
+    var temporaryFolder: String { workspace.path("tmp") }
+
+    func process(_ response: FetchResponse, _ outcome: Outcome) -> CatalogItem {
+        let job = response.job
+        var item = CatalogItem(source: job.url, sourceKind: .url, label: job.label!)
+        item.attempts = job.earlierAttempts + job.attempt
+        item.elapsedMilliseconds = (response.elapsed * 1000).rounded()
+        item.httpStatus = response.httpStatus == 0 ? nil : response.httpStatus
+        item.finalURL = response.finalURL.flatMap { $0 == job.url ? nil : $0 }
+        item.contentType = response.contentType
+        item.bytes = response.body.isEmpty ? nil : response.body.count
+        switch outcome {
+        case .failure(let reason, let message):
+            item.status = .failed
+            item.reason = reason
+            item.message = message
+            return item
+        case .retry:
+            preconditionFailure("retries never reach processing")
+        case .success:
+            break
+        }
+        do {
+            try store(response.body, into: &item)
+            item.status = .ok
+        } catch let error as ImageError {
+            item.status = .failed
+            item.reason = error.reason.rawValue
+            item.message = error.detail
+        } catch {
+            item.status = .failed
+            item.reason = "write_failed"
+            item.message = "\(error)"
+        }
+        return item
+    }
+
+    private func store(_ body: [UInt8], into item: inout CatalogItem) throws {
+        guard !body.isEmpty else { throw ImageError(.empty, "the server sent an empty body") }
+        let info = try body.withUnsafeBytes { raw throws(ImageError) in
+            try ImageDecoder.checkedInfo(raw, options: settings.decodeOptions)
+        }
+        let digest = SHA256.hex(body)
+        item.sha256 = digest
+        item.format = info.format.rawValue
+        item.width = info.orientedWidth
+        item.height = info.orientedHeight
+        let name = String(digest.prefix(16))
+        let label = item.label.name
+        var decoded: RGBImage?
+        if settings.validate || settings.resize != nil {
+            var options = settings.decodeOptions
+            if let resize = settings.resize, !settings.validate {
+                // Only the resized copy is needed: let libjpeg skip the detail the resize would drop.
+                let side = resize.minimumDecodedSide(width: info.orientedWidth, height: info.orientedHeight)
+                options.jpegScaleDenominator = DecodeOptions.thumbnail(of: info, minimumSide: side).jpegScaleDenominator
+            }
+            decoded = try ImageDecoder.decode(body, options: options)
+        }
+        let original = "raw/\(label)/\(name).\(info.format.fileExtension)"
+        if let resize = settings.resize, let image = decoded {
+            let small: RGBImage
+            switch resize {
+            case .maxSide(let side): small = image.fitting(maxSide: side)
+            case .mode(let mode, let size): small = image.resized(mode: mode, size: size, background: settings.decodeOptions.background)
+            }
+            let resized = "resized/\(label)/\(name).jpg"
+            try write(try small.jpegData(quality: settings.jpegQuality), to: resized)
+            item.path = resized
+            item.width = small.width
+            item.height = small.height
+            if settings.keepOriginals {
+                try write(body, to: original)
+                item.originalPath = original
+            }
+        } else {
+            try write(body, to: original)
+            item.path = original
+        }
+    }
+
+    /// Writes once: the same bytes under the same label share a file, so an existing one is left alone.
+    private func write(_ bytes: [UInt8], to relative: String) throws {
+        let path = workspace.path(relative)
+        if FileIO.kind(of: path) == .file { return }
+        let folder = (path as NSString).deletingLastPathComponent
+        if FileIO.kind(of: folder) != .directory { try FileIO.createDirectory(folder) }
+        try FileIO.writeAtomically(bytes, to: path, temporaryFolder: temporaryFolder)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Catalog
+
+/// What reading the manifests did, for the run summary and `fetch.json`.
+public struct IngestSummary: Sendable, Codable, Equatable {
+    /// URL records read from the manifests.
+    public var records = 0
+    /// New rows: URLs not in the catalog before under their label.
+    public var added = 0
+    /// Records whose URL was already in the catalog under the same label (repeats within the manifests and
+    /// URLs an earlier run recorded).
+    public var alreadyKnown = 0
+    /// Malformed URLs, recorded as failed with reason `invalid_url`.
+    public var invalid = 0
+    /// Records in another shard.
+    public var otherShards = 0
+    /// Records dropped by the label map, by category: no rule matched, or the rule said "-".
+    public var unmapped: [String: Int] = [:]
+    public var dropped: [String: Int] = [:]
+    /// Records whose label is not a usable folder name, by label.
+    public var invalidLabels: [String: Int] = [:]
+}
+
+/// Streams manifests into the catalog as pending rows, one per (normalised URL, label): the catalog is the
+/// fetch queue, so a run can stop anywhere and the next one takes up what is still pending.
+struct ManifestIngest {
+    var label: Label?
+    var labelMap: LabelMap?
+    var shard: Shard?
+    var reader = ManifestReader()
+
+    func ingest(_ files: [ManifestFile], into catalog: Catalog) throws(FetchError) -> IngestSummary {
+        var summary = IngestSummary()
+        let writer = CatalogBatchWriter(catalog: catalog, batchSize: 2000)
+        for file in files {
+            try reader.read(file) { entry throws(FetchError) in
+                summary.records += 1
+                try ingest(entry, writer, &summary)
+            }
+        }
+        do { try writer.flush() } catch { throw FetchError("\(error)") }
+        let accepted = summary.records - summary.otherShards - summary.unmapped.values.reduce(0, +)
+            - summary.dropped.values.reduce(0, +) - summary.invalidLabels.values.reduce(0, +)
+        summary.added = writer.inserted
+        summary.alreadyKnown = accepted - writer.inserted
+        return summary
+    }
+
+    private func ingest(_ entry: ManifestEntry, _ writer: CatalogBatchWriter,
+                        _ summary: inout IngestSummary) throws(FetchError) {
+        guard let target = try resolveLabel(entry, &summary) else { return }
+        let normalized = URLNormalizer.normalize(ManifestIngest.cleaned(entry.url))
+        let source: String
+        switch normalized {
+        case .success(let url): source = url
+        case .failure: source = entry.url.trimmingWhitespace()
+        }
+        if let shard, !shard.contains(source) {
+            summary.otherShards += 1
+            return
+        }
+        var item = CatalogItem(source: source, sourceKind: .url, label: target)
+        if case .failure(.invalid(let why)) = normalized {
+            summary.invalid += 1
+            item.status = .failed
+            item.reason = "invalid_url"
+            item.message = "\(why) (\(entry.file.path == "-" ? "stdin" : entry.file.path):\(entry.line))"
+        }
+        do { try writer.add(.insertIfAbsent(item)) } catch { throw FetchError("\(error)") }
+    }
+
+    /// Undoes the damage scraped URL lists carry (seen in nsfw_data_scraper and nsfw_data_source_urls):
+    /// Markdown leftovers joining two URLs with "](", HTML-escaped ampersands and backslash-escaped
+    /// underscores. (Text after the URL is cut by the text reader.)
+    static func cleaned(_ raw: String) -> String {
+        var url = raw.trimmingWhitespace()
+        if let markdown = url.range(of: "](") { url = String(url[..<markdown.lowerBound]) }
+        return url.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "\\_", with: "_")
+    }
+
+    /// --label, else the record's label column, else the folder; then the label map.
+    private func resolveLabel(_ entry: ManifestEntry, _ summary: inout IngestSummary) throws(FetchError) -> Label? {
+        if let label { return label }
+        guard let category = entry.recordCategory ?? entry.file.folderCategory else {
+            throw FetchError("\(entry.file.path == "-" ? "standard input" : entry.file.path): no label for its URLs; give --label or a label column")
+        }
+        if let labelMap {
+            switch labelMap.decide(category) {
+            case .label(let mapped): return mapped
+            case .dropped:
+                summary.dropped[category, default: 0] += 1
+                return nil
+            case .unmapped:
+                summary.unmapped[category, default: 0] += 1
+                return nil
+            }
+        }
+        do {
+            return try Label(category)
+        } catch {
+            summary.invalidLabels[category, default: 0] += 1
+            return nil
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Catalog
+import Files
+import Foundation
+import LoopbackHTTP
+import SampleImages
+import Testing
+
+/// `imgcls fetch` as a process: interrupted with SIGKILL at several points and resumed, it must end with the
+/// files and catalog of an uninterrupted run.
+@Suite struct FetchCommandTests {
+    /// Distinct images, some missing, one HTML page; every answer a little slow so kills land mid-run.
+    static func server() throws -> LoopbackHTTPServer {
+        let images = (0..<60).map { SampleImages.png(SampleImages.picture(width: 24, height: 16, seed: UInt64($0))) }
+        return try LoopbackHTTPServer { request in
+            let name = request.path.dropFirst()
+            var response: HTTPResponse
+            if name.hasPrefix("img"), let n = Int(name.dropFirst(3).prefix { $0.isNumber }), n < images.count {
+                response = .ok(images[n], contentType: "image/png")
+            } else if name == "page.jpg" {
+                response = .ok(SampleImages.htmlPage, contentType: "image/jpeg")
+            } else {
+                response = .status(404)
+            }
+            response.behavior = .delay(seconds: 0.02)
+            return response
+        }
+    }
+
+    static func manifest(_ server: LoopbackHTTPServer, in folder: TemporaryFolder) throws -> String {
+        var urls = (0..<60).map { "\(server.baseURL)/img\($0).png" }
+        urls += (0..<10).map { "\(server.baseURL)/gone\($0).jpg" } + ["\(server.baseURL)/page.jpg", "not-a-url"]
+        let path = folder.file("lists/animals/urls.txt")
+        try FileIO.createDirectory((path as NSString).deletingLastPathComponent)
+        try FileIO.writeAtomically(Array(urls.joined(separator: "\n").utf8), to: path)
+        return path
+    }
+
+    /// The parts of the outcome that must not depend on interruptions.
+    static func state(of workspace: String) throws -> (rows: [String], files: [String: String]) {
+        var rows: [String] = []
+        try Catalog(path: workspace + "/catalog.sqlite", create: false).forEachItem { item in
+            rows.append([item.source, item.label.name, item.status.rawValue, item.reason ?? "", item.sha256 ?? "",
+                         item.path ?? "", item.format ?? ""].joined(separator: "|"))
+        }
+        var files: [String: String] = [:]
+        for path in DirectoryWalker(root: workspace + "/raw") {
+            files[String(path.dropFirst(workspace.count))] = SHA256.hex(try FileIO.read(path))
+        }
+        return (rows.sorted(), files)
+    }
+
+    static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Imgcls.path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func killedRunsResumeToTheSameResult() throws {
+        let server = try Self.server()
+        let folder = TemporaryFolder()
+        let manifest = try Self.manifest(server, in: folder)
+        let common = ["fetch", manifest, "--quiet", "--concurrency", "4", "--per-host", "4", "--threads", "2"]
+
+        let reference = folder.file("reference")
+        let full = try Imgcls.run(common + ["--workspace", reference])
+        #expect(full.status == 0, "\(full.stderr)")
+        let expected = try Self.state(of: reference)
+        #expect(expected.rows.count == 72)
+        #expect(expected.files.count == 60)
+
+        for (run, kills) in [[0.05], [0.25], [0.5], [0.1, 0.3, 0.2]].enumerated() {
+            let workspace = folder.file("killed-\(run)")
+            for delay in kills {
+                let process = try Self.start(common + ["--workspace", workspace])
+                Thread.sleep(forTimeInterval: delay)
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            let finish = try Imgcls.run(common + ["--workspace", workspace])
+            #expect(finish.status == 0, "\(finish.stderr)")
+            let state = try Self.state(of: workspace)
+            #expect(state.rows == expected.rows, "kills at \(kills)")
+            #expect(state.files == expected.files, "kills at \(kills)")
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: workspace + "/tmp")) ?? []
+            #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+        }
+    }
+
+    @Test func standardInputDryRunAndJSONSummary() throws {
+        let server = try Self.server()
+        let folder = TemporaryFolder()
+        let workspace = folder.file("data")
+        let urls = "\(server.baseURL)/img1.png\n\(server.baseURL)/img2.png\n\(server.baseURL)/gone.jpg\n"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Imgcls.path)
+        process.arguments = ["fetch", "-", "--label", "birds", "--dry-run", "--workspace", workspace]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(urls.utf8))
+        input.fileHandleForWriting.closeFile()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("3 URLs read, 3 new") && text.contains("3 URLs pending"))
+        #expect(server.requests.isEmpty)
+
+        let json = try Imgcls.run(["fetch", "--json", "--workspace", workspace, folder.file("none-needed"), "--dry-run"])
+        #expect(json.status != 0 && json.stderr.contains("none-needed: no such manifest file or folder"))
+
+        let emptyList = folder.file("empty/urls.txt")
+        try FileIO.createDirectory(folder.file("empty"))
+        try FileIO.writeAtomically([UInt8](), to: emptyList)
+        let run = try Imgcls.run(["fetch", emptyList, "--json", "--workspace", workspace])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let byStatus = summary?["byStatus"] as? [String: Int]
+        #expect(byStatus == ["ok": 2, "failed": 1])
+        #expect(try Catalog(path: workspace + "/catalog.sqlite").item(source: "\(server.baseURL)/img1.png", label: Label("birds"))?.status == .ok)
+    }
+}
