@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what imgcls needs to build, test and benchmark on Debian/Ubuntu: only the packages that are
 # missing, with sudo when not root. Swift itself is expected on PATH (https://www.swift.org/install/).
+# Extra package names given as arguments are installed too (benchmarks use this for their peers).
 set -euo pipefail
 
-packages=(
-  pkg-config
+packages=("$@"
+  pkg-config zlib1g-dev
   libcurl4-openssl-dev libxml2-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
   libopenblas-dev libsqlite3-dev libssl-dev
   libjpeg-turbo-progs sqlite3   # djpeg and sqlite3: reference tools for tests and benchmarks

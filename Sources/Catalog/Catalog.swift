@@ -96,7 +96,7 @@ public final class Catalog: @unchecked Sendable {
     private func forEachItem(where condition: String, _ values: [SQLiteValue], limit: Int? = nil,
                              _ body: (CatalogItem) throws(CatalogError) -> Void) throws(CatalogError) {
         try withConnection { c throws(CatalogError) in
-            let sql = "SELECT id, \(Schema.itemColumns.joined(separator: ", ")) FROM items WHERE \(condition) ORDER BY id"
+            let sql = Schema.selectItem + " WHERE \(condition) ORDER BY id"
                 + (limit.map { " LIMIT \($0)" } ?? "")
             let statement = try c.statement(sql).bind(values)
             while try statement.step() {
@@ -148,13 +148,7 @@ public struct CatalogTransaction {
     /// Inserts the item, or updates the row with the same source and label; returns the row id.
     @discardableResult
     public func upsert(_ item: CatalogItem) throws(CatalogError) -> Int64 {
-        let columns = Schema.itemColumns
-        let updates = columns.dropFirst(3).map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        let sql = """
-            INSERT INTO items (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
-            ON CONFLICT (source, label) DO UPDATE SET \(updates) RETURNING id
-            """
-        let statement = try connection.statement(sql).bind(item.values)
+        let statement = try connection.statement(Schema.upsertItem).bind(item.values)
         guard try statement.step(), let id = statement.int(0) else {
             throw connection.failure("cannot store \(item.source)")
         }
@@ -163,8 +157,8 @@ public struct CatalogTransaction {
     }
 
     public func item(source: String, label: Label) throws(CatalogError) -> CatalogItem? {
-        let sql = "SELECT id, \(Schema.itemColumns.joined(separator: ", ")) FROM items WHERE source = ? AND label = ?"
-        let statement = try connection.statement(sql).bind([.text(source), .text(label.name)])
+        let statement = try connection.statement(Schema.selectItem + " WHERE source = ? AND label = ?")
+            .bind([.text(source), .text(label.name)])
         defer { statement.reset() }
         return try statement.step() ? try CatalogItem(row: statement, path: connection.path) : nil
     }
@@ -172,9 +166,7 @@ public struct CatalogTransaction {
     /// Inserts the item unless a row with its source and label exists; true when it was inserted.
     @discardableResult
     public func insertIfAbsent(_ item: CatalogItem) throws(CatalogError) -> Bool {
-        let columns = Schema.itemColumns
-        let sql = "INSERT OR IGNORE INTO items (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
-        try connection.statement(sql).run(item.values)
+        try connection.statement(Schema.insertItemIfAbsent).run(item.values)
         return connection.changes > 0
     }
 

@@ -13,14 +13,18 @@ public struct Label: Sendable, Hashable, Codable, Comparable, CustomStringConver
 
     /// Why `name` cannot be a label, or nil when it can.
     public static func problem(with name: String) -> String? {
-        if name.isEmpty { return "it is empty" }
-        if name.utf8.count > 200 { return "it is longer than 200 bytes" }
-        if name.contains("/") || name.contains("\\") { return "it contains a path separator" }
-        if name.hasPrefix(".") { return "it starts with a dot (\"..\" and hidden folders are not allowed)" }
-        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) {
+        let utf8 = name.utf8
+        guard let first = utf8.first, let last = utf8.last else { return "it is empty" }
+        if utf8.count > 200 { return "it is longer than 200 bytes" }
+        if utf8.contains(UInt8(ascii: "/")) || utf8.contains(UInt8(ascii: "\\")) { return "it contains a path separator" }
+        if first == UInt8(ascii: ".") { return "it starts with a dot (\"..\" and hidden folders are not allowed)" }
+        if utf8.contains(where: { $0 < 0x20 || $0 == 0x7F })
+            || (utf8.contains { $0 >= 0x80 } && name.unicodeScalars.contains { (0x80...0x9F).contains($0.value) }) {
             return "it contains a control character"
         }
-        if name.first!.isWhitespace || name.last!.isWhitespace { return "it starts or ends with a space" }
+        if first == 0x20 || last == 0x20 || name.first!.isWhitespace || name.last!.isWhitespace {
+            return "it starts or ends with a space"
+        }
         return nil
     }
 

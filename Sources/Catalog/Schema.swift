@@ -38,9 +38,26 @@ enum Schema {
         """
         ALTER TABLE items ADD COLUMN original_path TEXT;
         """,
+        // 3: stages walk one status in id order (the fetch queue is "pending, id > last"): index exactly that,
+        // so each chunk is a range read rather than a sort of every pending row; index only known hashes.
+        """
+        DROP INDEX items_by_status;
+        CREATE INDEX items_by_status_id ON items (status, id);
+        DROP INDEX items_by_sha256;
+        CREATE INDEX items_by_sha256 ON items (sha256) WHERE sha256 IS NOT NULL;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
+
+    /// Statements built once: the SQL text is also the key of the prepared-statement cache.
+    static let selectItem = "SELECT id, \(itemColumns.joined(separator: ", ")) FROM items"
+    static let insertItemIfAbsent = "INSERT OR IGNORE INTO items (\(itemColumns.joined(separator: ", "))) VALUES (\(itemColumns.map { _ in "?" }.joined(separator: ", ")))"
+    static let upsertItem = """
+        INSERT INTO items (\(itemColumns.joined(separator: ", "))) VALUES (\(itemColumns.map { _ in "?" }.joined(separator: ", ")))
+        ON CONFLICT (source, label) DO UPDATE SET \(itemColumns.dropFirst(3).map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        RETURNING id
+        """
 
     /// Item columns in the order `CatalogItem` is read and written.
     static let itemColumns = [

@@ -36,9 +36,11 @@ public final class ProgressBar: @unchecked Sendable {
         update { $0.completed += count }
     }
 
-    /// Extra text after the rate, such as "ok 120, failed 3".
-    public func setDetail(_ text: String) {
-        update { $0.detail = text }
+    /// Extra text after the rate, such as "ok 120, failed 3" (built only when the bar is shown).
+    public func setDetail(_ text: @autoclosure () -> String) {
+        guard enabled else { return }
+        let value = text()
+        update { $0.detail = value }
     }
 
     /// Draws the final state and ends the line.

@@ -33,6 +33,12 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         return take()
     }
 
+    var isClosedAndEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed && head == items.count
+    }
+
     /// The next element if one is ready, without waiting.
     func tryPop() -> Element? {
         condition.lock()
@@ -63,5 +69,33 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         }
         condition.broadcast()
         return element
+    }
+}
+
+/// Body buffers handed back after processing and reused by the next transfers: their memory stays mapped,
+/// so thousands of images a second do not each fault in fresh pages.
+final class BufferPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffers: [[UInt8]] = []
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// An empty buffer, with room from an earlier use when one is free.
+    func take() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffers.popLast() ?? []
+    }
+
+    func give(_ buffer: consuming [UInt8]) {
+        var buffer = buffer
+        guard buffer.capacity > 0 else { return }
+        buffer.removeAll(keepingCapacity: true)
+        lock.lock()
+        defer { lock.unlock() }
+        if buffers.count < limit { buffers.append(buffer) }
     }
 }

@@ -56,6 +56,8 @@ final class CurlEngine: @unchecked Sendable {
     private var sourceEmptyAt = -Double.infinity
     /// Responses delivered but not yet processed, after which no new transfers start (memory bound).
     private let maxOutstanding: Int
+    /// Processed bodies come back here (`recycle`) for the next transfers.
+    private let buffers: BufferPool
 
     init(settings: EngineSettings) {
         self.settings = settings
@@ -64,6 +66,7 @@ final class CurlEngine: @unchecked Sendable {
         scheduler = HostScheduler(perHostConnections: settings.perHostConnections,
                                   requestsPerSecond: settings.requestsPerSecond, respectRobots: settings.respectRobots)
         maxOutstanding = settings.concurrency * 2
+        buffers = BufferPool(limit: settings.concurrency * 3)
         imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.concurrency)
         imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.perHostConnections)
         imgcls_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
@@ -89,8 +92,16 @@ final class CurlEngine: @unchecked Sendable {
     func processed() {
         inboxLock.lock()
         outstanding -= 1
+        // Wake the engine only when this can change what it does: room under the memory bound again, or
+        // nothing left in processing (the run may be over, or a page may have added work).
+        let wake = outstanding == maxOutstanding - 1 || outstanding == 0
         inboxLock.unlock()
-        curl_multi_wakeup(multi)
+        if wake { curl_multi_wakeup(multi) }
+    }
+
+    /// Hands a processed response body back for reuse.
+    func recycle(_ body: consuming [UInt8]) {
+        buffers.give(body)
     }
 
     /// Asks the run to stop starting transfers (in-flight ones finish).
@@ -180,7 +191,7 @@ final class CurlEngine: @unchecked Sendable {
     private func start(_ job: FetchJob) {
         let handle = spareHandles.popLast() ?? curl_easy_init()!
         let transfer = Transfer(job: job, handle: handle, maxBytes: job.kind == .robots ? RobotsRules.maximumBytes : settings.maxBytes,
-                                respectOptOut: settings.respectOptOut)
+                                respectOptOut: settings.respectOptOut, buffer: buffers.take())
         let user = Unmanaged.passUnretained(transfer).toOpaque()
         imgcls_curl_setopt_string(handle, CURLOPT_URL, job.url)
         imgcls_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
@@ -196,6 +207,7 @@ final class CurlEngine: @unchecked Sendable {
         imgcls_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.maxBytes))
         imgcls_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         imgcls_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)
+        imgcls_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024)  // fewer reads and callbacks per image
         imgcls_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, Transfer.writeCallback)
         imgcls_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, user)
         imgcls_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, Transfer.headerCallback)

@@ -11,7 +11,9 @@ struct FetchJob: Sendable {
         case robots
     }
 
-    var url: String
+    var url: String {
+        didSet { host = URLNormalizer.hostKey(url) }
+    }
     var label: Label?
     var kind: Kind
     /// 1 for the first try.
@@ -20,8 +22,16 @@ struct FetchJob: Sendable {
     var earlierAttempts = 0
     /// Monotonic time before which a retry must not start.
     var notBefore: Double = 0
+    /// The politeness key, computed once (the scheduler asks for it often).
+    private(set) var host: String
 
-    var host: String { URLNormalizer.hostKey(url) }
+    init(url: String, label: Label?, kind: Kind, earlierAttempts: Int = 0) {
+        self.url = url
+        self.label = label
+        self.kind = kind
+        self.earlierAttempts = earlierAttempts
+        host = URLNormalizer.hostKey(url)
+    }
 }
 
 /// What a transfer produced: the server's answer, or why there was none.

@@ -118,7 +118,7 @@ public final class FetchRun: @unchecked Sendable {
                                total: request.pages.isEmpty ? pendingAtStart : nil, unit: "images", enabled: showProgress)
         let processor = ImageProcessor(workspace: workspace, settings: request.processing)
         let work = BlockingQueue<(FetchResponse, Outcome)>(capacity: request.engine.concurrency * 4)
-        let results = BlockingQueue<CatalogItem>(capacity: 4096)
+        let results = BlockingQueue<CatalogItem>(capacity: 50_000)
         engine.deliver = { response, outcome in work.push((response, outcome)) }
 
         let writerDone = spawn("imgcls catalog writer") { [self] in writeResults(results, catalog) }
@@ -126,6 +126,7 @@ public final class FetchRun: @unchecked Sendable {
             spawn("imgcls fetch worker \(i)") { [self] in
                 while let (response, outcome) = work.pop() {
                     handle(response, outcome, processor, catalog, results)
+                    engine.recycle(response.body)
                     engine.processed()
                 }
             }
@@ -215,19 +216,21 @@ public final class FetchRun: @unchecked Sendable {
         engine.submit(next)
     }
 
-    /// The catalog writer: commits results in batches, flushing whenever it has caught up so a killed run
-    /// loses at most the last moment's work, and keeps the counters.
+    /// The catalog writer: every 50 ms it takes what has arrived and commits it in one transaction, so a
+    /// killed run loses only its last moments (those URLs are fetched again) and the workers never wait for
+    /// it; it also keeps the counters.
     private func writeResults(_ results: BlockingQueue<CatalogItem>, _ catalog: Catalog) {
-        let writer = CatalogBatchWriter(catalog: catalog, batchSize: 256)
-        func flush() {
+        let writer = CatalogBatchWriter(catalog: catalog, batchSize: 5000)
+        while true {
+            let done = results.isClosedAndEmpty
+            while let item = results.tryPop() {
+                do { try writer.add(item) } catch { log.error("cannot write the catalog: \(error)") }
+                count(item)
+            }
             do { try writer.flush() } catch { log.error("cannot write the catalog: \(error)") }
+            if done { return }
+            Thread.sleep(forTimeInterval: 0.05)
         }
-        while let item = results.pop() {
-            do { try writer.add(item) } catch { log.error("cannot write the catalog: \(error)") }
-            count(item)
-            if results.count == 0 { flush() }
-        }
-        flush()
     }
 
     private func count(_ item: CatalogItem) {

@@ -3,7 +3,9 @@
 /// which also halves its concurrency until it recovers). Hosts take turns, so one big host cannot starve the
 /// others. Used on the engine thread only.
 struct HostScheduler {
-    struct Host {
+    /// A class, so the scheduler changes a host where it lies: a struct copied out of the dictionary would
+    /// make every append copy the host's whole queue.
+    final class Host {
         var queue: [FetchJob] = []
         var head = 0
         var active = 0
@@ -11,6 +13,11 @@ struct HostScheduler {
         var nextStart: Double = 0
         var minimumInterval: Double
         var robots: RobotsState = .unknown
+
+        init(concurrency: Int, minimumInterval: Double) {
+            self.concurrency = concurrency
+            self.minimumInterval = minimumInterval
+        }
 
         var waiting: Int { queue.count - head }
     }
@@ -43,10 +50,15 @@ struct HostScheduler {
 
     mutating func enqueue(_ job: FetchJob) {
         let key = job.host
-        var host = hosts[key] ?? newHost()
+        let host: Host
+        if let known = hosts[key] {
+            host = known
+        } else {
+            host = newHost()
+            hosts[key] = host
+        }
         if host.waiting == 0 { turn.append(key) }
         host.queue.append(job)
-        hosts[key] = host
         queued += 1
     }
 
@@ -57,7 +69,7 @@ struct HostScheduler {
         while checked < turn.count {
             if turnIndex >= turn.count { turnIndex = 0 }
             let key = turn[turnIndex]
-            guard var host = hosts[key], host.waiting > 0 else {
+            guard let host = hosts[key], host.waiting > 0 else {
                 turn.remove(at: turnIndex)
                 continue
             }
@@ -70,28 +82,22 @@ struct HostScheduler {
                     host.robots = .fetching
                     host.active += 1
                     host.nextStart = now + host.minimumInterval
-                    hosts[key] = host
                     return .start(FetchJob(url: RobotsRules.robotsURL(for: host.queue[host.head].url), label: nil, kind: .robots))
                 case .fetching:
                     continue
                 case .ready(let rules):
-                    if !rules.allows(host.queue[host.head].url) {
-                        let job = pop(&host)
-                        hosts[key] = host
-                        return .disallowed(job)
-                    }
+                    if !rules.allows(host.queue[host.head].url) { return .disallowed(pop(host)) }
                 }
             }
-            let job = pop(&host)
+            let job = pop(host)
             host.active += 1
             host.nextStart = now + host.minimumInterval
-            hosts[key] = host
             return .start(job)
         }
         return nil
     }
 
-    private mutating func pop(_ host: inout Host) -> FetchJob {
+    private mutating func pop(_ host: Host) -> FetchJob {
         let job = host.queue[host.head]
         host.head += 1
         if host.head > 256 && host.head * 2 > host.queue.count {
@@ -104,28 +110,23 @@ struct HostScheduler {
 
     mutating func finished(_ job: FetchJob, succeeded: Bool, now: Double) {
         let key = job.host
-        guard var host = hosts[key] else { return }
+        guard let host = hosts[key] else { return }
         host.active -= 1
         if succeeded && host.concurrency < perHostConnections { host.concurrency += 1 }
         // Forget idle hosts with nothing to remember, so a million one-off hosts cost nothing.
         let settled = host.waiting == 0 && host.active == 0 && host.nextStart <= now && host.concurrency == perHostConnections
-        if settled, !respectRobots {
-            hosts[key] = nil
-        } else {
-            hosts[key] = host
-        }
+        if settled, !respectRobots { hosts[key] = nil }
     }
 
     /// The host asked us to wait (429/503): pause it and halve its concurrency.
-    mutating func backOff(_ key: String, until time: Double) {
-        guard var host = hosts[key] else { return }
+    func backOff(_ key: String, until time: Double) {
+        guard let host = hosts[key] else { return }
         host.nextStart = max(host.nextStart, time)
         host.concurrency = max(1, host.concurrency / 2)
-        hosts[key] = host
     }
 
     mutating func setRobots(_ rules: RobotsRules, for key: String) {
-        var host = hosts[key] ?? newHost()
+        let host = hosts[key] ?? newHost()
         host.robots = .ready(rules)
         if let delay = rules.crawlDelay { host.minimumInterval = max(host.minimumInterval, min(delay, 60)) }
         hosts[key] = host

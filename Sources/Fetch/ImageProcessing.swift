@@ -129,9 +129,12 @@ struct ImageProcessor: Sendable {
     /// Writes once: the same bytes under the same label share a file, so an existing one is left alone.
     private func write(_ bytes: [UInt8], to relative: String) throws {
         let path = workspace.path(relative)
-        if FileIO.kind(of: path) == .file { return }
-        let folder = (path as NSString).deletingLastPathComponent
-        if FileIO.kind(of: folder) != .directory { try FileIO.createDirectory(folder) }
-        try FileIO.writeAtomically(bytes, to: path, temporaryFolder: temporaryFolder)
+        do {
+            try FileIO.createOnce(bytes, at: path, temporaryFolder: temporaryFolder)
+        } catch {
+            // The label's folder is made on first use only.
+            try FileIO.createDirectory(FileIO.parentFolder(of: path))
+            try FileIO.createOnce(bytes, at: path, temporaryFolder: temporaryFolder)
+        }
     }
 }

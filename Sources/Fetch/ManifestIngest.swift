@@ -31,11 +31,12 @@ struct ManifestIngest {
 
     func ingest(_ files: [ManifestFile], into catalog: Catalog) throws(FetchError) -> IngestSummary {
         var summary = IngestSummary()
+        var labels = LabelCache()
         let writer = CatalogBatchWriter(catalog: catalog, batchSize: 2000)
         for file in files {
             try reader.read(file) { entry throws(FetchError) in
                 summary.records += 1
-                try ingest(entry, writer, &summary)
+                try ingest(entry, writer, &labels, &summary)
             }
         }
         do { try writer.flush() } catch { throw FetchError("\(error)") }
@@ -46,9 +47,9 @@ struct ManifestIngest {
         return summary
     }
 
-    private func ingest(_ entry: ManifestEntry, _ writer: CatalogBatchWriter,
+    private func ingest(_ entry: ManifestEntry, _ writer: CatalogBatchWriter, _ labels: inout LabelCache,
                         _ summary: inout IngestSummary) throws(FetchError) {
-        guard let target = try resolveLabel(entry, &summary) else { return }
+        guard let target = try labels.label(for: entry, summary: &summary, resolve: resolveLabel) else { return }
         let normalized = URLNormalizer.normalize(ManifestIngest.cleaned(entry.url))
         let source: String
         switch normalized {
@@ -73,9 +74,27 @@ struct ManifestIngest {
     /// Markdown leftovers joining two URLs with "](", HTML-escaped ampersands and backslash-escaped
     /// underscores. (Text after the URL is cut by the text reader.)
     static func cleaned(_ raw: String) -> String {
+        // Most lines need none of this: look before touching them.
+        guard raw.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "]") })
+        else { return raw }
         var url = raw.trimmingWhitespace()
         if let markdown = url.range(of: "](") { url = String(url[..<markdown.lowerBound]) }
         return url.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "\\_", with: "_")
+    }
+
+    /// Categories repeat millions of times: decide each one once. Only the successful decisions are kept;
+    /// skipped records are counted on every occurrence.
+    struct LabelCache {
+        private var known: [String: Label] = [:]
+
+        mutating func label(for entry: ManifestEntry, summary: inout IngestSummary,
+                            resolve: (ManifestEntry, inout IngestSummary) throws(FetchError) -> Label?) throws(FetchError) -> Label? {
+            let key = entry.recordCategory ?? entry.file.folderCategory ?? ""
+            if let label = known[key] { return label }
+            let label = try resolve(entry, &summary)
+            if let label, !key.isEmpty { known[key] = label }
+            return label
+        }
     }
 
     /// --label, else the record's label column, else the folder; then the label map.

@@ -12,38 +12,41 @@ final class Transfer {
     var body: [UInt8] = []
     var tooLarge = false
     var optedOut = false
-    /// Headers of the response being received; reset at each status line (redirects have their own).
-    private var headers: [(name: String, value: String)] = []
+    /// X-Robots-Tag values of the response being received; reset at each status line (redirects have their
+    /// own headers).
+    private var robotsTags: [String] = []
 
-    init(job: FetchJob, handle: UnsafeMutableRawPointer, maxBytes: Int, respectOptOut: Bool) {
+    init(job: FetchJob, handle: UnsafeMutableRawPointer, maxBytes: Int, respectOptOut: Bool, buffer: [UInt8]) {
         self.job = job
         self.handle = handle
         self.maxBytes = maxBytes
         self.respectOptOut = respectOptOut
+        body = buffer
     }
 
-    func header(_ name: String) -> String? {
-        headers.last { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
-    }
-
-    fileprivate func receiveHeader(_ line: String) {
-        if line.hasPrefix("HTTP/") {
-            headers.removeAll()
+    /// Keeps only what the engine reads itself (libcurl reports status, type and Retry-After): the
+    /// X-Robots-Tag values of the current response.
+    fileprivate func receiveHeader(_ line: UnsafeRawBufferPointer) {
+        if line.starts(with: "HTTP/".utf8) {
+            robotsTags.removeAll()
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].trimmingWhitespace()
-        let value = line[line.index(after: colon)...].trimmingWhitespace()
-        headers.append((name, value))
+        let name = "x-robots-tag:".utf8
+        guard line.count > name.count, zip(line, name).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return }
+        robotsTags.append(String(decoding: line[name.count...], as: UTF8.self).trimmingWhitespace())
     }
 
     /// Called for each block of body bytes of the final response; false aborts the transfer.
     fileprivate func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if body.isEmpty && respectOptOut && job.kind != .robots && OptOut.forbidsAI(headers.filter {
-            $0.name.caseInsensitiveCompare("X-Robots-Tag") == .orderedSame
-        }.map(\.value)) {
-            optedOut = true
-            return false
+        if body.isEmpty {
+            if respectOptOut && job.kind != .robots && OptOut.forbidsAI(robotsTags) {
+                optedOut = true
+                return false
+            }
+            // Reserve what the server announced (within the cap), so the body grows without copies.
+            var announced: curl_off_t = -1
+            imgcls_curl_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced)
+            if announced > 0 { body.reserveCapacity(min(Int(announced), maxBytes)) }
         }
         guard body.count + bytes.count <= maxBytes else {
             tooLarge = true
@@ -56,7 +59,7 @@ final class Transfer {
     /// The opt-out check for responses with no body (so `receiveBody` never ran).
     func checkOptOut() {
         if respectOptOut && !optedOut && job.kind != .robots {
-            optedOut = OptOut.forbidsAI(headers.filter { $0.name.caseInsensitiveCompare("X-Robots-Tag") == .orderedSame }.map(\.value))
+            optedOut = OptOut.forbidsAI(robotsTags)
         }
     }
 
@@ -70,8 +73,7 @@ final class Transfer {
     static let headerCallback: curl_write_callback = { data, size, count, user in
         let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
         let length = size * count
-        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-        transfer.receiveHeader(line)
+        transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: length))
         return length
     }
 }

@@ -55,26 +55,13 @@ public enum FileIO {
     /// Writes through a temporary file and renames it into place, so a reader (or a run killed halfway)
     /// sees the old file or the new one, never part of one. The temporary file goes in `temporaryFolder`
     /// (which must be on the same file system) or else next to `path`.
-    public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String,
+    public static func writeAtomically(_ bytes: [UInt8], to path: String,
                                        temporaryFolder: String? = nil) throws(FileError) {
-        let folder = temporaryFolder ?? (path as NSString).deletingLastPathComponent
-        let temporary = (folder.isEmpty ? "." : folder) + "/" + temporaryName(for: path)
+        let folder = temporaryFolder ?? parentFolder(of: path)
+        let temporary = folder + "/" + temporaryName(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: path, errno: errno, doing: "create a temporary file") }
-        var failure: Int32 = 0
-        let contiguous = Array(bytes)
-        contiguous.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let n = write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                written += n
-            }
-        }
+        var failure = writeAll(fd, bytes) ?? 0
         close(fd)
         if failure == 0, rename(temporary, path) != 0 { failure = errno }
         if failure != 0 {
@@ -83,12 +70,64 @@ public enum FileIO {
         }
     }
 
+    /// Creates `path` with `bytes` unless it exists (returns false then), atomically: readers and a run killed
+    /// halfway see no file or the whole file. On Linux the data goes into an unnamed file (O_TMPFILE) that is
+    /// linked into place at the end, so a killed writer leaves nothing behind; elsewhere, or where the file
+    /// system lacks O_TMPFILE, through a named temporary file in `temporaryFolder` and a rename.
+    /// The parent folder must exist.
+    @discardableResult
+    public static func createOnce(_ bytes: [UInt8], at path: String, temporaryFolder: String? = nil) throws(FileError) -> Bool {
+        #if os(Linux)
+        let fd = open(parentFolder(of: path), unnamedFileFlags, 0o644)
+        if fd >= 0 {
+            defer { close(fd) }
+            if let failure = writeAll(fd, bytes) { throw FileError(path: path, errno: failure, doing: "write it") }
+            if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
+            if errno == EEXIST { return false }
+            if errno != ENOENT { throw FileError(path: path, errno: errno, doing: "create it") }
+            // No /proc: fall through to a named temporary file.
+        } else if errno == ENOENT || errno == EACCES || errno == EROFS {
+            throw FileError(path: path, errno: errno, doing: "create it")
+        }
+        #endif
+        if kind(of: path) == .file { return false }
+        try writeAtomically(bytes, to: path, temporaryFolder: temporaryFolder)
+        return true
+    }
+
+    #if os(Linux)
+    /// O_TMPFILE | O_WRONLY: glibc's O_TMPFILE macro does not reach Swift.
+    private static let unnamedFileFlags: Int32 = 0o20000000 | O_DIRECTORY | O_WRONLY | O_CLOEXEC
+    #endif
+
+    /// Writes every byte, retrying short writes; the errno on failure.
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+        bytes.withUnsafeBytes { raw -> Int32? in
+            var written = 0
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += n
+            }
+            return nil
+        }
+    }
+
     /// Temporary files start with this prefix and the writer's process id, so a later run can find and
     /// remove those a killed run left.
     public static let temporaryPrefix = ".imgcls-tmp-"
 
+    /// The folder part of a path ("." for a bare name), without Foundation's slower path machinery.
+    public static func parentFolder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     static func temporaryName(for path: String) -> String {
-        let name = (path as NSString).lastPathComponent
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
         return "\(temporaryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
     }
 

@@ -4,47 +4,23 @@ extension RGBImage {
     public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
         precondition(newWidth > 0 && newHeight > 0, "resize to an empty image")
         if newWidth == width && newHeight == height { return self }
-        let horizontal = ResampleWeights(from: width, to: newWidth)
-        let vertical = ResampleWeights(from: height, to: newHeight)
-        // Pass 1: rows to the new width, in Float to keep precision between the passes.
-        var rows = [Float](repeating: 0, count: height * newWidth * 3)
-        pixels.withUnsafeBufferPointer { src in
-            rows.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<height {
-                    let srcRow = y * width * 3, dstRow = y * newWidth * 3
-                    for x in 0..<newWidth {
-                        var r: Float = 0, g: Float = 0, b: Float = 0
-                        for k in horizontal.range(x) {
-                            let weight = horizontal.weights[k], p = srcRow + horizontal.sources[k] * 3
-                            r += weight * Float(src[p])
-                            g += weight * Float(src[p + 1])
-                            b += weight * Float(src[p + 2])
-                        }
-                        dst[dstRow + x * 3] = r
-                        dst[dstRow + x * 3 + 1] = g
-                        dst[dstRow + x * 3 + 2] = b
-                    }
-                }
+        let horizontal = FixedPointWeights(ResampleWeights(from: width, to: newWidth), sourceCount: width)
+        let vertical = FixedPointWeights(ResampleWeights(from: height, to: newHeight), sourceCount: height)
+        // Two 8-bit passes (as PIL does); run first the one that leaves the second less to do.
+        let rowsFirst = height * newWidth * horizontal.taps + newHeight * newWidth * vertical.taps
+        let columnsFirst = newHeight * width * vertical.taps + newHeight * newWidth * horizontal.taps
+        var pixels = self.pixels
+        var w = width, h = height
+        for pass in rowsFirst <= columnsFirst ? [0, 1] : [1, 0] {
+            if pass == 0 && w != newWidth {
+                pixels = Resampler.rows(pixels, width: w, height: h, to: newWidth, horizontal)
+                w = newWidth
+            } else if pass == 1 && h != newHeight {
+                pixels = Resampler.columns(pixels, width: w, height: h, to: newHeight, vertical)
+                h = newHeight
             }
         }
-        // Pass 2: columns to the new height.
-        let rowLength = newWidth * 3
-        let out = [UInt8](unsafeUninitializedCapacity: newHeight * rowLength) { dst, count in
-            var accumulator = [Float](repeating: 0, count: rowLength)
-            rows.withUnsafeBufferPointer { src in
-                for y in 0..<newHeight {
-                    let target = y * rowLength
-                    for i in 0..<rowLength { accumulator[i] = 0 }
-                    for k in vertical.range(y) {
-                        let weight = vertical.weights[k], row = vertical.sources[k] * rowLength
-                        for i in 0..<rowLength { accumulator[i] += weight * src[row + i] }
-                    }
-                    for i in 0..<rowLength { dst[target + i] = UInt8(max(0, min(255, accumulator[i] + 0.5))) }
-                }
-            }
-            count = newHeight * rowLength
-        }
-        return RGBImage(width: newWidth, height: newHeight, pixels: out)
+        return RGBImage(width: newWidth, height: newHeight, pixels: pixels)
     }
 
     /// Scales so the longer side is at most `maxSide`, keeping the aspect ratio; never enlarges.
@@ -54,6 +30,118 @@ extension RGBImage {
         let scale = Double(maxSide) / Double(longest)
         return resized(width: max(1, Int((Double(width) * scale).rounded())),
                        height: max(1, Int((Double(height) * scale).rounded())))
+    }
+}
+
+/// `ResampleWeights` in 14-bit fixed point (each output's weights sum to exactly 1 << 14), padded with zero
+/// weights to the same number of taps for every output, so the inner loops have a fixed trip count and no
+/// unpredictable branches. `starts` are moved left where needed so every tap stays inside the source.
+struct FixedPointWeights {
+    static let shift = 14
+    let taps: Int
+    let starts: [Int]
+    let weights: [Int32]    // outputs × taps
+
+    init(_ w: ResampleWeights, sourceCount: Int) {
+        let outputs = w.starts.count - 1
+        taps = min(sourceCount, (0..<outputs).map { w.range($0).count }.max() ?? 1)
+        var starts = [Int](), weights = [Int32]()
+        starts.reserveCapacity(outputs)
+        weights.reserveCapacity(outputs * taps)
+        for i in 0..<outputs {
+            let range = w.range(i)
+            let first = w.sources[range.lowerBound]
+            let start = min(first, sourceCount - taps)
+            var fixed = [Int32](repeating: 0, count: taps)
+            for k in range { fixed[w.sources[k] - start] = Int32((Double(w.weights[k]) * Double(1 << Self.shift)).rounded()) }
+            // Rounding may leave the sum off by a little: give the difference to the heaviest tap.
+            let error = Int32(1 << Self.shift) - fixed.reduce(0, +)
+            if let heaviest = fixed.indices.max(by: { fixed[$0] < fixed[$1] }) { fixed[heaviest] += error }
+            starts.append(start)
+            weights += fixed
+        }
+        self.starts = starts
+        self.weights = weights
+    }
+}
+
+/// The two passes of `resized`, over interleaved RGB. Sources of one output are consecutive, which is
+/// what `ResampleWeights` produces.
+enum Resampler {
+    static func rows(_ source: [UInt8], width: Int, height: Int, to newWidth: Int, _ w: FixedPointWeights) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: height * newWidth * 3) { out, count in
+            source.withUnsafeBufferPointer { src in
+                w.weights.withUnsafeBufferPointer { weights in
+                    w.starts.withUnsafeBufferPointer { starts in
+                        for y in 0..<height {
+                            let srcRow = src.baseAddress! + y * width * 3
+                            let dstRow = out.baseAddress! + y * newWidth * 3
+                            // The common tap counts get a loop the compiler unrolls completely.
+                            switch w.taps {
+                            case 2: row(srcRow, dstRow, newWidth, starts, weights, taps: 2)
+                            case 3: row(srcRow, dstRow, newWidth, starts, weights, taps: 3)
+                            case 4: row(srcRow, dstRow, newWidth, starts, weights, taps: 4)
+                            default: row(srcRow, dstRow, newWidth, starts, weights, taps: w.taps)
+                            }
+                        }
+                    }
+                }
+            }
+            count = height * newWidth * 3
+        }
+    }
+
+    @inline(__always)
+    private static func row(_ srcRow: UnsafePointer<UInt8>, _ dstRow: UnsafeMutablePointer<UInt8>, _ newWidth: Int,
+                            _ starts: UnsafeBufferPointer<Int>, _ weights: UnsafeBufferPointer<Int32>, taps: Int) {
+        let round = Int32(1 << (FixedPointWeights.shift - 1))
+        var dst = dstRow
+        var tap = weights.baseAddress!
+        for x in 0..<newWidth {
+            var r = round, g = round, b = round
+            var p = srcRow + starts[x] * 3
+            // Wrapping arithmetic: it cannot overflow here, and checked arithmetic would keep the compiler
+            // from optimising.
+            for _ in 0..<taps {
+                let weight = tap.pointee
+                r &+= weight &* Int32(p[0])
+                g &+= weight &* Int32(p[1])
+                b &+= weight &* Int32(p[2])
+                p += 3
+                tap += 1
+            }
+            dst[0] = clampedByte(r)
+            dst[1] = clampedByte(g)
+            dst[2] = clampedByte(b)
+            dst += 3
+        }
+    }
+
+    static func columns(_ source: [UInt8], width: Int, height: Int, to newHeight: Int, _ w: FixedPointWeights) -> [UInt8] {
+        let rowLength = width * 3
+        return [UInt8](unsafeUninitializedCapacity: newHeight * rowLength) { out, count in
+            let accumulator = UnsafeMutablePointer<Int32>.allocate(capacity: rowLength)
+            defer { accumulator.deallocate() }
+            source.withUnsafeBufferPointer { src in
+                let round = Int32(1 << (FixedPointWeights.shift - 1))
+                for y in 0..<newHeight {
+                    accumulator.update(repeating: round, count: rowLength)
+                    for k in 0..<w.taps {
+                        let weight = w.weights[y * w.taps + k]
+                        if weight == 0 { continue }
+                        let row = src.baseAddress! + (w.starts[y] + k) * rowLength
+                        for i in 0..<rowLength { accumulator[i] &+= weight &* Int32(row[i]) }
+                    }
+                    let dst = out.baseAddress! + y * rowLength
+                    for i in 0..<rowLength { dst[i] = clampedByte(accumulator[i]) }
+                }
+            }
+            count = newHeight * rowLength
+        }
+    }
+
+    @inline(__always) static func clampedByte(_ fixed: Int32) -> UInt8 {
+        UInt8(clamping: fixed >> Int32(FixedPointWeights.shift))
     }
 }
 

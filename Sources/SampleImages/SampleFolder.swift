@@ -45,10 +45,23 @@ extension SampleImages {
         return samples
     }
 
-    /// `count` JPEGs of mixed sizes (0.3 to 12 megapixels), quality 80–95, for decode benchmarks.
-    public static func jpegCorpus(count: Int, seed: UInt64 = 42) -> [(name: String, bytes: [UInt8])] {
+    /// Image sizes of the benchmark corpora: camera photos (0.3 to 12 megapixels) for decoding, and the mix
+    /// of thumbnails to full-HD pictures that web URL lists hold, for fetching.
+    public enum CorpusSizes: String, Sendable, CaseIterable {
+        case photo, web
+
+        var sizes: [(Int, Int)] {
+            switch self {
+            case .photo: [(640, 480), (1024, 768), (1600, 1200), (1920, 1080), (2592, 1944), (4000, 3000)]
+            case .web: [(160, 120), (320, 240), (500, 375), (640, 480), (800, 600), (1024, 768), (1280, 720), (1600, 1200)]
+            }
+        }
+    }
+
+    /// `count` JPEGs of mixed sizes, quality 80–95, for benchmarks.
+    public static func jpegCorpus(count: Int, sizes kind: CorpusSizes = .photo, seed: UInt64 = 42) -> [(name: String, bytes: [UInt8])] {
         var random = SplitMix64(seed: seed)
-        let sizes = [(640, 480), (1024, 768), (1600, 1200), (1920, 1080), (2592, 1944), (4000, 3000)]
+        let sizes = kind.sizes
         return (0..<count).map { i in
             let (w, h) = sizes[Int(random.next() % UInt64(sizes.count))]
             let quality = 80 + Int(random.next() % 16)

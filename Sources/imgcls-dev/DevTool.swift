@@ -4,13 +4,15 @@ import Foundation
 import Imaging
 import SampleImages
 
+extension SampleImages.CorpusSizes: ExpressibleByArgument {}
+
 /// Developer tools: sample files for the demo, and benchmarks against peer tools. Not part of `imgcls`.
 @main
 struct DevTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgcls-dev",
         abstract: "Sample files and benchmarks for imgcls developers.",
-        subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self])
+        subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, BenchResize.self])
 }
 
 struct Samples: ParsableCommand {
@@ -28,14 +30,15 @@ struct Samples: ParsableCommand {
 
 struct JPEGCorpus: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jpeg-corpus", abstract: "Write JPEGs of mixed sizes (0.3–12 MP) for decode benchmarks.")
+        commandName: "jpeg-corpus", abstract: "Write JPEGs of mixed sizes for benchmarks.")
 
     @Argument(help: "The folder to write.") var folder: String
     @Option(help: "How many files.") var count = 60
+    @Option(help: "photo (0.3–12 megapixels) or web (160x120 to 1600x1200).") var sizes = SampleImages.CorpusSizes.photo
 
     func run() throws {
         try FileIO.createDirectory(folder)
-        for file in SampleImages.jpegCorpus(count: count) {
+        for file in SampleImages.jpegCorpus(count: count, sizes: sizes) {
             try FileIO.writeAtomically(file.bytes, to: folder + "/" + file.name)
         }
         print("wrote \(count) JPEGs to \(folder)")

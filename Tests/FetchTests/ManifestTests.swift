@@ -172,3 +172,27 @@ import Testing
         #expect(!OptOut.forbidsAI(["noindex, nofollow"]))
     }
 }
+
+@Suite struct NormalizerFastPathTests {
+    /// The fast path must accept only URLs libcurl's parser gives back unchanged.
+    @Test(arguments: [
+        "https://i.imgur.com/abc.jpg", "http://example.com:8080/a/b.png?x=1&y=2", "https://a.b-c.example/%7Euser/x.jpg",
+        "http://example.com:80/a.jpg", "https://Example.com/a.jpg", "http://example.com/a/./b.jpg", "http://example.com/a/../b.jpg",
+        "http://example.com/a/b/..", "http://example.com/.", "http://example.com/a#frag", "http://example.com/a b.jpg",
+        "http://example.com/a|b", "http://example.com/%zz", "https://example.com/...hidden/x", "http://example.com/a.b/c..d",
+        "http://example.com/x?a=/../b", "http://example.com/[x]", "http://example.com", "https://example.com:443/x",
+        "http://example.com/caf%C3%A9.jpg", "http://example.com/it's(1)*!.jpg", "http://example.com/a?b=c+d",
+    ])
+    func fastPathAgreesWithLibcurl(url: String) {
+        if URLNormalizer.isAlreadyNormal(url) {
+            let viaCurl = URLNormalizer.resolve(url, against: "http://base.example/")
+            #expect((try? viaCurl.get()) == url, "\(url) took the fast path but libcurl gives \(String(describing: try? viaCurl.get()))")
+        }
+    }
+
+    @Test func commonURLsTakeTheFastPath() {
+        #expect(URLNormalizer.isAlreadyNormal("https://i.redd.it/49d0cf60cxy11.jpg"))
+        #expect(URLNormalizer.isAlreadyNormal("http://img-l3.xvideos.com/videos/thumbs/21/43/75/2143.3.jpg"))
+        #expect(!URLNormalizer.isAlreadyNormal("HTTP://example.com/a.jpg"))
+    }
+}

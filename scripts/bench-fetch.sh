@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Fetch benchmark, side by side in one run, against one local nginx serving a generated corpus of JPEGs:
+#   1. raw download: `imgcls fetch` vs `curl -Z --parallel-max 32` (goal: at least 0.8x images/s)
+#   2. download + resize to 256 (keep ratio): `imgcls fetch --resize` vs img2dataset, installed from PyPI into
+#      a venv here (goal: at least 5x images/s), with CPU seconds per 1000 images for both
+#   3. a 1.5M-line manifest read into the catalog: peak RSS (goal: under 300 MB)
+# Release build; both tools get the same concurrency and write only their output images (imgcls with
+# --discard-originals, as img2dataset keeps no originals). Their outputs go to a tmpfs (/dev/shm) when there
+# is one: on a disk, file creation after many deletions (each round starts empty) costs more than the tools
+# themselves and varies from run to run. Environment: COUNT (files, 3000), PARALLEL (32), ROUNDS (2, best
+# counts), PORT (18080), MANIFEST_LINES (1500000), OUTPUT (where the tools write).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${COUNT:-3000}
+PARALLEL=${PARALLEL:-32}
+ROUNDS=${ROUNDS:-2}
+PORT=${PORT:-18080}
+MANIFEST_LINES=${MANIFEST_LINES:-1500000}
+
+scripts/setup.sh nginx-light curl time
+swift build -c release >/dev/null
+bin=$(swift build -c release --show-bin-path)
+out=$(pwd)/bench-data/fetch
+mkdir -p "$out"
+if [ -z "${OUTPUT:-}" ] && [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then OUTPUT=/dev/shm/imgcls-bench; fi
+results=${OUTPUT:-$out/results}
+mkdir -p "$results"
+trap 'rm -rf "$results"' EXIT
+
+# The peer: img2dataset in its own venv. albumentations after 1.4.16 breaks its resizer (every image fails).
+venv=$(pwd)/bench-data/venv
+if [ ! -x "$venv/bin/img2dataset" ]; then
+  echo "installing img2dataset into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q img2dataset "albumentations==1.4.16"
+fi
+
+corpus=$out/corpus
+if [ ! -f "$corpus/.complete" ] || [ "$(cat "$corpus/.complete")" != "$COUNT" ]; then
+  rm -rf "$corpus"
+  "$bin/imgcls-dev" jpeg-corpus "$corpus" --count "$COUNT" --sizes web
+  echo "$COUNT" > "$corpus/.complete"
+fi
+corpus_mb=$(du -sm "$corpus" | cut -f1)
+
+cat > "$out/nginx.conf" <<CONF
+worker_processes 1;
+pid $out/nginx.pid;
+error_log $out/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  types { image/jpeg jpg; }
+  server { listen 127.0.0.1:$PORT; root $corpus; }
+}
+CONF
+nginx -c "$out/nginx.conf" -p "$out"
+trap 'kill $(cat "$out/nginx.pid") 2>/dev/null || true; rm -rf "$results"' EXIT
+sleep 0.5
+
+mkdir -p "$out/manifest/bench"
+ls "$corpus" | grep '\.jpg$' | sed "s|^|http://127.0.0.1:$PORT/|" > "$out/manifest/bench/urls.txt"
+awk -v dir="$results/curl" '{ printf "url = \"%s\"\noutput = \"%s/%d.jpg\"\n", $0, dir, NR }' "$out/manifest/bench/urls.txt" > "$out/curl.cfg"
+
+# measure NAME COMMAND...: best wall time over ROUNDS (fresh output each round), with its CPU seconds.
+declare -A wall cpu
+measure() {
+  local name=$1; shift
+  local best=""
+  for _ in $(seq "$ROUNDS"); do
+    rm -rf "$results/ws" "$results/curl" "$results/i2d"; mkdir -p "$results/curl"
+    /usr/bin/time -f "%e %U %S" -o "$out/time.txt" "$@" >/dev/null 2>"$out/$name.log"
+    read -r w u s < "$out/time.txt"
+    if [ -z "$best" ] || awk "BEGIN { exit !($w < $best) }"; then best=$w; wall[$name]=$w; cpu[$name]=$(awk "BEGIN { print $u + $s }"); fi
+  done
+}
+rate() { awk "BEGIN { printf \"%.1f\", $COUNT / ${wall[$1]} }"; }
+cpu_per_1000() { awk "BEGIN { printf \"%.1f\", ${cpu[$1]} / $COUNT * 1000 }"; }
+ratio() { awk "BEGIN { printf \"%.2f\", ${wall[$2]} / ${wall[$1]} }"; }
+
+echo "corpus: $COUNT JPEGs, $corpus_mb MB, served by nginx on 127.0.0.1:$PORT; $PARALLEL transfers in flight;"
+echo "best of $ROUNDS rounds; outputs written to $results; $(nproc) cores"
+
+measure imgcls "$bin/imgcls" fetch "$out/manifest" --workspace "$results/ws" --quiet --concurrency "$PARALLEL" --per-host "$PARALLEL"
+ok=$(sqlite3 "$results/ws/catalog.sqlite" "select count(*) from items where status = 'ok'")
+measure curl curl -s -g -Z --parallel-max "$PARALLEL" -K "$out/curl.cfg"
+curl_ok=$(ls "$results/curl" | wc -l)
+echo
+echo "1. raw download                 images/s   CPU s/1000"
+echo "   imgcls fetch                 $(rate imgcls)   $(cpu_per_1000 imgcls)   ($ok ok)"
+echo "   curl -Z --parallel-max $PARALLEL    $(rate curl)   $(cpu_per_1000 curl)   ($curl_ok files)"
+echo "   ratio imgcls/curl: $(ratio imgcls curl) (goal: at least 0.8)"
+
+measure imgcls_resize "$bin/imgcls" fetch "$out/manifest" --workspace "$results/ws" --quiet --concurrency "$PARALLEL" \
+  --per-host "$PARALLEL" --resize keep-ratio --size 256 --discard-originals
+resized_ok=$(sqlite3 "$results/ws/catalog.sqlite" "select count(*) from items where status = 'ok'")
+measure img2dataset env NO_ALBUMENTATIONS_UPDATE=1 "$venv/bin/img2dataset" --url_list "$out/manifest/bench/urls.txt" \
+  --input_format txt --output_format files --output_folder "$results/i2d" --resize_mode keep_ratio --image_size 256 \
+  --processes_count 2 --thread_count "$PARALLEL" --timeout 10 --retries 0
+i2d_ok=$(find "$results/i2d" -name '*.jpg' 2>/dev/null | wc -l)
+echo
+echo "2. download + resize to 256     images/s   CPU s/1000"
+echo "   imgcls fetch --resize        $(rate imgcls_resize)   $(cpu_per_1000 imgcls_resize)   ($resized_ok ok)"
+echo "   img2dataset (2 processes)    $(rate img2dataset)   $(cpu_per_1000 img2dataset)   ($i2d_ok images written)"
+echo "   ratio imgcls/img2dataset: $(ratio imgcls_resize img2dataset) (goal: at least 5)"
+
+mkdir -p "$out/big/bench"
+awk -v n="$MANIFEST_LINES" -v port="$PORT" 'BEGIN { for (i = 0; i < n; i++) printf "http://127.0.0.1:%d/missing/%d.jpg\n", port, i }' \
+  > "$out/big/bench/urls.txt"
+rm -rf "$results/ws-big"
+/usr/bin/time -f "%e %M" -o "$out/time.txt" "$bin/imgcls" fetch "$out/big" --workspace "$results/ws-big" --dry-run --quiet >/dev/null
+read -r w rss < "$out/time.txt"
+echo
+echo "3. $MANIFEST_LINES-line manifest into the catalog: $w s, peak RSS $((rss / 1024)) MB (goal: under 300 MB)"
