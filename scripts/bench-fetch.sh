@@ -4,16 +4,18 @@
 #   2. download + resize to 256 (keep ratio): `imgcls fetch --resize` vs img2dataset, installed from PyPI into
 #      a venv here (goal: at least 5x images/s), with CPU seconds per 1000 images for both
 #   3. a 1.5M-line manifest read into the catalog: peak RSS (goal: under 300 MB)
-# Release build; both tools get the same concurrency and write only their output images (imgcls with
-# --discard-originals, as img2dataset keeps no originals). Their outputs go to a tmpfs (/dev/shm) when there
-# is one: on a disk, file creation after many deletions (each round starts empty) costs more than the tools
-# themselves and varies from run to run. Environment: COUNT (files, 3000), PARALLEL (32), ROUNDS (2, best
-# counts), PORT (18080), MANIFEST_LINES (1500000), OUTPUT (where the tools write).
+# Release build; every tool gets the same concurrency; imgcls writes only resized images in part 2
+# (--discard-originals), as img2dataset keeps no originals. Part 1 runs twice: writing to the disk under
+# bench-data/, and to a tmpfs (/dev/shm) where there is one, which takes the disk out and leaves the tools'
+# own CPU cost (imgcls hashes every file with SHA-256 and records it in SQLite; curl only writes). Part 2
+# writes to the tmpfs: on a disk, file creation after many deletions (each round starts empty) varies from
+# run to run more than the tools differ. Environment: COUNT (files, 3000), PARALLEL (32), ROUNDS (3, best
+# counts), PORT (18080), MANIFEST_LINES (1500000), OUTPUT (the fast output folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-3000}
 PARALLEL=${PARALLEL:-32}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18080}
 MANIFEST_LINES=${MANIFEST_LINES:-1500000}
 
@@ -23,9 +25,11 @@ bin=$(swift build -c release --show-bin-path)
 out=$(pwd)/bench-data/fetch
 mkdir -p "$out"
 if [ -z "${OUTPUT:-}" ] && [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then OUTPUT=/dev/shm/imgcls-bench; fi
-results=${OUTPUT:-$out/results}
-mkdir -p "$results"
-trap 'rm -rf "$results"' EXIT
+fast=${OUTPUT:-$out/results}
+disk=$out/results-disk
+results=$fast
+mkdir -p "$fast" "$disk"
+trap 'rm -rf "$fast" "$disk"' EXIT
 
 # The peer: img2dataset in its own venv. albumentations after 1.4.16 breaks its resizer (every image fails).
 venv=$(pwd)/bench-data/venv
@@ -57,49 +61,63 @@ http {
 }
 CONF
 nginx -c "$out/nginx.conf" -p "$out"
-trap 'kill $(cat "$out/nginx.pid") 2>/dev/null || true; rm -rf "$results"' EXIT
+trap 'kill $(cat "$out/nginx.pid") 2>/dev/null || true; rm -rf "$fast" "$disk"' EXIT
 sleep 0.5
 
 mkdir -p "$out/manifest/bench"
 ls "$corpus" | grep '\.jpg$' | sed "s|^|http://127.0.0.1:$PORT/|" > "$out/manifest/bench/urls.txt"
-awk -v dir="$results/curl" '{ printf "url = \"%s\"\noutput = \"%s/%d.jpg\"\n", $0, dir, NR }' "$out/manifest/bench/urls.txt" > "$out/curl.cfg"
+for place in "$fast" "$disk"; do
+  awk -v dir="$place/curl" '{ printf "url = \"%s\"\noutput = \"%s/%d.jpg\"\n", $0, dir, NR }' "$out/manifest/bench/urls.txt" \
+    > "$place.curl.cfg"
+done
 
-# measure NAME COMMAND...: best wall time over ROUNDS (fresh output each round), with its CPU seconds.
+# once NAME COMMAND...: one timed round (fresh outputs), keeping NAME's best wall time and its CPU seconds.
+# Comparisons alternate the tools round by round, so a busy moment on the machine hits both.
 declare -A wall cpu
-measure() {
+TIMEFORMAT='%R %U %S'
+once() {
   local name=$1; shift
-  local best=""
-  for _ in $(seq "$ROUNDS"); do
-    rm -rf "$results/ws" "$results/curl" "$results/i2d"; mkdir -p "$results/curl"
-    /usr/bin/time -f "%e %U %S" -o "$out/time.txt" "$@" >/dev/null 2>"$out/$name.log"
-    read -r w u s < "$out/time.txt"
-    if [ -z "$best" ] || awk "BEGIN { exit !($w < $best) }"; then best=$w; wall[$name]=$w; cpu[$name]=$(awk "BEGIN { print $u + $s }"); fi
-  done
+  rm -rf "$results/ws" "$results/curl" "$results/i2d"; mkdir -p "$results/curl"
+  { time "$@" >/dev/null 2>"$out/$name.log"; } 2> "$out/time.txt"
+  read -r w u s < "$out/time.txt"
+  if [ -z "${wall[$name]:-}" ] || awk "BEGIN { exit !($w < ${wall[$name]}) }"; then
+    wall[$name]=$w
+    cpu[$name]=$(awk "BEGIN { print $u + $s }")
+  fi
 }
 rate() { awk "BEGIN { printf \"%.1f\", $COUNT / ${wall[$1]} }"; }
 cpu_per_1000() { awk "BEGIN { printf \"%.1f\", ${cpu[$1]} / $COUNT * 1000 }"; }
 ratio() { awk "BEGIN { printf \"%.2f\", ${wall[$2]} / ${wall[$1]} }"; }
 
 echo "corpus: $COUNT JPEGs, $corpus_mb MB, served by nginx on 127.0.0.1:$PORT; $PARALLEL transfers in flight;"
-echo "best of $ROUNDS rounds; outputs written to $results; $(nproc) cores"
+echo "best of $ROUNDS alternating rounds; $(nproc) cores"
 
-measure imgcls "$bin/imgcls" fetch "$out/manifest" --workspace "$results/ws" --quiet --concurrency "$PARALLEL" --per-host "$PARALLEL"
-ok=$(sqlite3 "$results/ws/catalog.sqlite" "select count(*) from items where status = 'ok'")
-measure curl curl -s -g -Z --parallel-max "$PARALLEL" -K "$out/curl.cfg"
-curl_ok=$(ls "$results/curl" | wc -l)
 echo
 echo "1. raw download                 images/s   CPU s/1000"
-echo "   imgcls fetch                 $(rate imgcls)   $(cpu_per_1000 imgcls)   ($ok ok)"
-echo "   curl -Z --parallel-max $PARALLEL    $(rate curl)   $(cpu_per_1000 curl)   ($curl_ok files)"
-echo "   ratio imgcls/curl: $(ratio imgcls curl) (goal: at least 0.8)"
+for results in "$disk" "$fast"; do
+  unset 'wall[imgcls]' 'wall[curl]'
+  for _ in $(seq "$ROUNDS"); do
+    once imgcls "$bin/imgcls" fetch "$out/manifest" --workspace "$results/ws" --quiet --concurrency "$PARALLEL" --per-host "$PARALLEL"
+    ok=$(sqlite3 "$results/ws/catalog.sqlite" "select count(*) from items where status = 'ok'")
+    once curl curl -s -g -Z --parallel-max "$PARALLEL" -K "$results.curl.cfg"
+    curl_ok=$(ls "$results/curl" | wc -l)
+  done
+  echo "   writing to $results"
+  echo "   imgcls fetch                 $(rate imgcls)   $(cpu_per_1000 imgcls)   ($ok ok)"
+  echo "   curl -Z --parallel-max $PARALLEL    $(rate curl)   $(cpu_per_1000 curl)   ($curl_ok files)"
+  echo "   ratio imgcls/curl: $(ratio imgcls curl) (goal: at least 0.8)"
+done
+results=$fast
 
-measure imgcls_resize "$bin/imgcls" fetch "$out/manifest" --workspace "$results/ws" --quiet --concurrency "$PARALLEL" \
-  --per-host "$PARALLEL" --resize keep-ratio --size 256 --discard-originals
-resized_ok=$(sqlite3 "$results/ws/catalog.sqlite" "select count(*) from items where status = 'ok'")
-measure img2dataset env NO_ALBUMENTATIONS_UPDATE=1 "$venv/bin/img2dataset" --url_list "$out/manifest/bench/urls.txt" \
-  --input_format txt --output_format files --output_folder "$results/i2d" --resize_mode keep_ratio --image_size 256 \
-  --processes_count 2 --thread_count "$PARALLEL" --timeout 10 --retries 0
-i2d_ok=$(find "$results/i2d" -name '*.jpg' 2>/dev/null | wc -l)
+for _ in $(seq "$ROUNDS"); do
+  once imgcls_resize "$bin/imgcls" fetch "$out/manifest" --workspace "$results/ws" --quiet --concurrency "$PARALLEL" \
+    --per-host "$PARALLEL" --resize keep-ratio --size 256 --discard-originals
+  resized_ok=$(sqlite3 "$results/ws/catalog.sqlite" "select count(*) from items where status = 'ok'")
+  once img2dataset env NO_ALBUMENTATIONS_UPDATE=1 "$venv/bin/img2dataset" --url_list "$out/manifest/bench/urls.txt" \
+    --input_format txt --output_format files --output_folder "$results/i2d" --resize_mode keep_ratio --image_size 256 \
+    --processes_count 2 --thread_count "$PARALLEL" --timeout 10 --retries 0
+  i2d_ok=$(find "$results/i2d" -name '*.jpg' 2>/dev/null | wc -l)
+done
 echo
 echo "2. download + resize to 256     images/s   CPU s/1000"
 echo "   imgcls fetch --resize        $(rate imgcls_resize)   $(cpu_per_1000 imgcls_resize)   ($resized_ok ok)"
@@ -111,6 +129,12 @@ awk -v n="$MANIFEST_LINES" -v port="$PORT" 'BEGIN { for (i = 0; i < n; i++) prin
   > "$out/big/bench/urls.txt"
 rm -rf "$results/ws-big"
 /usr/bin/time -f "%e %M" -o "$out/time.txt" "$bin/imgcls" fetch "$out/big" --workspace "$results/ws-big" --dry-run --quiet >/dev/null
-read -r w rss < "$out/time.txt"
+read -r read_s read_rss < "$out/time.txt"
+# Then the whole run: every URL goes through the engine (nginx answers 404 fast), all streamed.
+/usr/bin/time -f "%e %M" -o "$out/time.txt" "$bin/imgcls" fetch "$out/big" --workspace "$results/ws-big" --quiet \
+  --concurrency "$PARALLEL" --per-host "$PARALLEL" >/dev/null
+read -r fetch_s fetch_rss < "$out/time.txt"
 echo
-echo "3. $MANIFEST_LINES-line manifest into the catalog: $w s, peak RSS $((rss / 1024)) MB (goal: under 300 MB)"
+echo "3. a $MANIFEST_LINES-line manifest (goal: peak RSS under 300 MB)"
+echo "   read into the catalog:           $read_s s, peak RSS $((read_rss / 1024)) MB"
+echo "   fetched (nginx answers 404):     $fetch_s s, peak RSS $((fetch_rss / 1024)) MB"

@@ -1,24 +1,57 @@
 #!/usr/bin/env bash
-# The imgcls demo: generate sample images (valid ones in every format and the broken kinds real data is full
-# of), inspect them, and show the workspace status. Run through `make demo`.
+# The imgcls demo, with no internet needed: a local web server (imgcls-dev serve-folder) serves generated
+# images, valid ones in every format and the broken kinds real URL lists are full of; imgcls fetches them
+# from URL lists, scrapes a page, and shows what it kept and why it rejected the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(swift build --show-bin-path)
 out=demo-data
 rm -rf "$out"
+mkdir -p "$out"
 
-echo "== Writing sample images to $out/samples"
-"$bin/imgcls-dev" samples "$out/samples"
+echo "== Generating sample images and a web page in $out/site"
+"$bin/imgcls-dev" samples "$out/site/images" >/dev/null
+cat > "$out/site/gallery.html" <<'HTML'
+<html><head><meta property="og:image" content="images/photo.webp"></head><body>
+  <img src="images/photo.gif" srcset="images/photo.gif 1x, images/transparent.png 2x">
+  <img src="data:image/gif;base64,R0lGOD" data-src="images/photo.bmp">
+  <a href="images/rotated-exif6.jpg">full size</a>
+</body></html>
+HTML
+"$bin/imgcls-dev" serve-folder "$out/site" --port-file "$out/port" >/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$out/port" ] && break; sleep 0.1; done
+site="http://127.0.0.1:$(cat "$out/port")"
+
+mkdir -p "$out/lists/photos" "$out/lists/broken"
+for name in photo.jpg photo.png photo.webp rotated-exif6.jpg named-png-but-jpeg.png; do
+  echo "$site/images/$name"
+done > "$out/lists/photos/urls.txt"
+{
+  echo "# files a scraped URL list is full of"
+  for name in empty.jpg error-page.jpg huge-header.png bit-flipped.png vector.svg missing.jpg; do
+    echo "$site/images/$name"
+  done
+  echo "not a URL"
+} > "$out/lists/broken/urls.txt"
 
 echo
-echo "== imgcls inspect $out/samples"
-# Exit status 1 means "some files were rejected", which is the point of these samples.
-"$bin/imgcls" inspect "$out/samples" || [ $? -eq 1 ]
+echo "== imgcls fetch $out/lists --validate"
+"$bin/imgcls" fetch "$out/lists" --validate --workspace "$out/data"
 
 echo
-echo "== imgcls inspect --json (first lines)"
-"$bin/imgcls" inspect --json "$out/samples/photo.jpg" "$out/samples/half.png" || [ $? -eq 1 ]
+echo "== The same command again: everything is done already"
+"$bin/imgcls" fetch "$out/lists" --validate --workspace "$out/data" | head -2
 
 echo
-echo "== imgcls status --workspace $out/workspace"
-"$bin/imgcls" status --workspace "$out/workspace"
+echo "== imgcls scrape $site/gallery.html --label gallery"
+"$bin/imgcls" scrape "$site/gallery.html" --label gallery --workspace "$out/data"
+
+echo
+echo "== imgcls status"
+"$bin/imgcls" status --workspace "$out/data"
+
+echo
+echo "== imgcls inspect $out/data/raw (what was stored)"
+"$bin/imgcls" inspect "$out/data/raw"

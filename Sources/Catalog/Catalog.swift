@@ -115,6 +115,30 @@ public final class Catalog: @unchecked Sendable {
         return found
     }
 
+    /// What a stage needs to work through pending rows: id, source, label and attempts so far, up to `limit`
+    /// rows in id order after `afterID` (lighter than whole items, for queues of millions).
+    public func pending(afterID: Int64, limit: Int) throws(CatalogError) -> [(id: Int64, source: String, label: Label, attempts: Int)] {
+        try withConnection { c throws(CatalogError) in
+            let statement = try c.statement("SELECT id, source, label, attempts FROM items WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?")
+                .bind([.integer(afterID), .integer(Int64(limit))])
+            var rows: [(id: Int64, source: String, label: Label, attempts: Int)] = []
+            rows.reserveCapacity(limit)
+            var labels: [String: Label] = [:]  // a chunk holds few labels: check each once
+            while try statement.step() {
+                let name = statement.text(2) ?? ""
+                let label: Label
+                if let known = labels[name] {
+                    label = known
+                } else {
+                    do { label = try Label(name) } catch { throw CatalogError(path: path, detail: "row \(statement.int(0) ?? 0): \(error)") }
+                    labels[name] = label
+                }
+                rows.append((statement.int(0) ?? 0, statement.text(1) ?? "", label, Int(statement.int(3) ?? 0)))
+            }
+            return rows
+        }
+    }
+
     /// How many items have `status`.
     public func count(status: ItemStatus) throws(CatalogError) -> Int {
         try withConnection { c throws(CatalogError) in
@@ -201,6 +225,8 @@ public final class CatalogBatchWriter {
     private var pending: [Write] = []
     /// Rows `insertIfAbsent` actually inserted so far.
     public private(set) var inserted = 0
+    /// Runs after each committed batch.
+    public var afterFlush: (@Sendable () -> Void)?
 
     public init(catalog: Catalog, batchSize: Int = 500) {
         self.catalog = catalog
@@ -231,6 +257,7 @@ public final class CatalogBatchWriter {
             return count
         }
         pending.removeAll(keepingCapacity: true)
+        afterFlush?()
     }
 }
 

@@ -9,7 +9,7 @@ import Glibc
 /// stay readable. Safe to advance from any thread.
 public final class ProgressBar: @unchecked Sendable {
     public let title: String
-    private let total: Int?
+    private var total: Int?
     private let unit: String
     private let enabled: Bool
     private let isTerminal: Bool
@@ -34,6 +34,18 @@ public final class ProgressBar: @unchecked Sendable {
 
     public func advance(by count: Int = 1) {
         update { $0.completed += count }
+    }
+
+    /// Sets the total once it is known (work may start before it is counted).
+    public func setTotal(_ total: Int) {
+        update { $0.total = total }
+    }
+
+    /// The count so far.
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return completed
     }
 
     /// Extra text after the rate, such as "ok 120, failed 3" (built only when the bar is shown).

@@ -3,7 +3,8 @@ import Foundation
 /// A bounded first-in first-out queue between threads: `push` waits while it is full, `pop` waits while it is
 /// empty, and `close` ends both sides (pop returns nil once the queue is drained).
 final class BlockingQueue<Element>: @unchecked Sendable {
-    private var items: [Element] = []
+    /// Taken slots are cleared at once, so the queue keeps no reference to what it handed out.
+    private var items: [Element?] = []
     private var head = 0
     private let capacity: Int
     private let condition = NSCondition()
@@ -61,7 +62,7 @@ final class BlockingQueue<Element>: @unchecked Sendable {
 
     private func take() -> Element? {
         guard head < items.count else { return nil }
-        let element = items[head]
+        let element = items[head].take()
         head += 1
         if head > 1024 && head * 2 > items.count {  // compact now and then instead of shifting on every pop
             items.removeFirst(head)
@@ -83,17 +84,18 @@ final class BufferPool: @unchecked Sendable {
         self.limit = limit
     }
 
-    /// An empty buffer, with room from an earlier use when one is free.
+    /// An empty buffer, with room from an earlier use when one is free. (Emptied here, not in `give`: by now
+    /// the processing that handed it back holds no other reference, so its storage is kept, not copied.)
     func take() -> [UInt8] {
         lock.lock()
-        defer { lock.unlock() }
-        return buffers.popLast() ?? []
+        var buffer = buffers.popLast() ?? []
+        lock.unlock()
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
     }
 
-    func give(_ buffer: consuming [UInt8]) {
-        var buffer = buffer
+    func give(_ buffer: [UInt8]) {
         guard buffer.capacity > 0 else { return }
-        buffer.removeAll(keepingCapacity: true)
         lock.lock()
         defer { lock.unlock() }
         if buffers.count < limit { buffers.append(buffer) }

@@ -33,7 +33,15 @@ public let imgclsVersionString = "0.1.0"
 /// up to `concurrency` transfers, retries what may succeed later, and hands every final response to
 /// `deliver`. It never does CPU work on responses itself, so the network never waits for decoding.
 final class CurlEngine: @unchecked Sendable {
-    typealias JobSource = () -> [FetchJob]
+    /// What the source has: jobs, nothing at the moment (more may come: call `wake()` when it does), or
+    /// nothing ever again.
+    enum SourceChunk {
+        case jobs([FetchJob])
+        case nothingYet
+        case exhausted
+    }
+
+    typealias JobSource = () -> SourceChunk
 
     private let settings: EngineSettings
     private let multi: UnsafeMutableRawPointer
@@ -47,11 +55,13 @@ final class CurlEngine: @unchecked Sendable {
     private var inbox: [FetchJob] = []
     private var outstanding = 0                  // delivered responses not yet marked processed
     private var stopRequested = false
+    private var sourceMayHaveMore = false
 
     /// Called on the engine thread with each final response and what it came to (success, or a failure
     /// after any retries). It must not block: hand the work to another thread.
     var deliver: (FetchResponse, Outcome) -> Void = { _, _ in }
-    private var jobSource: JobSource = { [] }
+    private var jobSource: JobSource = { .exhausted }
+    private var sourceExhausted = false
     /// When the source last came back empty: it is asked again at most every quarter second until the end.
     private var sourceEmptyAt = -Double.infinity
     /// Responses delivered but not yet processed, after which no new transfers start (memory bound).
@@ -100,7 +110,7 @@ final class CurlEngine: @unchecked Sendable {
     }
 
     /// Hands a processed response body back for reuse.
-    func recycle(_ body: consuming [UInt8]) {
+    func recycle(_ body: [UInt8]) {
         buffers.give(body)
     }
 
@@ -129,8 +139,8 @@ final class CurlEngine: @unchecked Sendable {
                 // Processing may still turn a response into new jobs: the run ends only when nothing is
                 // outstanding and the source has nothing more.
                 if isIdle() {
-                    if !refillFromSource() { break }
-                    continue
+                    if refillFromSource() { continue }
+                    if sourceExhausted { break }
                 }
             }
             curl_multi_poll(multi, nil, 0, pollTimeout(now: monotonicSeconds()), nil)
@@ -142,6 +152,10 @@ final class CurlEngine: @unchecked Sendable {
         defer { inboxLock.unlock() }
         let jobs = inbox
         inbox.removeAll()
+        if sourceMayHaveMore {
+            sourceMayHaveMore = false
+            sourceEmptyAt = -Double.infinity  // ask the source again now
+        }
         return (jobs, outstanding, stopRequested)
     }
 
@@ -151,13 +165,31 @@ final class CurlEngine: @unchecked Sendable {
         return outstanding == 0 && inbox.isEmpty && scheduler.queued == 0 && delayed.isEmpty
     }
 
-    /// Pulls the next chunk of jobs; false when the source has none.
+    /// Pulls the next chunk of jobs; false when the source has none now.
     @discardableResult
     private func refillFromSource() -> Bool {
-        let jobs = jobSource()
-        sourceEmptyAt = jobs.isEmpty ? monotonicSeconds() : -Double.infinity
-        for job in jobs { scheduler.enqueue(job) }
-        return !jobs.isEmpty
+        switch jobSource() {
+        case .jobs(let jobs) where !jobs.isEmpty:
+            sourceEmptyAt = -Double.infinity
+            for job in jobs { scheduler.enqueue(job) }
+            return true
+        case .exhausted:
+            sourceExhausted = true
+            sourceEmptyAt = monotonicSeconds()
+            return false
+        default:
+            sourceExhausted = false
+            sourceEmptyAt = monotonicSeconds()
+            return false
+        }
+    }
+
+    /// Tells the engine its source may have new jobs (from any thread).
+    func wake() {
+        inboxLock.lock()
+        sourceMayHaveMore = true
+        inboxLock.unlock()
+        curl_multi_wakeup(multi)
     }
 
     private func releaseDueRetries(now: Double) {
@@ -189,11 +221,22 @@ final class CurlEngine: @unchecked Sendable {
     }
 
     private func start(_ job: FetchJob) {
-        let handle = spareHandles.popLast() ?? curl_easy_init()!
+        let handle = spareHandles.popLast() ?? newHandle()
         let transfer = Transfer(job: job, handle: handle, maxBytes: job.kind == .robots ? RobotsRules.maximumBytes : settings.maxBytes,
                                 respectOptOut: settings.respectOptOut, buffer: buffers.take())
         let user = Unmanaged.passUnretained(transfer).toOpaque()
         imgcls_curl_setopt_string(handle, CURLOPT_URL, job.url)
+        imgcls_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.maxBytes))
+        imgcls_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, user)
+        imgcls_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, user)
+        transfers[handle] = transfer
+        curl_multi_add_handle(multi, handle)
+    }
+
+    /// An easy handle with the options every transfer shares. Handles are reused without a reset, so
+    /// libcurl keeps their buffers and caches from one transfer to the next; `start` sets what differs.
+    private func newHandle() -> UnsafeMutableRawPointer {
+        let handle = curl_easy_init()!
         imgcls_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         imgcls_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         imgcls_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
@@ -204,16 +247,12 @@ final class CurlEngine: @unchecked Sendable {
         imgcls_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
         imgcls_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedBytes)
         imgcls_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedSeconds)
-        imgcls_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.maxBytes))
         imgcls_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         imgcls_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)
         imgcls_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024)  // fewer reads and callbacks per image
         imgcls_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, Transfer.writeCallback)
-        imgcls_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, user)
         imgcls_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, Transfer.headerCallback)
-        imgcls_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, user)
-        transfers[handle] = transfer
-        curl_multi_add_handle(multi, handle)
+        return handle
     }
 
     private func collectFinished() {
@@ -224,7 +263,6 @@ final class CurlEngine: @unchecked Sendable {
             let code = imgcls_curl_msg_result(message)
             curl_multi_remove_handle(multi, handle)
             finish(transfer, code: code)
-            curl_easy_reset(handle)
             spareHandles.append(handle)
         }
     }

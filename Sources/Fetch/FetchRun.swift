@@ -66,6 +66,7 @@ public final class FetchRun: @unchecked Sendable {
     private let lock = NSLock()
     private var summary = FetchSummary()
     private var visitedPages = Set<String>()
+    private let started = monotonicSeconds()
 
     public init(workspace: Workspace, request: FetchRequest, showProgress: Bool = false) {
         self.workspace = workspace
@@ -83,8 +84,8 @@ public final class FetchRun: @unchecked Sendable {
         engine.stop()
     }
 
-    /// Reads the manifests into the catalog (or opens it), then fetches what is pending.
-    public func prepare() throws(FetchError) -> (catalog: Catalog, ingest: IngestSummary) {
+    /// Opens the catalog, clears what killed runs left, and resets failures when asked.
+    private func openWorkspace() throws(FetchError) -> Catalog {
         let catalog: Catalog
         do { catalog = try workspace.openCatalog() } catch { throw FetchError("\(error)") }
         let temporary = workspace.path("tmp")
@@ -95,27 +96,26 @@ public final class FetchRun: @unchecked Sendable {
                 throw FetchError("\(error)")
             }
         }
-        var ingest = IngestSummary()
-        if !request.manifests.isEmpty {
-            let files = try ManifestDiscovery.files(for: request.manifests, format: request.format)
-            let ingester = ManifestIngest(label: request.label, labelMap: request.labelMap, shard: request.shard,
-                                          reader: ManifestReader(urlColumn: request.urlColumn, labelColumn: request.labelColumn))
-            ingest = try ingester.ingest(files, into: catalog)
-        }
-        return (catalog, ingest)
+        return catalog
+    }
+
+    private func ingest(_ files: [ManifestFile], into catalog: Catalog,
+                        afterEachBatch: (@Sendable () -> Void)? = nil) throws(FetchError) -> IngestSummary {
+        let ingester = ManifestIngest(label: request.label, labelMap: request.labelMap, shard: request.shard,
+                                      reader: ManifestReader(urlColumn: request.urlColumn, labelColumn: request.labelColumn))
+        return try ingester.ingest(files, into: catalog, afterEachBatch: afterEachBatch)
     }
 
     public func run() throws(FetchError) -> FetchSummary {
-        let started = monotonicSeconds()
-        let (catalog, ingest) = try prepare()
-        summary.ingest = ingest
+        let catalog = try openWorkspace()
+        // Found first, so a wrong path fails before anything starts.
+        let files = request.manifests.isEmpty ? [] : try ManifestDiscovery.files(for: request.manifests, format: request.format)
         if request.dryRun {
+            summary.ingest = try ingest(files, into: catalog)
             summary.pending = (try? catalog.count(status: .pending)) ?? 0
             return summary
         }
-        let pendingAtStart = (try? catalog.count(status: .pending)) ?? 0
-        progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape",
-                               total: request.pages.isEmpty ? pendingAtStart : nil, unit: "images", enabled: showProgress)
+        progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape", total: nil, unit: "images", enabled: showProgress)
         let processor = ImageProcessor(workspace: workspace, settings: request.processing)
         let work = BlockingQueue<(FetchResponse, Outcome)>(capacity: request.engine.concurrency * 4)
         let results = BlockingQueue<CatalogItem>(capacity: 50_000)
@@ -131,30 +131,51 @@ public final class FetchRun: @unchecked Sendable {
                 }
             }
         }
+        // The manifests are read on their own thread while downloads start on what is already pending: a
+        // list of millions does not wait for its last line to start.
+        let ingestion = IngestionState()
+        let ingestDone = spawn("imgcls manifest reader") { [self] in
+            do throws(FetchError) {
+                let ingestSummary = try ingest(files, into: catalog) { [engine] in engine.wake() }
+                ingestion.finish(ingestSummary, error: nil)
+            } catch {
+                ingestion.finish(nil, error: error)
+                engine.stop()
+            }
+            let pending = (try? catalog.count(status: .pending)) ?? 0
+            progress?.setTotal((progress?.count ?? 0) + pending)
+            engine.wake()
+            log.debug("manifests read after \(String(format: "%.3f", monotonicSeconds() - started)) s")
+        }
 
-        let seeds = request.pages.compactMap { page -> FetchJob? in
+        engine.submit(request.pages.compactMap { page -> FetchJob? in
             guard case .success(let url) = URLNormalizer.normalize(page) else { return nil }
             lock.lock()
-            let fresh = visitedPages.insert(url).inserted
-            lock.unlock()
-            return fresh ? FetchJob(url: url, label: request.label, kind: .page(depth: 0)) : nil
-        }
-        engine.submit(seeds)
+            defer { lock.unlock() }
+            return visitedPages.insert(url).inserted ? FetchJob(url: url, label: request.label, kind: .page(depth: 0)) : nil
+        })
         var lastID: Int64 = 0
-        engine.run { () -> [FetchJob] in
-            let items = (try? catalog.items(status: .pending, afterID: lastID, limit: 1000)) ?? []
-            lastID = items.last?.id ?? lastID
-            return items.map { FetchJob(url: $0.source, label: $0.label, kind: .image, earlierAttempts: $0.attempts) }
+        engine.run { () -> CurlEngine.SourceChunk in
+            let finished = ingestion.isFinished  // read before the query: rows committed later are seen next time
+            let rows = (try? catalog.pending(afterID: lastID, limit: 1000)) ?? []
+            lastID = rows.last?.id ?? lastID
+            if rows.isEmpty { return finished ? .exhausted : .nothingYet }
+            return .jobs(rows.map { FetchJob(url: $0.source, label: $0.label, kind: .image, earlierAttempts: $0.attempts) })
         }
 
+        log.debug("transfers done after \(String(format: "%.3f", monotonicSeconds() - started)) s")
+        ingestDone.wait()
         work.close()
         workersDone.forEach { $0.wait() }
         results.close()
         writerDone.wait()
         progress?.finish()
+        log.debug("results committed after \(String(format: "%.3f", monotonicSeconds() - started)) s")
+        if let error = ingestion.error { throw error }
 
         lock.lock()
         defer { lock.unlock() }
+        summary.ingest = ingestion.summary ?? IngestSummary()
         summary.seconds = monotonicSeconds() - started
         summary.imagesPerSecond = Double(summary.finished) / max(summary.seconds, 1e-9)
         summary.megabytesPerSecond = Double(summary.bytesDownloaded) / 1e6 / max(summary.seconds, 1e-9)
@@ -229,7 +250,7 @@ public final class FetchRun: @unchecked Sendable {
             }
             do { try writer.flush() } catch { log.error("cannot write the catalog: \(error)") }
             if done { return }
-            Thread.sleep(forTimeInterval: 0.05)
+            for _ in 0..<10 where !results.isClosedAndEmpty { usleep(5000) }  // 50 ms, or until the run ends
         }
     }
 
@@ -243,7 +264,8 @@ public final class FetchRun: @unchecked Sendable {
         let megabytes = Double(summary.bytesDownloaded) / 1e6
         lock.unlock()
         progress?.advance()
-        progress?.setDetail("ok \(ok)  failed \(failed)  \(String(format: "%.1f", megabytes)) MB")
+        progress?.setDetail("ok \(ok)  failed \(failed)  "
+                            + String(format: "%.1f MB/s", megabytes / max(1e-3, monotonicSeconds() - started)))
     }
 
     private func writeReport(_ summary: FetchSummary) throws(FetchError) {
@@ -254,5 +276,27 @@ public final class FetchRun: @unchecked Sendable {
         } catch {
             throw FetchError("cannot write \(workspace.reportsFolder)/fetch.json: \(error)")
         }
+    }
+}
+
+/// The manifest reader's result, read by the engine's source from another thread.
+private final class IngestionState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finished = false
+    private(set) var summary: IngestSummary?
+    private(set) var error: FetchError?
+
+    var isFinished: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+
+    func finish(_ summary: IngestSummary?, error: FetchError?) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.summary = summary
+        self.error = error
+        finished = true
     }
 }

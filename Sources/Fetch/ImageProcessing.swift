@@ -98,9 +98,10 @@ struct ImageProcessor: Sendable {
         if settings.validate || settings.resize != nil {
             var options = settings.decodeOptions
             if let resize = settings.resize, !settings.validate {
-                // Only the resized copy is needed: let libjpeg skip the detail the resize would drop.
+                // Only the resized copy is needed: let libjpeg skip the detail the resize would drop, with
+                // its faster IDCT (the difference vanishes in the downscale).
                 let side = resize.minimumDecodedSide(width: info.orientedWidth, height: info.orientedHeight)
-                options.jpegScaleDenominator = DecodeOptions.thumbnail(of: info, minimumSide: side).jpegScaleDenominator
+                options = DecodeOptions.thumbnail(of: info, minimumSide: side, base: options)
             }
             decoded = try ImageDecoder.decode(body, options: options)
         }

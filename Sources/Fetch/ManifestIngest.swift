@@ -29,10 +29,13 @@ struct ManifestIngest {
     var shard: Shard?
     var reader = ManifestReader()
 
-    func ingest(_ files: [ManifestFile], into catalog: Catalog) throws(FetchError) -> IngestSummary {
+    /// `afterEachBatch` runs after each committed batch (the fetch engine starts on rows as they land).
+    func ingest(_ files: [ManifestFile], into catalog: Catalog,
+                afterEachBatch: (@Sendable () -> Void)? = nil) throws(FetchError) -> IngestSummary {
         var summary = IngestSummary()
         var labels = LabelCache()
         let writer = CatalogBatchWriter(catalog: catalog, batchSize: 2000)
+        writer.afterFlush = afterEachBatch
         for file in files {
             try reader.read(file) { entry throws(FetchError) in
                 summary.records += 1

@@ -18,9 +18,9 @@ public struct DecodeOptions: Sendable, Equatable {
     public init() {}
 
     /// Options for a cheap thumbnail: JPEGs decode at the smallest libjpeg scale whose shorter side is
-    /// still at least `minimumSide` pixels.
-    public static func thumbnail(of info: ImageInfo, minimumSide: Int) -> DecodeOptions {
-        var options = DecodeOptions()
+    /// still at least `minimumSide` pixels, with the fast IDCT; the other settings come from `base`.
+    public static func thumbnail(of info: ImageInfo, minimumSide: Int, base: DecodeOptions = DecodeOptions()) -> DecodeOptions {
+        var options = base
         if info.format == .jpeg {
             options.jpegScaleDenominator = JPEGCodec.scaleDenominator(width: info.width, height: info.height,
                                                                      minimumSide: minimumSide)
