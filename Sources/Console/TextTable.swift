@@ -11,6 +11,15 @@ public struct TextTable {
         rows.append(row)
     }
 
+    /// A two-column table of counts, largest first (ties by name): reasons, formats, ….
+    public static func counts(_ counts: [String: Int], name: String, unit: String) -> TextTable {
+        var table = TextTable([name, unit])
+        for (key, count) in counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+            table.add([key, String(count)])
+        }
+        return table
+    }
+
     public func render() -> String {
         let all = [headers] + rows
         let columns = headers.count

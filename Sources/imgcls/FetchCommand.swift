@@ -33,17 +33,15 @@ struct FetchCommand: ParsableCommand {
     @Flag(help: "Retry URLs that failed in earlier runs.") var retryFailed = false
     @Flag(help: "Read the manifests into the catalog and stop: fetch nothing.") var dryRun = false
     @Flag(help: "The inputs are web pages: download the images they show (see `imgcls scrape`).") var page = false
-    @Option(help: "With --page: follow same-host links this many levels deep.") var depth = 0
-    @Option(help: "With --page: visit at most this many pages.") var maxPages = 100
     @Flag(help: "Print the run summary as JSON.") var json = false
 
+    @OptionGroup(title: "Pages (with --page)") var pageOptions: PageOptions
     @OptionGroup(title: "Downloading") var engine: EngineOptions
     @OptionGroup(title: "Images") var processing: ProcessingOptions
 
     func validate() throws {
         if page && label == nil { throw ValidationError("--page needs --label: pages carry no labels") }
         if label != nil && labelMap != nil { throw ValidationError("use --label or --label-map, not both") }
-        if depth < 0 || maxPages < 1 { throw ValidationError("--depth cannot be negative and --max-pages must be at least 1") }
     }
 
     func run() throws {
@@ -58,11 +56,7 @@ struct FetchCommand: ParsableCommand {
         request.shard = try shard.map { try Shard(parsing: $0) }
         request.retryFailed = retryFailed
         request.dryRun = dryRun
-        request.depth = depth
-        request.maxPages = maxPages
-        request.engine = engine.settings
-        request.processing = processing.settings
-        request.threads = processing.threads
+        request.apply(pageOptions, engine, processing)
         try FetchReporter.run(request, workspace: global.workspaceFolder, quiet: global.quiet, json: json)
     }
 }
@@ -77,10 +71,9 @@ struct ScrapeCommand: ParsableCommand {
 
     @Argument(help: "Page URLs.") var pages: [String]
     @Option(help: "The label for the images found.") var label: String
-    @Option(help: "Follow same-host links this many levels deep.") var depth = 0
-    @Option(help: "Visit at most this many pages.") var maxPages = 100
     @Flag(help: "Print the run summary as JSON.") var json = false
 
+    @OptionGroup(title: "Pages") var pageOptions: PageOptions
     @OptionGroup(title: "Downloading") var engine: EngineOptions
     @OptionGroup(title: "Images") var processing: ProcessingOptions
 
@@ -89,11 +82,7 @@ struct ScrapeCommand: ParsableCommand {
         var request = FetchRequest()
         request.pages = pages
         request.label = try Label(label)
-        request.depth = depth
-        request.maxPages = maxPages
-        request.engine = engine.settings
-        request.processing = processing.settings
-        request.threads = processing.threads
+        request.apply(pageOptions, engine, processing)
         try FetchReporter.run(request, workspace: global.workspaceFolder, quiet: global.quiet, json: json)
     }
 }
@@ -158,11 +147,7 @@ enum FetchReporter {
             lines += ["", table.render()]
         }
         if !s.byReason.isEmpty {
-            var table = TextTable(["reason", "URLs"])
-            for (reason, count) in s.byReason.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-                table.add([reason, String(count)])
-            }
-            lines += ["", table.render()]
+            lines += ["", TextTable.counts(s.byReason, name: "reason", unit: "URLs").render()]
         }
         lines += ["", "report: \(workspace.reportsFolder)/fetch.json"]
         return lines.joined(separator: "\n")

@@ -83,6 +83,26 @@ struct ProcessingOptions: ParsableArguments {
     }
 }
 
+/// How far scraping goes.
+struct PageOptions: ParsableArguments {
+    @Option(help: "Follow same-host links this many levels deep.") var depth = 0
+    @Option(help: "Visit at most this many pages.") var maxPages = 100
+
+    func validate() throws {
+        if depth < 0 || maxPages < 1 { throw ValidationError("--depth cannot be negative and --max-pages must be at least 1") }
+    }
+}
+
+extension FetchRequest {
+    mutating func apply(_ pages: PageOptions, _ engine: EngineOptions, _ processing: ProcessingOptions) {
+        depth = pages.depth
+        maxPages = pages.maxPages
+        self.engine = engine.settings
+        self.processing = processing.settings
+        threads = processing.threads
+    }
+}
+
 extension ResizeMode: ExpressibleByArgument {}
 extension ManifestFormat: ExpressibleByArgument {}
 

@@ -54,11 +54,7 @@ struct StatusReport {
         table.add(["(all)", String(summary.total)] + statuses.map { String(summary.byStatus[$0] ?? 0) })
         lines += ["", table.render()]
         if !summary.byReason.isEmpty {
-            var reasons = TextTable(["reason", "items"])
-            for (reason, count) in summary.byReason.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-                reasons.add([reason, String(count)])
-            }
-            lines += ["", reasons.render()]
+            lines += ["", TextTable.counts(summary.byReason, name: "reason", unit: "items").render()]
         }
         if !summary.splits.isEmpty {
             let labels = summary.labels.map(\.label)
