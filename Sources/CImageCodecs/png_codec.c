@@ -65,6 +65,12 @@ icc_png_decoder *icc_png_open(const uint8_t *data, size_t length, icc_png_info *
     png_set_read_fn(d->png, d, read_bytes);
     png_set_benign_errors(d->png, 0);
     png_set_crc_action(d->png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+    // No colour management is applied, so the colour chunks are not interpreted at all: their CRCs and
+    // lengths are still checked, but a wrong ICC or sRGB profile (common on the web: "known incorrect sRGB
+    // profile") no longer rejects an image whose pixels are fine.
+    static const png_byte colour_chunks[] = { 'i', 'C', 'C', 'P', '\0', 's', 'R', 'G', 'B', '\0', 'g', 'A', 'M', 'A', '\0',
+                                              'c', 'H', 'R', 'M', '\0' };
+    png_set_keep_unknown_chunks(d->png, PNG_HANDLE_CHUNK_NEVER, colour_chunks, 4);
     png_read_info(d->png, d->info);
 
     int color_type = png_get_color_type(d->png, d->info);

@@ -5,7 +5,8 @@ import Foundation
 public struct MergeSummary: Sendable, Codable, Equatable {
     /// Rows new to this catalog.
     public var added = 0
-    /// Rows that replaced ours because theirs were further along (ok beats failed beats pending; then newer).
+    /// Rows that replaced ours because theirs were further along (ok, then excluded, then failed, then
+    /// pending; between equals the newer).
     public var replaced = 0
     /// Rows where ours stayed.
     public var kept = 0
@@ -57,7 +58,8 @@ extension Workspace {
         return summary
     }
 
-    /// ok beats failed beats pending (and excluded); between equals the newer row wins.
+    /// ok beats excluded (a decision about a good file) beats failed beats pending; between equals the newer
+    /// row wins.
     static func ranks(_ a: CatalogItem, above b: CatalogItem) -> Bool {
         func rank(_ status: ItemStatus) -> Int {
             switch status {

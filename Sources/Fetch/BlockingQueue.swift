@@ -94,8 +94,11 @@ final class BufferPool: @unchecked Sendable {
         return buffer
     }
 
+    /// Buffers that held an unusually large image are let go, so the pool stays small.
+    static let largestKept = 2 << 20
+
     func give(_ buffer: [UInt8]) {
-        guard buffer.capacity > 0 else { return }
+        guard buffer.capacity > 0, buffer.capacity <= BufferPool.largestKept else { return }
         lock.lock()
         defer { lock.unlock() }
         if buffers.count < limit { buffers.append(buffer) }

@@ -195,17 +195,20 @@ final class CurlEngine: @unchecked Sendable {
     private func releaseDueRetries(now: Double) {
         while let first = delayed.first, first.notBefore <= now {
             delayed.removeFirst()
-            scheduler.enqueue(first)
+            // A robots.txt retry bypasses the queue: the host's jobs are waiting for its answer.
+            if first.kind == .robots { start(scheduler.startRobotsRetry(first, now: now)) } else { scheduler.enqueue(first) }
         }
     }
 
     private func startTransfers(now: Double, pendingWork: Int) {
+        var pendingWork = pendingWork
         while transfers.count < settings.concurrency && transfers.count + pendingWork < maxOutstanding {
             switch scheduler.next(now: now) {
             case .start(let job):
                 start(job)
-            case .disallowed(let job):
-                deliverFinal(FetchResponse(job: job), .failure(reason: "robots_disallowed", message: "the host's robots.txt disallows this URL"))
+            case .refused(let job, let reason, let message):
+                deliverFinal(FetchResponse(job: job), .failure(reason: reason, message: message))
+                pendingWork += 1
             case nil:
                 // Nothing can start: read more of the source, unless a large backlog only waits on busy hosts.
                 guard scheduler.queued < 20_000, now - sourceEmptyAt > 0.25, refillFromSource() else { return }
@@ -225,12 +228,24 @@ final class CurlEngine: @unchecked Sendable {
         let transfer = Transfer(job: job, handle: handle, maxBytes: job.kind == .robots ? RobotsRules.maximumBytes : settings.maxBytes,
                                 respectOptOut: settings.respectOptOut, buffer: buffers.take())
         let user = Unmanaged.passUnretained(transfer).toOpaque()
-        imgcls_curl_setopt_string(handle, CURLOPT_URL, job.url)
-        imgcls_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.maxBytes))
+        // robots.txt past the cap is cut, not refused (RFC 9309 reads the first 500 KiB): no size limit there.
+        imgcls_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, job.kind == .robots ? 0 : curl_off_t(transfer.maxBytes))
         imgcls_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, user)
         imgcls_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, user)
+        // A reused handle keeps its last URL: if this one is refused, the transfer must not start at all.
+        let urlStatus = imgcls_curl_setopt_string(handle, CURLOPT_URL, job.url)
+        guard urlStatus == CURLE_OK, curl_multi_add_handle(multi, handle) == CURLM_OK else {
+            spareHandles.append(handle)
+            let why = urlStatus == CURLE_OK ? "libcurl could not start the transfer" : String(cString: curl_easy_strerror(urlStatus))
+            scheduler.finished(job, succeeded: false, now: monotonicSeconds())
+            if job.kind == .robots {
+                scheduler.setRobots(.unavailable(why), for: job.host)
+            } else {
+                deliverFinal(FetchResponse(job: job), .failure(reason: urlStatus == CURLE_OK ? "network_error" : "invalid_url", message: why))
+            }
+            return
+        }
         transfers[handle] = transfer
-        curl_multi_add_handle(multi, handle)
     }
 
     /// An easy handle with the options every transfer shares. Handles are reused without a reset, so
@@ -291,31 +306,52 @@ final class CurlEngine: @unchecked Sendable {
         let now = monotonicSeconds()
         switch outcome {
         case .retry(let delay, _, let serverAsked):
-            scheduler.finished(transfer.job, succeeded: false, now: now)
-            if serverAsked { scheduler.backOff(transfer.job.host, until: now + delay) }
-            var again = transfer.job
-            again.attempt += 1
-            again.notBefore = now + delay
-            let index = delayed.firstIndex { $0.notBefore > again.notBefore } ?? delayed.endIndex
-            delayed.insert(again, at: index)
+            scheduler.finished(transfer.job, succeeded: false, pauseUntil: serverAsked ? now + delay : nil, now: now)
+            retry(transfer.job, at: now + delay)
         case .success, .failure:
             scheduler.finished(transfer.job, succeeded: outcome == .success, now: now)
             deliverFinal(response, outcome)
         }
     }
 
-    /// RFC 9309: a 2xx body gives the rules; 4xx means no rules; 5xx or no answer means everything is off
-    /// limits. Jobs of that host that robots.txt forbids are delivered as failures here.
+    /// Keeps `job` aside until `time`, in time order, as its next attempt.
+    private func retry(_ job: FetchJob, at time: Double) {
+        var again = job
+        again.attempt += 1
+        again.notBefore = time
+        let index = delayed.firstIndex { $0.notBefore > time } ?? delayed.endIndex
+        delayed.insert(again, at: index)
+    }
+
+    /// RFC 9309: a 2xx body gives the rules; 4xx means no rules. Timeouts, connection errors and 5xx are
+    /// retried like any transfer; if robots.txt still cannot be read, the host is off limits and its jobs
+    /// fail as `robots_unavailable` (retryable later), not as disallowed.
     private func finishRobots(_ response: FetchResponse) {
         let host = response.job.host
-        scheduler.finished(response.job, succeeded: true, now: monotonicSeconds())
-        let rules: RobotsRules
+        let now = monotonicSeconds()
         switch (response.curlCode, response.httpStatus) {
-        case (0, 200..<300): rules = RobotsRules(parsing: response.body)
-        case (0, 400..<500): rules = .allowAll
-        default: rules = .disallowAll
+        case (0, 200..<300):
+            scheduler.finished(response.job, succeeded: true, now: now)
+            scheduler.setRobots(.ready(RobotsRules(parsing: response.body)), for: host)
+            return
+        case (0, 400..<500) where response.httpStatus != 429:
+            scheduler.finished(response.job, succeeded: true, now: now)
+            scheduler.setRobots(.ready(.allowAll), for: host)
+            return
+        default:
+            break
         }
-        scheduler.setRobots(rules, for: host)
+        switch settings.retry.decide(response, random: &random) {
+        case .retry(let delay, _, let serverAsked):
+            scheduler.finished(response.job, succeeded: false, pauseUntil: serverAsked ? now + delay : nil, now: now)
+            retry(response.job, at: now + delay)
+        case .failure(let reason, _):
+            scheduler.finished(response.job, succeeded: false, now: now)
+            scheduler.setRobots(.unavailable(reason), for: host)
+        case .success:
+            scheduler.finished(response.job, succeeded: true, now: now)
+            scheduler.setRobots(.ready(.allowAll), for: host)
+        }
     }
 
     private func pollTimeout(now: Double) -> Int32 {

@@ -67,6 +67,8 @@ public final class FetchRun: @unchecked Sendable {
     private var summary = FetchSummary()
     private var visitedPages = Set<String>()
     private let started = monotonicSeconds()
+    private let ingestion = IngestionState()
+    private var runError: FetchError?
 
     public init(workspace: Workspace, request: FetchRequest, showProgress: Bool = false) {
         self.workspace = workspace
@@ -80,6 +82,15 @@ public final class FetchRun: @unchecked Sendable {
     public func stop() {
         lock.lock()
         summary.stoppedEarly = true
+        lock.unlock()
+        ingestion.cancel()
+        engine.stop()
+    }
+
+    /// A failure that ends the run early (the catalog cannot be read or written); reported after shutdown.
+    private func fail(_ error: FetchError) {
+        lock.lock()
+        if runError == nil { runError = error }
         lock.unlock()
         engine.stop()
     }
@@ -103,7 +114,7 @@ public final class FetchRun: @unchecked Sendable {
                         afterEachBatch: (@Sendable () -> Void)? = nil) throws(FetchError) -> IngestSummary {
         let ingester = ManifestIngest(label: request.label, labelMap: request.labelMap, shard: request.shard,
                                       reader: ManifestReader(urlColumn: request.urlColumn, labelColumn: request.labelColumn))
-        return try ingester.ingest(files, into: catalog, afterEachBatch: afterEachBatch)
+        return try ingester.ingest(files, into: catalog, afterEachBatch: afterEachBatch) { [ingestion] in ingestion.isCancelled }
     }
 
     public func run() throws(FetchError) -> FetchSummary {
@@ -114,6 +125,13 @@ public final class FetchRun: @unchecked Sendable {
             summary.ingest = try ingest(files, into: catalog)
             summary.pending = (try? catalog.count(status: .pending)) ?? 0
             return summary
+        }
+        var seeds: [FetchJob] = []
+        for page in request.pages {
+            guard case .success(let url) = URLNormalizer.normalize(page) else {
+                throw FetchError("\(page): not an http or https URL; give the full address of the page")
+            }
+            if visitedPages.insert(url).inserted { seeds.append(FetchJob(url: url, label: request.label, kind: .page(depth: 0))) }
         }
         progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape", total: nil, unit: "images", enabled: showProgress)
         let processor = ImageProcessor(workspace: workspace, settings: request.processing)
@@ -133,7 +151,6 @@ public final class FetchRun: @unchecked Sendable {
         }
         // The manifests are read on their own thread while downloads start on what is already pending: a
         // list of millions does not wait for its last line to start.
-        let ingestion = IngestionState()
         let ingestDone = spawn("imgcls manifest reader") { [self] in
             do throws(FetchError) {
                 let ingestSummary = try ingest(files, into: catalog) { [engine] in engine.wake() }
@@ -148,30 +165,40 @@ public final class FetchRun: @unchecked Sendable {
             log.debug("manifests read after \(String(format: "%.3f", monotonicSeconds() - started)) s")
         }
 
-        engine.submit(request.pages.compactMap { page -> FetchJob? in
-            guard case .success(let url) = URLNormalizer.normalize(page) else { return nil }
-            lock.lock()
-            defer { lock.unlock() }
-            return visitedPages.insert(url).inserted ? FetchJob(url: url, label: request.label, kind: .page(depth: 0)) : nil
-        })
+        engine.submit(seeds)
         var lastID: Int64 = 0
-        engine.run { () -> CurlEngine.SourceChunk in
+        var sourceFailures = 0
+        engine.run { [self] () -> CurlEngine.SourceChunk in
             let finished = ingestion.isFinished  // read before the query: rows committed later are seen next time
-            let rows = (try? catalog.pending(afterID: lastID, limit: 1000)) ?? []
+            let rows: [(id: Int64, source: String, label: Label, attempts: Int)]
+            do {
+                rows = try catalog.pending(afterID: lastID, limit: 1000)
+                sourceFailures = 0
+            } catch {
+                // Another process may hold the catalog for a while: try again, but not for ever.
+                sourceFailures += 1
+                log.warning("cannot read pending URLs: \(error)")
+                if sourceFailures >= 20 { fail(FetchError("cannot read the catalog: \(error)")) }
+                return .nothingYet
+            }
             lastID = rows.last?.id ?? lastID
             if rows.isEmpty { return finished ? .exhausted : .nothingYet }
             return .jobs(rows.map { FetchJob(url: $0.source, label: $0.label, kind: .image, earlierAttempts: $0.attempts) })
         }
 
         log.debug("transfers done after \(String(format: "%.3f", monotonicSeconds() - started)) s")
-        ingestDone.wait()
+        // Stopped early, the manifest reader may be blocked on a slow input (a terminal on stdin): give it a
+        // moment to notice, then go on without it.
+        if ingestDone.wait(timeout: .now() + (ingestion.isCancelled ? 2 : 1e9)) == .timedOut {
+            log.warning("stopped while still reading the manifests")
+        }
         work.close()
         workersDone.forEach { $0.wait() }
         results.close()
         writerDone.wait()
         progress?.finish()
         log.debug("results committed after \(String(format: "%.3f", monotonicSeconds() - started)) s")
-        if let error = ingestion.error { throw error }
+        if let error = ingestion.error ?? runError { throw error }
 
         lock.lock()
         defer { lock.unlock() }
@@ -242,13 +269,26 @@ public final class FetchRun: @unchecked Sendable {
     /// it; it also keeps the counters.
     private func writeResults(_ results: BlockingQueue<CatalogItem>, _ catalog: Catalog) {
         let writer = CatalogBatchWriter(catalog: catalog, batchSize: 5000)
+        var failures = 0
+        func flush() {
+            do {
+                try writer.flush()
+                failures = 0
+            } catch {
+                // A busy catalog gets a few more tries; a full disk or a broken file ends the run (what is not
+                // committed stays pending and is fetched again next time).
+                failures += 1
+                log.error("cannot write the catalog: \(error)")
+                if failures >= 5 { fail(FetchError("cannot write the catalog: \(error)")) }
+            }
+        }
         while true {
             let done = results.isClosedAndEmpty
             while let item = results.tryPop() {
                 do { try writer.add(item) } catch { log.error("cannot write the catalog: \(error)") }
                 count(item)
             }
-            do { try writer.flush() } catch { log.error("cannot write the catalog: \(error)") }
+            flush()
             if done { return }
             for _ in 0..<10 where !results.isClosedAndEmpty { usleep(5000) }  // 50 ms, or until the run ends
         }
@@ -285,6 +325,19 @@ private final class IngestionState: @unchecked Sendable {
     private var finished = false
     private(set) var summary: IngestSummary?
     private(set) var error: FetchError?
+    private var cancelled = false
+
+    var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
+    }
+
+    func cancel() {
+        lock.lock()
+        defer { lock.unlock() }
+        cancelled = true
+    }
 
     var isFinished: Bool {
         lock.lock()

@@ -13,6 +13,8 @@ struct HostScheduler {
         var nextStart: Double = 0
         var minimumInterval: Double
         var robots: RobotsState = .unknown
+        /// Whether the host's key is in the round-robin list (so it is never there twice).
+        var inTurn = false
 
         init(concurrency: Int, minimumInterval: Double) {
             self.concurrency = concurrency
@@ -24,12 +26,15 @@ struct HostScheduler {
 
     enum RobotsState {
         case unknown, fetching, ready(RobotsRules)
+        /// robots.txt could not be fetched: RFC 9309 says to stay off the host.
+        case unavailable(String)
     }
 
     enum Decision {
         case start(FetchJob)
-        /// robots.txt forbids this job: it is out of the queue and must be reported, not fetched.
-        case disallowed(FetchJob)
+        /// robots.txt forbids this job (or could not be read): it is out of the queue and must be reported
+        /// with this reason, not fetched.
+        case refused(FetchJob, reason: String, message: String)
     }
 
     let perHostConnections: Int
@@ -39,6 +44,7 @@ struct HostScheduler {
     private var turn: [String] = []       // hosts with waiting jobs, in round-robin order
     private var turnIndex = 0
     private(set) var queued = 0
+    private var finishedSinceSweep = 0
 
     init(perHostConnections: Int, requestsPerSecond: Double?, respectRobots: Bool) {
         self.perHostConnections = perHostConnections
@@ -46,18 +52,19 @@ struct HostScheduler {
         self.respectRobots = respectRobots
     }
 
-    private func newHost() -> Host { Host(concurrency: perHostConnections, minimumInterval: minimumInterval) }
+    private mutating func host(_ key: String) -> Host {
+        if let known = hosts[key] { return known }
+        let host = Host(concurrency: perHostConnections, minimumInterval: minimumInterval)
+        hosts[key] = host
+        return host
+    }
 
     mutating func enqueue(_ job: FetchJob) {
-        let key = job.host
-        let host: Host
-        if let known = hosts[key] {
-            host = known
-        } else {
-            host = newHost()
-            hosts[key] = host
+        let host = host(job.host)
+        if !host.inTurn {
+            turn.append(job.host)
+            host.inTurn = true
         }
-        if host.waiting == 0 { turn.append(key) }
         host.queue.append(job)
         queued += 1
     }
@@ -71,6 +78,10 @@ struct HostScheduler {
             let key = turn[turnIndex]
             guard let host = hosts[key], host.waiting > 0 else {
                 turn.remove(at: turnIndex)
+                if let host = hosts[key] {
+                    host.inTurn = false
+                    if isSettled(host, now: now) { hosts[key] = nil }
+                }
                 continue
             }
             turnIndex += 1
@@ -80,27 +91,42 @@ struct HostScheduler {
                 switch host.robots {
                 case .unknown:
                     host.robots = .fetching
-                    host.active += 1
-                    host.nextStart = now + host.minimumInterval
-                    return .start(FetchJob(url: RobotsRules.robotsURL(for: host.queue[host.head].url), label: nil, kind: .robots))
+                    return .start(started(FetchJob(url: RobotsRules.robotsURL(for: host.queue[host.head].url), label: nil,
+                                                   kind: .robots), host, now))
                 case .fetching:
                     continue
                 case .ready(let rules):
-                    if !rules.allows(host.queue[host.head].url) { return .disallowed(pop(host)) }
+                    if !rules.allows(host.queue[host.head].url) {
+                        return .refused(pop(host), reason: "robots_disallowed", message: "the host's robots.txt disallows this URL")
+                    }
+                case .unavailable(let why):
+                    return .refused(pop(host), reason: "robots_unavailable",
+                                    message: "the host's robots.txt could not be read (\(why)), so RFC 9309 says to stay off; --retry-failed tries again")
                 }
             }
-            let job = pop(host)
-            host.active += 1
-            host.nextStart = now + host.minimumInterval
-            return .start(job)
+            return .start(started(pop(host), host, now))
         }
         return nil
+    }
+
+    private func started(_ job: FetchJob, _ host: Host, _ now: Double) -> FetchJob {
+        host.active += 1
+        host.nextStart = now + host.minimumInterval
+        return job
+    }
+
+    /// A robots job retried after a failure starts outside the queue (the queue waits for its answer).
+    mutating func startRobotsRetry(_ job: FetchJob, now: Double) -> FetchJob {
+        started(job, host(job.host), now)
     }
 
     private mutating func pop(_ host: Host) -> FetchJob {
         let job = host.queue[host.head]
         host.head += 1
-        if host.head > 256 && host.head * 2 > host.queue.count {
+        if host.head == host.queue.count {
+            host.queue = []  // drained: free it (a host may be kept for its robots rules or pacing)
+            host.head = 0
+        } else if host.head > 256 && host.head * 2 > host.queue.count {
             host.queue.removeFirst(host.head)
             host.head = 0
         }
@@ -108,28 +134,39 @@ struct HostScheduler {
         return job
     }
 
-    mutating func finished(_ job: FetchJob, succeeded: Bool, now: Double) {
+    /// `pauseUntil`: the host asked to wait (429/503 Retry-After): pause it and halve its concurrency.
+    mutating func finished(_ job: FetchJob, succeeded: Bool, pauseUntil: Double? = nil, now: Double) {
         let key = job.host
         guard let host = hosts[key] else { return }
         host.active -= 1
-        if succeeded && host.concurrency < perHostConnections { host.concurrency += 1 }
-        // Forget idle hosts with nothing to remember, so a million one-off hosts cost nothing.
-        let settled = host.waiting == 0 && host.active == 0 && host.nextStart <= now && host.concurrency == perHostConnections
-        if settled, !respectRobots { hosts[key] = nil }
+        if let pauseUntil {
+            host.nextStart = max(host.nextStart, pauseUntil)
+            host.concurrency = max(1, host.concurrency / 2)
+        } else if succeeded && host.concurrency < perHostConnections {
+            host.concurrency += 1
+        }
+        if isSettled(host, now: now) { hosts[key] = nil }
+        // Hosts still pacing (--rate) when their last transfer ended are forgotten later, in a sweep.
+        finishedSinceSweep += 1
+        if finishedSinceSweep >= 10_000 {
+            finishedSinceSweep = 0
+            hosts = hosts.filter { !isSettled($0.value, now: now) }
+        }
     }
 
-    /// The host asked us to wait (429/503): pause it and halve its concurrency.
-    func backOff(_ key: String, until time: Double) {
-        guard let host = hosts[key] else { return }
-        host.nextStart = max(host.nextStart, time)
-        host.concurrency = max(1, host.concurrency / 2)
+    /// Nothing to remember: no jobs, no transfers, no pause or pacing pending, full concurrency, and no
+    /// robots rules to keep. Forgetting such hosts keeps a million one-off hosts cheap.
+    private func isSettled(_ host: Host, now: Double) -> Bool {
+        host.waiting == 0 && host.active == 0 && host.nextStart <= now && host.concurrency == perHostConnections
+            && !host.inTurn && !respectRobots
     }
 
-    mutating func setRobots(_ rules: RobotsRules, for key: String) {
-        let host = hosts[key] ?? newHost()
-        host.robots = .ready(rules)
-        if let delay = rules.crawlDelay { host.minimumInterval = max(host.minimumInterval, min(delay, 60)) }
-        hosts[key] = host
+    mutating func setRobots(_ state: RobotsState, for key: String) {
+        let host = host(key)
+        host.robots = state
+        if case .ready(let rules) = state, let delay = rules.crawlDelay {
+            host.minimumInterval = max(host.minimumInterval, min(delay, 60))
+        }
     }
 
     /// The earliest time a waiting host may start again (to bound the poll timeout).

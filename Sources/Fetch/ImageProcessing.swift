@@ -74,6 +74,10 @@ struct ImageProcessor: Sendable {
             item.status = .failed
             item.reason = error.reason.rawValue
             item.message = error.detail
+        } catch let error as StoreError {
+            item.status = .failed
+            item.reason = error.reason
+            item.message = error.message
         } catch {
             item.status = .failed
             item.reason = "write_failed"
@@ -109,11 +113,23 @@ struct ImageProcessor: Sendable {
         if let resize = settings.resize, let image = decoded {
             let small: RGBImage
             switch resize {
-            case .maxSide(let side): small = image.fitting(maxSide: side)
-            case .mode(let mode, let size): small = image.resized(mode: mode, size: size, background: settings.decodeOptions.background)
+            case .maxSide(let side):
+                small = image.fitting(maxSide: side)
+            case .mode(let mode, let size):
+                // keep-ratio scales the shorter side up or down to `size`: a 5000x1 strip would become enormous.
+                let target = image.resizedSize(mode: mode, size: size)
+                guard target.width * target.height <= settings.decodeOptions.maxPixels,
+                      max(target.width, target.height) <= 65_500 else {
+                    throw ImageError(.tooManyPixels, "\(mode.rawValue) \(size) would make this \(image.width)x\(image.height) image \(target.width)x\(target.height); use --resize center-crop or border")
+                }
+                small = image.resized(mode: mode, size: size, background: settings.decodeOptions.background)
+            }
+            let encoded: [UInt8]
+            do { encoded = try small.jpegData(quality: settings.jpegQuality) } catch {
+                throw StoreError(reason: "encode_failed", message: "the resized copy could not be encoded: \(error.detail)")
             }
             let resized = "resized/\(label)/\(name).jpg"
-            try write(try small.jpegData(quality: settings.jpegQuality), to: resized)
+            try write(encoded, to: resized)
             item.path = resized
             item.width = small.width
             item.height = small.height
@@ -138,4 +154,10 @@ struct ImageProcessor: Sendable {
             try FileIO.createOnce(bytes, at: path, temporaryFolder: temporaryFolder)
         }
     }
+}
+
+/// A failure to produce or store the files of a good download.
+struct StoreError: Error {
+    let reason: String
+    let message: String
 }

@@ -11,6 +11,10 @@ final class LineReader {
     private var raw = [UInt8](repeating: 0, count: 1 << 16)
     private var decoded: [UInt8] = []
     private var position = 0
+    /// Where the search for the next line end resumes (bytes before it hold none).
+    private var scanned = 0
+    /// Set while skipping the rest of an over-long line.
+    private var discarding = false
     private var endOfInput = false
     private var inflater: Inflater?
     private var sniffed = false
@@ -38,18 +42,38 @@ final class LineReader {
     /// The next line without its terminator, or nil at the end.
     func nextLine() throws(FileError) -> ArraySlice<UInt8>? {
         while true {
-            if let newline = decoded[position...].firstIndex(of: 0x0A) {
+            if let newline = decoded[max(position, scanned)...].firstIndex(of: 0x0A) {
                 let line = lineSlice(position..<newline)
                 position = newline + 1
+                scanned = position
+                if discarding {
+                    discarding = false
+                    continue  // the tail of a line already returned cut short
+                }
                 lineNumber += 1
                 return line
             }
+            scanned = decoded.count
             if endOfInput {
                 guard position < decoded.count else { return nil }
                 let line = lineSlice(position..<decoded.count)
                 position = decoded.count
+                if discarding { return nil }
                 lineNumber += 1
                 return line
+            }
+            if !discarding && decoded.count - position > maximumLineLength {
+                // No line end within the limit: return the start, and skip the rest of the line as it comes.
+                let line = lineSlice(position..<position + maximumLineLength)
+                lineNumber += 1
+                position = decoded.count
+                scanned = position
+                discarding = true
+                return line
+            }
+            if discarding {
+                position = decoded.count
+                scanned = position
             }
             try refill()
         }
@@ -64,6 +88,7 @@ final class LineReader {
     private func refill() throws(FileError) {
         if position > 0 {
             decoded.removeFirst(position)
+            scanned -= position
             position = 0
         }
         let n = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

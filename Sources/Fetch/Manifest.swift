@@ -104,7 +104,8 @@ struct ManifestReader {
     var urlColumn = "url"
     var labelColumn = "label"
 
-    func read(_ file: ManifestFile, _ body: (ManifestEntry) throws(FetchError) -> Void) throws(FetchError) {
+    /// Calls `body` with each entry until the file ends or `body` returns false.
+    func read(_ file: ManifestFile, _ body: (ManifestEntry) throws(FetchError) -> Bool) throws(FetchError) {
         let reader: LineReader
         do { reader = try LineReader(path: file.path) } catch { throw FetchError("\(error)") }
         switch file.format {
@@ -120,31 +121,44 @@ struct ManifestReader {
     }
 
     private func readText(_ reader: LineReader, _ file: ManifestFile,
-                          _ body: (ManifestEntry) throws(FetchError) -> Void) throws(FetchError) {
+                          _ body: (ManifestEntry) throws(FetchError) -> Bool) throws(FetchError) {
         while let line = try nextLine(reader) {
             let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
             if text.isEmpty || text.hasPrefix("#") { continue }
             // A URL has no raw whitespace: what follows it is a comment ("… (formerly /r/x)").
             let url = text.prefix { $0 != " " && $0 != "\t" }
-            try body(ManifestEntry(url: String(url), recordCategory: nil, file: file, line: reader.lineNumber))
+            if try !body(ManifestEntry(url: String(url), recordCategory: nil, file: file, line: reader.lineNumber)) { return }
         }
     }
 
     private func readDelimited(_ reader: LineReader, _ file: ManifestFile, separator: UInt8,
-                               _ body: (ManifestEntry) throws(FetchError) -> Void) throws(FetchError) {
+                               _ body: (ManifestEntry) throws(FetchError) -> Bool) throws(FetchError) {
         var header: [String]?
         var urlIndex = 0
         var labelIndex: Int?
         var record: [UInt8] = []
-        while let line = try nextLine(reader) {
+        var unfinished = false
+        while true {
+            guard let line = try nextLine(reader) else {
+                // A quoted field never closed: read what there is rather than drop it silently.
+                if unfinished { _ = try handleRecord() }
+                return
+            }
             record += line
-            // A quoted field may hold a line break: keep reading until the quotes balance.
-            if record.lazy.filter({ $0 == UInt8(ascii: "\"") }).count % 2 == 1 {
+            // A quoted field may hold a line break: keep reading while one is open.
+            if DelimitedRecord.endsInsideQuotes(record, separator: separator) {
                 record.append(0x0A)
+                unfinished = true
                 continue
             }
+            unfinished = false
+            if try !handleRecord() { return }
+        }
+
+        /// False when `body` asks to stop.
+        func handleRecord() throws(FetchError) -> Bool {
             defer { record.removeAll(keepingCapacity: true) }
-            if record.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if record.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return true }
             let fields = DelimitedRecord.split(record, separator: separator)
             if header == nil {
                 let names = fields.map { $0.trimmingWhitespace() }
@@ -155,31 +169,60 @@ struct ManifestReader {
                 header = names
                 urlIndex = found
                 labelIndex = lowered.firstIndex(of: labelColumn.lowercased())
-                continue
+                return true
             }
-            guard urlIndex < fields.count else { continue }
+            guard urlIndex < fields.count else { return true }
             let category = labelIndex.flatMap { $0 < fields.count ? fields[$0].trimmingWhitespace() : nil }
-            try body(ManifestEntry(url: fields[urlIndex], recordCategory: category?.isEmpty == false ? category : nil,
-                                   file: file, line: reader.lineNumber))
+            return try body(ManifestEntry(url: fields[urlIndex], recordCategory: category?.isEmpty == false ? category : nil,
+                                          file: file, line: reader.lineNumber))
         }
     }
 
     private func readJSONLines(_ reader: LineReader, _ file: ManifestFile,
-                               _ body: (ManifestEntry) throws(FetchError) -> Void) throws(FetchError) {
+                               _ body: (ManifestEntry) throws(FetchError) -> Bool) throws(FetchError) {
         while let line = try nextLine(reader) {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
                 throw FetchError("\(reader.name):\(reader.lineNumber): not a JSON object; JSON Lines manifests hold one object per line")
             }
             let url = object[urlColumn] as? String ?? ""
-            let category = object[labelColumn].map { "\($0)" }
-            try body(ManifestEntry(url: url, recordCategory: category, file: file, line: reader.lineNumber))
+            // A label may be a string or a number (class ids); null or empty falls back to the folder.
+            var category: String?
+            if let text = object[labelColumn] as? String { category = text.trimmingWhitespace() }
+            if let number = object[labelColumn] as? NSNumber { category = number.stringValue }
+            if category?.isEmpty == true { category = nil }
+            if try !body(ManifestEntry(url: url, recordCategory: category, file: file, line: reader.lineNumber)) { return }
         }
     }
 }
 
-/// RFC 4180 field splitting: quoted fields may hold separators, line breaks and doubled quotes.
+/// RFC 4180 field splitting: quoted fields may hold separators, line breaks and doubled quotes. A quote
+/// opens a quoted field only at the start of a field; elsewhere it is an ordinary character.
 enum DelimitedRecord {
+    /// True when the record ends inside a quoted field (so the next line continues it).
+    static func endsInsideQuotes(_ bytes: [UInt8], separator: UInt8) -> Bool {
+        let quote = UInt8(ascii: "\"")
+        var quoted = false, atFieldStart = true
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if quoted {
+                if c == quote {
+                    if i + 1 < bytes.count && bytes[i + 1] == quote { i += 1 } else { quoted = false }
+                }
+            } else if c == separator {
+                atFieldStart = true
+            } else if c == quote && atFieldStart {
+                quoted = true
+                atFieldStart = false
+            } else if c != 0x20 {
+                atFieldStart = false
+            }
+            i += 1
+        }
+        return quoted
+    }
+
     static func split(_ bytes: [UInt8], separator: UInt8) -> [String] {
         var fields: [String] = []
         var field: [UInt8] = []

@@ -29,17 +29,24 @@ struct ManifestIngest {
     var shard: Shard?
     var reader = ManifestReader()
 
-    /// `afterEachBatch` runs after each committed batch (the fetch engine starts on rows as they land).
-    func ingest(_ files: [ManifestFile], into catalog: Catalog,
-                afterEachBatch: (@Sendable () -> Void)? = nil) throws(FetchError) -> IngestSummary {
+    /// `afterEachBatch` runs after each committed batch (the fetch engine starts on rows as they land);
+    /// `isCancelled` is asked now and then, and reading stops when it says so.
+    func ingest(_ files: [ManifestFile], into catalog: Catalog, afterEachBatch: (@Sendable () -> Void)? = nil,
+                isCancelled: () -> Bool = { false }) throws(FetchError) -> IngestSummary {
         var summary = IngestSummary()
         var labels = LabelCache()
         let writer = CatalogBatchWriter(catalog: catalog, batchSize: 2000)
         writer.afterFlush = afterEachBatch
-        for file in files {
+        var stopped = false
+        for file in files where !stopped {
             try reader.read(file) { entry throws(FetchError) in
+                if summary.records % 1024 == 0 && isCancelled() {
+                    stopped = true
+                    return false
+                }
                 summary.records += 1
                 try ingest(entry, writer, &labels, &summary)
+                return true
             }
         }
         do { try writer.flush() } catch { throw FetchError("\(error)") }

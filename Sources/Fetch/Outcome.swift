@@ -24,7 +24,7 @@ public struct RetryPolicy: Sendable {
     public init() {}
 
     func decide(_ r: FetchResponse, random: inout some RandomNumberGenerator) -> Outcome {
-        if r.optedOut {
+        if r.optedOut && (200..<300).contains(r.httpStatus) {
             return .failure(reason: "opted_out", message: "X-Robots-Tag forbids AI use (noai/noimageai)")
         }
         if r.tooLarge {

@@ -40,7 +40,7 @@ struct RobotsRules: Sendable {
                     groupAgents = []
                     inRules = false
                 }
-                groupAgents.append(value.lowercased())
+                if !value.isEmpty { groupAgents.append(value.lowercased()) }
             case "allow", "disallow", "crawl-delay":
                 inRules = true
                 let forUs = groupAgents.contains { $0 != "*" && (token.hasPrefix($0) || $0.hasPrefix(token)) }

@@ -39,7 +39,7 @@ final class Transfer {
     /// Called for each block of body bytes of the final response; false aborts the transfer.
     fileprivate func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if body.isEmpty {
-            if respectOptOut && job.kind != .robots && OptOut.forbidsAI(robotsTags) {
+            if respectOptOut && job.kind != .robots && OptOut.forbidsAI(robotsTags) && isSuccessStatus {
                 optedOut = true
                 return false
             }
@@ -49,6 +49,11 @@ final class Transfer {
             if announced > 0 { body.reserveCapacity(min(Int(announced), maxBytes)) }
         }
         guard body.count + bytes.count <= maxBytes else {
+            if job.kind == .robots {
+                // RFC 9309: parse the first 500 KiB; the rest is read and dropped.
+                body.append(contentsOf: bytes.prefix(maxBytes - body.count))
+                return true
+            }
             tooLarge = true
             return false
         }
@@ -58,9 +63,16 @@ final class Transfer {
 
     /// The opt-out check for responses with no body (so `receiveBody` never ran).
     func checkOptOut() {
-        if respectOptOut && !optedOut && job.kind != .robots {
+        if respectOptOut && !optedOut && job.kind != .robots && isSuccessStatus {
             optedOut = OptOut.forbidsAI(robotsTags)
         }
+    }
+
+    /// Opt-out applies to images served, not to error pages (a 503 must be retried, a 404 reported as such).
+    private var isSuccessStatus: Bool {
+        var status = 0
+        imgcls_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return (200..<300).contains(status)
     }
 
     /// libcurl's C callbacks: they find the transfer through the user-data pointer.

@@ -32,6 +32,13 @@ enum URLNormalizer {
             bytes = bytes.dropFirst()
         }
         guard hostLength > 0 else { return false }
+        // A host whose last label starts with a digit may be an IPv4 address in a form libcurl rewrites
+        // ("127.1", "0x7f000001"): leave those to libcurl.
+        let host = url.utf8.dropFirst(https ? 8 : 7).prefix(hostLength)
+        if let lastLabel = host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).last,
+           let first = lastLabel.first, first >= 0x30 && first <= 0x39 {
+            return false
+        }
         if bytes.first == UInt8(ascii: ":") {
             let port = bytes.dropFirst().prefix { $0 >= 0x30 && $0 <= 0x39 }
             guard !port.isEmpty, port.first != 0x30, let value = Int(String(decoding: port, as: UTF8.self)),

@@ -84,15 +84,27 @@ public enum FileIO {
             if let failure = writeAll(fd, bytes) { throw FileError(path: path, errno: failure, doing: "write it") }
             if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
             if errno == EEXIST { return false }
-            if errno != ENOENT { throw FileError(path: path, errno: errno, doing: "create it") }
-            // No /proc: fall through to a named temporary file.
+            if errno == ENOENT && kind(of: parentFolder(of: path)) != .directory {
+                throw FileError(path: path, errno: ENOENT, doing: "create it")
+            }
+            // No /proc, or a sandbox refusing the link: fall through to a named temporary file.
         } else if errno == ENOENT || errno == EACCES || errno == EROFS {
             throw FileError(path: path, errno: errno, doing: "create it")
         }
         #endif
-        if kind(of: path) == .file { return false }
-        try writeAtomically(bytes, to: path, temporaryFolder: temporaryFolder)
-        return true
+        // Write a named temporary file, then hard-link it into place: link() refuses an existing name, which
+        // keeps "create once" true even with two writers.
+        let folder = temporaryFolder ?? parentFolder(of: path)
+        let temporary = folder + "/" + temporaryName(for: path)
+        let named = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard named >= 0 else { throw FileError(path: path, errno: errno, doing: "create a temporary file") }
+        let failure = writeAll(named, bytes)
+        close(named)
+        defer { unlink(temporary) }
+        if let failure { throw FileError(path: path, errno: failure, doing: "write it") }
+        if link(temporary, path) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw FileError(path: path, errno: errno, doing: "create it")
     }
 
     #if os(Linux)

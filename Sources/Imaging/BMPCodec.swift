@@ -78,13 +78,19 @@ enum BMPCodec {
         var reader = ByteReader(bytes)
         let h = try BMPHeader.parse(&reader)
         let palette = try readPalette(bytes, h)
-        var out = [UInt8](repeating: 0, count: h.width * h.height * 4)
         guard h.pixelOffset < bytes.count else { throw ImageError(.truncated, "the BMP ends before its pixels") }
         let data = UnsafeRawBufferPointer(rebasing: bytes[h.pixelOffset...])
-        if h.compression == 1 || h.compression == 2 {
+        let rle = h.compression == 1 || h.compression == 2
+        // Check the data is all there before allocating the image (RLE data may legitimately be tiny).
+        let rowBytes = (h.width * h.bitsPerPixel + 31) / 32 * 4
+        guard rle || data.count >= rowBytes * (h.height - 1) + (h.width * h.bitsPerPixel + 7) / 8 else {
+            throw ImageError(.truncated, "the BMP pixel data ends early")
+        }
+        var out = [UInt8](repeating: 0, count: h.width * h.height * 4)
+        if rle {
             try decodeRLE(data, h, palette, &out)
         } else {
-            try decodePlain(data, h, palette, &out)
+            decodePlain(data, h, palette, &out)
         }
         return DecodedPixels(width: h.width, height: h.height, channels: 4, bytes: out)
     }
@@ -109,12 +115,9 @@ enum BMPCodec {
         out[at + 3] = a
     }
 
-    private static func decodePlain(_ data: UnsafeRawBufferPointer, _ h: BMPHeader, _ palette: [RGB],
-                                    _ out: inout [UInt8]) throws(ImageError) {
+    /// The caller has checked that `data` holds every row.
+    private static func decodePlain(_ data: UnsafeRawBufferPointer, _ h: BMPHeader, _ palette: [RGB], _ out: inout [UInt8]) {
         let rowBytes = (h.width * h.bitsPerPixel + 31) / 32 * 4
-        guard data.count >= rowBytes * (h.height - 1) + (h.width * h.bitsPerPixel + 7) / 8 else {
-            throw ImageError(.truncated, "the BMP pixel data ends early")
-        }
         let fields = h.masks.map(BitField.init)
         var sawAlpha = false
         for y in 0..<h.height {
@@ -206,6 +209,6 @@ private struct BitField {
 
     func value(_ pixel: UInt32) -> UInt8 {
         guard maximum > 0 else { return 0 }
-        return UInt8(((pixel & mask) >> shift) * 255 / maximum)
+        return UInt8(UInt64((pixel & mask) >> shift) * 255 / UInt64(maximum))  // 64-bit: masks may be 32 bits wide
     }
 }

@@ -63,7 +63,11 @@ enum PNMCodec {
             guard r.remaining >= pixelCount * h.channels * (wide ? 2 : 1) else {
                 throw ImageError(.truncated, "the PNM data ends early")
             }
-        default: break
+        default:
+            // ASCII: at least one character per bitmap pixel, a digit and a separator per other sample. Checked
+            // before allocating, so a tiny file cannot claim a huge image.
+            let minimum = h.kind == 1 ? pixelCount : 2 * pixelCount * h.channels - 1
+            guard r.remaining >= minimum else { throw ImageError(.truncated, "the PNM data ends early") }
         }
         var out = [UInt8](repeating: 0, count: pixelCount * 3)
         for i in 0..<pixelCount {

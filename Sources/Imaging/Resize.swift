@@ -4,6 +4,12 @@ extension RGBImage {
     public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
         precondition(newWidth > 0 && newHeight > 0, "resize to an empty image")
         if newWidth == width && newHeight == height { return self }
+        // Past a 64:1 shrink an output averages thousands of pixels and each 16-bit weight gets too coarse:
+        // go through an intermediate size (area averaging composes, so the result is the same up to rounding).
+        if width > newWidth * 64 || height > newHeight * 64 {
+            return resized(width: min(width, newWidth * 16), height: min(height, newHeight * 16))
+                .resized(width: newWidth, height: newHeight)
+        }
         let horizontal = FixedPointWeights(ResampleWeights(from: width, to: newWidth), sourceCount: width)
         let vertical = FixedPointWeights(ResampleWeights(from: height, to: newHeight), sourceCount: height)
         // Two 8-bit passes (as PIL does); run first the one that leaves the second less to do.
@@ -33,11 +39,11 @@ extension RGBImage {
     }
 }
 
-/// `ResampleWeights` in 14-bit fixed point (each output's weights sum to exactly 1 << 14), padded with zero
+/// `ResampleWeights` in 16-bit fixed point (each output's weights sum to exactly 1 << 16), padded with zero
 /// weights to the same number of taps for every output, so the inner loops have a fixed trip count and no
 /// unpredictable branches. `starts` are moved left where needed so every tap stays inside the source.
 struct FixedPointWeights {
-    static let shift = 14
+    static let shift = 16
     let taps: Int
     let starts: [Int]
     let weights: [Int32]    // outputs × taps
@@ -52,11 +58,19 @@ struct FixedPointWeights {
             let range = w.range(i)
             let first = w.sources[range.lowerBound]
             let start = min(first, sourceCount - taps)
+            // Largest-remainder rounding: round down, then give the units still missing to the taps that lost
+            // the most, so the weights sum to exactly 1 and none is off by more than one unit.
             var fixed = [Int32](repeating: 0, count: taps)
-            for k in range { fixed[w.sources[k] - start] = Int32((Double(w.weights[k]) * Double(1 << Self.shift)).rounded()) }
-            // Rounding may leave the sum off by a little: give the difference to the heaviest tap.
-            let error = Int32(1 << Self.shift) - fixed.reduce(0, +)
-            if let heaviest = fixed.indices.max(by: { fixed[$0] < fixed[$1] }) { fixed[heaviest] += error }
+            var remainders: [(index: Int, remainder: Double)] = []
+            for k in range {
+                let exact = Double(w.weights[k]) * Double(1 << Self.shift)
+                fixed[w.sources[k] - start] = Int32(exact.rounded(.down))
+                remainders.append((w.sources[k] - start, exact - exact.rounded(.down)))
+            }
+            let missing = Int(Int32(1 << Self.shift) - fixed.reduce(0, +))
+            for entry in remainders.sorted(by: { $0.remainder > $1.remainder }).prefix(max(0, missing)) {
+                fixed[entry.index] += 1
+            }
             starts.append(start)
             weights += fixed
         }
@@ -202,23 +216,30 @@ extension RGBImage {
     /// Resizes to `size` under `mode`. Enlarges small images too, as img2dataset does.
     public func resized(mode: ResizeMode, size: Int, background: RGB = .white) -> RGBImage {
         precondition(size > 0, "resize to an empty image")
-        func scaled(toSide side: Int, of reference: Int) -> (Int, Int) {
-            let scale = Double(side) / Double(reference)
-            return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
-        }
         switch mode {
-        case .keepRatio:
-            let (w, h) = scaled(toSide: size, of: min(width, height))
-            return resized(width: w, height: h)
-        case .keepRatioLargest:
-            let (w, h) = scaled(toSide: size, of: max(width, height))
+        case .keepRatio, .keepRatioLargest:
+            let (w, h) = resizedSize(mode: mode, size: size)
             return resized(width: w, height: h)
         case .centerCrop:
-            let (w, h) = scaled(toSide: size, of: min(width, height))
-            return resized(width: w, height: h).cropped(x: (w - size) / 2, y: (h - size) / 2, width: min(size, w), height: min(size, h))
+            // Crop the centre square first, then scale it: a thin image never becomes a huge intermediate.
+            let side = min(width, height)
+            return cropped(x: (width - side) / 2, y: (height - side) / 2, width: side, height: side)
+                .resized(width: size, height: size)
         case .border:
-            let (w, h) = scaled(toSide: size, of: max(width, height))
+            let (w, h) = resizedSize(mode: mode, size: size)
             return resized(width: w, height: h).centered(onSquare: size, background: background)
+        }
+    }
+
+    /// The size `resized(mode:size:)` produces (for `border`, of the picture inside the square).
+    public func resizedSize(mode: ResizeMode, size: Int) -> (width: Int, height: Int) {
+        switch mode {
+        case .centerCrop:
+            return (size, size)
+        case .keepRatio, .keepRatioLargest, .border:
+            let reference = mode == .keepRatio ? min(width, height) : max(width, height)
+            let scale = Double(size) / Double(reference)
+            return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
         }
     }
 

@@ -98,6 +98,11 @@ public enum SampleImages {
         return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + pngChunk("IHDR", ihdr) + pngChunk("IEND", [])
     }
 
+    /// `png` with a chunk inserted right after IHDR (with a correct CRC).
+    public static func inserting(chunk type: String, data: [UInt8], into png: [UInt8]) -> [UInt8] {
+        Array(png[0..<33]) + pngChunk(type, data) + Array(png[33...])
+    }
+
     static func pngChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
         return be32(data.count) + body + be32(Int(CRC32.checksum(body)))

@@ -13,8 +13,8 @@ struct CatalogCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Merge other workspaces (as `fetch --shard` runs make them) into this one, files included.",
             discussion: """
-                For a URL under the same label in both, the row that got further wins (ok over failed over \
-                pending), then the newer one. Files come over as hard links when possible, copies otherwise.
+                For a URL under the same label in both, the row that got further wins (ok, then excluded, then \
+                failed, then pending), then the newer one. Files come over as hard links when possible, copies otherwise.
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -57,6 +57,8 @@ import Testing
             case "/noai.jpg":
                 return HTTPResponse(status: 200, headers: [("Content-Type", "image/jpeg"), ("X-Robots-Tag", "noindex, noai")],
                                     body: samplePhoto)
+            case "/gone-noai.jpg":
+                return HTTPResponse(status: 404, headers: [("X-Robots-Tag", "noai")], body: [])
             case "/other-bot-noai.jpg":
                 return HTTPResponse(status: 200, headers: [("Content-Type", "image/jpeg"), ("X-Robots-Tag", "otherbot: noimageai")],
                                     body: samplePhoto)
@@ -86,6 +88,7 @@ import Testing
             ("/cut.jpg", .failed, "truncated"),
             ("/gzipped.png", .ok, nil),
             ("/noai.jpg", .failed, "opted_out"),
+            ("/gone-noai.jpg", .failed, "http_404"),
             ("/other-bot-noai.jpg", .ok, nil),
         ]
         let manifest = try fixture.manifest(label: "cats", cases.map { server.baseURL + $0.0 })
@@ -183,6 +186,52 @@ import Testing
         #expect(try fixture.item(urls[3])?.status == .ok)
         #expect(server.requests.filter { $0.path == "/robots.txt" }.count == 1)
         #expect(!server.requests.contains { $0.path == "/private/b.jpg" })
+    }
+
+    @Test func robotsTxtThatCannotBeReadKeepsOffTheHostButCanBeRetried() throws {
+        let huge = Array("User-agent: *\nDisallow: /private/\n".utf8) + Array(repeating: UInt8(ascii: "#"), count: 700_000)
+        let broken = try LoopbackHTTPServer { request in
+            request.path == "/robots.txt" ? .status(503) : .ok(samplePhoto, contentType: "image/jpeg")
+        }
+        let big = try LoopbackHTTPServer { request in
+            request.path == "/robots.txt" ? .ok(huge, contentType: "text/plain") : .ok(samplePhoto, contentType: "image/jpeg")
+        }
+        let fixture = FetchFixture()
+        let urls = [broken.baseURL + "/a.jpg", big.baseURL + "/b.jpg", big.baseURL + "/private/c.jpg"]
+        let manifest = try fixture.manifest(label: "cats", urls)
+        try fixture.fetch {
+            $0.manifests = [manifest]
+            $0.engine.respectRobots = true
+        }
+        #expect(try fixture.item(urls[0])?.reason == "robots_unavailable")
+        #expect(broken.requests.filter { $0.path == "/robots.txt" }.count == 3)  // retried like any 5xx
+        #expect(!broken.requests.contains { $0.path == "/a.jpg" })
+        #expect(try fixture.item(urls[1])?.status == .ok)                      // a 700 KB robots.txt is read, not refused
+        #expect(try fixture.item(urls[2])?.reason == "robots_disallowed")
+    }
+
+    @Test func aThinImageThatKeepRatioWouldBlowUpIsRefused() throws {
+        let strip = SampleImages.png(RGBImage(width: 3000, height: 2, fill: RGB(1, 2, 3)))
+        let server = try LoopbackHTTPServer { _ in .ok(strip, contentType: "image/png") }
+        let fixture = FetchFixture()
+        let manifest = try fixture.manifest(label: "cats", [server.baseURL + "/strip.png"])
+        try fixture.fetch {
+            $0.manifests = [manifest]
+            $0.processing.resize = .mode(.keepRatio, size: 256)
+            $0.processing.decodeOptions.maxPixels = 10_000_000
+        }
+        let item = try #require(try fixture.item(server.baseURL + "/strip.png"))
+        #expect(item.reason == "too_many_pixels" && item.message?.contains("384000x256") == true)
+    }
+
+    @Test func pagesThatAreNotURLsAreAnError() throws {
+        let fixture = FetchFixture()
+        #expect(throws: FetchError.self) {
+            try fixture.fetch {
+                $0.pages = ["not a url"]
+                $0.label = try! Label("x")
+            }
+        }
     }
 
     @Test func resizingStoresAJPEGCopyAndKeepsTheOriginal() throws {

@@ -92,6 +92,25 @@ import Testing
         ])
     }
 
+    @Test func strayQuotesAndNullLabelsLoseNothing() throws {
+        let csv = try write("q/list.csv", "url,label\nhttps://x.example/a\"1.jpg,cats\nhttps://x.example/b.jpg,dogs\n\"https://x.example/c\nd.jpg\",cats\n")
+        let jsonl = try write("q/list.jsonl", "{\"url\": \"https://x.example/e.jpg\", \"label\": null}\n{\"url\": \"https://x.example/f.jpg\", \"label\": 7}\n")
+        let (summary, rows) = try ingest { $0.manifests = [csv, jsonl] }
+        // Every record arrives (the quoted one spans two lines); the two with a quote or a line break inside
+        // the URL are kept as invalid_url rows.
+        #expect(summary.records == 5)
+        #expect(rows.isSuperset(of: ["dogs https://x.example/b.jpg", "q https://x.example/e.jpg", "7 https://x.example/f.jpg",
+                                     "cats https://x.example/a\"1.jpg", "cats https://x.example/c\nd.jpg"]))
+    }
+
+    @Test func anOverlongLineDoesNotHideTheRest() throws {
+        let long = String(repeating: "x", count: 3 << 20)
+        let path = try write("l/cats/urls.txt", "https://x.example/1.jpg\n\(long)\nhttps://x.example/2.jpg\n")
+        let (summary, rows) = try ingest { $0.manifests = [path] }
+        #expect(summary.records == 3 && summary.invalid == 1)
+        #expect(rows.contains("cats https://x.example/2.jpg"))
+    }
+
     @Test func aMissingURLColumnIsAClearError() throws {
         let csv = try write("m/list.csv", "link,label\nhttps://x.example/a.jpg,cats\n")
         do {
@@ -162,6 +181,9 @@ import Testing
         #expect(!general.allows("https://h/a/b.gif"))
         #expect(general.allows("https://h/a/b.gif?x"))
         #expect(RobotsRules.robotsURL(for: "https://h.example:81/a/b?c") == "https://h.example:81/robots.txt")
+        // An empty User-agent line names nobody.
+        let empty = RobotsRules(parsing: Array("User-agent:\nDisallow: /\n\nUser-agent: *\nDisallow: /x\n".utf8))
+        #expect(empty.allows("https://h/a") && !empty.allows("https://h/x"))
     }
 
     @Test func optOutHeaderParsing() {
@@ -182,6 +204,7 @@ import Testing
         "http://example.com/a|b", "http://example.com/%zz", "https://example.com/...hidden/x", "http://example.com/a.b/c..d",
         "http://example.com/x?a=/../b", "http://example.com/[x]", "http://example.com", "https://example.com:443/x",
         "http://example.com/caf%C3%A9.jpg", "http://example.com/it's(1)*!.jpg", "http://example.com/a?b=c+d",
+        "http://127.1/x.jpg", "http://0x7f000001/x.jpg", "http://2130706433/x.jpg", "http://010.0.0.1/x",
     ])
     func fastPathAgreesWithLibcurl(url: String) {
         if URLNormalizer.isAlreadyNormal(url) {

@@ -74,6 +74,21 @@ import Testing
         }
     }
 
+    @Test func widestBitFieldMasksDoNotOverflow() throws {
+        // A 2x1 32-bit BI_BITFIELDS bitmap whose red mask covers all 32 bits.
+        var bmp = Array("BM".utf8) + le32(14 + 40 + 12 + 8) + le32(0) + le32(14 + 40 + 12)
+        bmp += le32(40) + le32(2) + le32(1) + [1, 0, 32, 0] + le32(3) + le32(8) + le32(0) + le32(0) + le32(0) + le32(0)
+        bmp += le32(0xFFFF_FFFF) + le32(0) + le32(0)
+        bmp += le32(0xFFFF_FFFF) + le32(0x8000_0000)
+        let image = try ImageDecoder.decode(bmp)
+        #expect(image[0, 0] == RGB(255, 0, 0) && image[1, 0] == RGB(127, 0, 0))
+    }
+
+    @Test func tinyFilesClaimingHugeImagesFailBeforeAllocating() {
+        #expect(rejection(Array("P2\n10000 10000\n255\n1 2 3".utf8)) == .truncated)
+        #expect(rejection(Array("P1\n10000 10000\n0101".utf8)) == .truncated)
+    }
+
     @Test func pixelLimitIsCheckedFromTheHeaderFirst() {
         #expect(rejection(SampleImages.pngHeader(width: 60000, height: 60000)) == .tooManyPixels)
         // A JPEG frame header claiming 60000x60000: SOI, SOF0 and nothing else.
@@ -123,3 +138,5 @@ import Testing
         }
     }
 }
+
+private func le32(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)] }

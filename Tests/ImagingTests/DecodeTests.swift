@@ -23,6 +23,19 @@ import Testing
         #expect(try ImageDecoder.decode(bitmap).pixels == [255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0])
     }
 
+    @Test func wrongColourProfilesDoNotRejectAPicture() throws {
+        // The web is full of PNGs with broken ICC or sRGB chunks; imgcls applies no colour management, so
+        // those chunks are skipped (their CRCs still checked).
+        let png = SampleImages.png(photo)
+        let badICC = SampleImages.inserting(chunk: "iCCP", data: Array("bogus".utf8) + [0, 0] + Gzipless.garbage, into: png)
+        #expect(try ImageDecoder.decode(badICC) == photo)
+        let badSRGB = SampleImages.inserting(chunk: "sRGB", data: [9, 9, 9], into: png)
+        #expect(try ImageDecoder.decode(badSRGB) == photo)
+        var brokenCRC = badICC
+        brokenCRC[40] ^= 1  // inside the iCCP chunk
+        #expect(rejection(brokenCRC) == .corrupt)
+    }
+
     @Test func lossyFormatsDecodeClose() throws {
         #expect(meanDifference(try ImageDecoder.decode(SampleImages.jpeg(photo, quality: 95)), photo) < 4)
         #expect(meanDifference(try ImageDecoder.decode(SampleImages.webp(photo, quality: 95)), photo) < 6)
@@ -134,4 +147,9 @@ extension RGBImage {
         default: oriented(n)  // 2, 3, 4, 5 and 7 are their own inverses
         }
     }
+}
+
+/// Bytes that are not a zlib stream (an unreadable compressed ICC profile).
+enum Gzipless {
+    static let garbage: [UInt8] = [0x78, 0x9C, 0xFF, 0xFF, 0x00, 0x11, 0x22]
 }

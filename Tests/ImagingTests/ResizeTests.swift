@@ -34,6 +34,21 @@ import Testing
         #expect(wide.pixels == [0, 0, 0, 50, 25, 10, 150, 75, 30, 200, 100, 40])
     }
 
+    @Test func thinImagesAndExtremeShrinks() {
+        let strip = RGBImage(width: 5000, height: 1, fill: RGB(10, 20, 30))
+        let square = strip.resized(mode: .centerCrop, size: 64)  // crops 1x1 first: no 320000-wide intermediate
+        #expect(square == RGBImage(width: 64, height: 64, fill: RGB(10, 20, 30)))
+        #expect(strip.resizedSize(mode: .keepRatio, size: 256) == (1_280_000, 256))
+        // 40000 -> 32 is a 1250:1 shrink: every output still averages its share (a ramp stays a ramp).
+        var ramp = RGBImage(width: 40000, height: 2)
+        for x in 0..<40000 { for y in 0..<2 { ramp[x, y] = RGB(UInt8(x * 256 / 40000), 0, 0) } }
+        let small = ramp.resized(width: 32, height: 1)
+        for x in 0..<32 {
+            let expected = (Double(x) + 0.5) * 256 / 32 - 0.5
+            #expect(abs(Double(small[x, 0].r) - expected) <= 1.5, "output \(x): \(small[x, 0].r), expected about \(expected)")
+        }
+    }
+
     @Test func fittingKeepsTheAspectRatioAndNeverEnlarges() {
         let photo = SampleImages.picture(width: 400, height: 300)
         let fitted = photo.fitting(maxSide: 100)
