@@ -42,10 +42,12 @@ let package = Package(
             name: "Fetch",
             dependencies: ["CCurl", "CXML2", "CZlib", "Imaging", "Catalog", "Files", "Console",
                            .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Curate", dependencies: ["Imaging", "Catalog", "Files", "Console",
+                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
+        .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "Files", "Imaging"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
         .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "LoopbackHTTP"]),

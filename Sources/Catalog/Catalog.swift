@@ -194,6 +194,51 @@ public struct CatalogTransaction {
         return connection.changes > 0
     }
 
+    /// Records what curate measured about an item's file.
+    public func updateAnalysis(id: Int64, format: String, width: Int, height: Int, phash: UInt64, dhash: UInt64,
+                               pixelSHA256: String, detailHash: String, brightness: Double, sharpness: Double,
+                               entropy: Double, colorfulness: Double) throws(CatalogError) {
+        try connection.statement("""
+            UPDATE items SET format = ?, width = ?, height = ?, phash = ?, dhash = ?, pixel_sha256 = ?, detail_hash = ?,
+            brightness = ?, sharpness = ?, entropy = ?, colorfulness = ? WHERE id = ?
+            """).run([.text(format), .integer(Int64(width)), .integer(Int64(height)), .integer(Int64(bitPattern: phash)),
+                      .integer(Int64(bitPattern: dhash)), .text(pixelSHA256), .text(detailHash), .real(brightness),
+                      .real(sharpness), .real(entropy), .real(colorfulness), .integer(id)])
+    }
+
+    /// Records curate's decision about an item: kept (`ok`) or `excluded` with a reason, its quality flags, its
+    /// near-duplicate cluster and the item kept in its place.
+    public func updateCuration(id: Int64, status: ItemStatus, reason: String?, message: String?, flags: [String],
+                               cluster: Int64?, duplicateOf: Int64?) throws(CatalogError) {
+        try connection.statement("""
+            UPDATE items SET status = ?, reason = ?, message = ?, flags = ?, cluster = ?, duplicate_of = ?, updated_at = ?
+            WHERE id = ?
+            """).run([.text(status.rawValue), SQLiteValue(reason), SQLiteValue(message), .text(flags.joined(separator: ",")),
+                      SQLiteValue(cluster), SQLiteValue(duplicateOf), .real(Date().timeIntervalSince1970), .integer(id)])
+    }
+
+    /// Undoes every curate decision: excluded items are ok again; flags, clusters and splits are cleared
+    /// (measurements are kept). Returns how many items were excluded.
+    @discardableResult
+    public func resetCuration() throws(CatalogError) -> Int {
+        try connection.statement("""
+            UPDATE items SET status = 'ok', reason = NULL, message = NULL, duplicate_of = NULL WHERE status = 'excluded'
+            """).run()
+        let restored = connection.changes
+        try connection.statement("UPDATE items SET flags = '', cluster = NULL, split = NULL, fold = NULL WHERE flags != '' OR cluster IS NOT NULL OR split IS NOT NULL").run()
+        return restored
+    }
+
+    /// Clears every split assignment (before a new split is recorded).
+    public func clearSplits() throws(CatalogError) {
+        try connection.statement("UPDATE items SET split = NULL, fold = NULL WHERE split IS NOT NULL OR fold IS NOT NULL").run()
+    }
+
+    /// Records the split of an item (nil: in none).
+    public func updateSplit(id: Int64, split: String?, fold: Int?) throws(CatalogError) {
+        try connection.statement("UPDATE items SET split = ?, fold = ? WHERE id = ?").run([SQLiteValue(split), SQLiteValue(fold), .integer(id)])
+    }
+
     /// Sets failed items back to pending (except those failed for `keeping` reasons); returns how many.
     @discardableResult
     public func resetFailed(keeping reasons: [String] = []) throws(CatalogError) -> Int {
@@ -272,7 +317,9 @@ extension CatalogItem {
             SQLiteValue(phash.map { Int64(bitPattern: $0) }), SQLiteValue(dhash.map { Int64(bitPattern: $0) }),
             .text(flags.joined(separator: ",")), SQLiteValue(cluster), SQLiteValue(split), .integer(Int64(attempts)),
             SQLiteValue(elapsedMilliseconds), .real(updatedAt == 0 ? Date().timeIntervalSince1970 : updatedAt),
-            SQLiteValue(originalPath),
+            SQLiteValue(originalPath), SQLiteValue(pixelSHA256), SQLiteValue(detailHash), SQLiteValue(brightness),
+            SQLiteValue(sharpness), SQLiteValue(entropy), SQLiteValue(colorfulness), SQLiteValue(duplicateOf),
+            SQLiteValue(fold),
         ]
     }
 
@@ -309,5 +356,13 @@ extension CatalogItem {
         elapsedMilliseconds = row.double(22)
         updatedAt = row.double(23) ?? 0
         originalPath = row.text(24)
+        pixelSHA256 = row.text(25)
+        detailHash = row.text(26)
+        brightness = row.double(27)
+        sharpness = row.double(28)
+        entropy = row.double(29)
+        colorfulness = row.double(30)
+        duplicateOf = row.int(31)
+        fold = row.int(32).map(Int.init)
     }
 }

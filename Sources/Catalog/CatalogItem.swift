@@ -44,9 +44,23 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     // What curation found.
     public var phash: UInt64?
     public var dhash: UInt64?
+    /// SHA-256 of the decoded pixels (same pixels in another encoding or with other metadata match).
+    public var pixelSHA256: String?
+    /// A 256-bit perceptual hash (64x64 DCT), hex: the finer check on near-duplicate candidates.
+    public var detailHash: String?
+    /// Quality measures (see `Imaging.ImageStatistics`).
+    public var brightness: Double?
+    public var sharpness: Double?
+    public var entropy: Double?
+    public var colorfulness: Double?
     public var flags: [String] = []
+    /// Near-duplicate cluster (the id of its keeper); the split keeps a cluster on one side.
     public var cluster: Int64?
+    /// For duplicates and near duplicates: the item kept in their place.
+    public var duplicateOf: Int64?
     public var split: String?
+    /// The fold, for a k-fold split.
+    public var fold: Int?
     // Bookkeeping.
     public var attempts: Int = 0
     public var elapsedMilliseconds: Double?

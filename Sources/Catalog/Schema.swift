@@ -46,6 +46,17 @@ enum Schema {
         DROP INDEX items_by_sha256;
         CREATE INDEX items_by_sha256 ON items (sha256) WHERE sha256 IS NOT NULL;
         """,
+        // 4: what curate measures (kept between runs, so a re-run decodes only new files) and decides
+        """
+        ALTER TABLE items ADD COLUMN pixel_sha256 TEXT;
+        ALTER TABLE items ADD COLUMN detail_hash TEXT;
+        ALTER TABLE items ADD COLUMN brightness REAL;
+        ALTER TABLE items ADD COLUMN sharpness REAL;
+        ALTER TABLE items ADD COLUMN entropy REAL;
+        ALTER TABLE items ADD COLUMN colorfulness REAL;
+        ALTER TABLE items ADD COLUMN duplicate_of INTEGER;
+        ALTER TABLE items ADD COLUMN fold INTEGER;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -63,6 +74,7 @@ enum Schema {
     static let itemColumns = [
         "source", "source_kind", "label", "status", "reason", "message", "http_status", "final_url", "content_type",
         "bytes", "sha256", "path", "format", "width", "height", "phash", "dhash", "flags", "cluster", "split",
-        "attempts", "elapsed_ms", "updated_at", "original_path",
+        "attempts", "elapsed_ms", "updated_at", "original_path", "pixel_sha256", "detail_hash", "brightness",
+        "sharpness", "entropy", "colorfulness", "duplicate_of", "fold",
     ]
 }

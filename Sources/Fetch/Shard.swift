@@ -1,3 +1,5 @@
+import Files
+
 /// `--shard K/N`: this machine takes the URLs whose hash falls in share K of N (1 ≤ K ≤ N). The hash is of the
 /// normalised URL and the same everywhere, so N machines or array jobs split a manifest with no coordination.
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
@@ -22,18 +24,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     }
 
     public func contains(_ url: String) -> Bool {
-        count == 1 || Int(Shard.hash(url) % UInt64(count)) == index - 1
+        count == 1 || Int(stableHash(url) % UInt64(count)) == index - 1
     }
 
     public var description: String { "\(index)/\(count)" }
-
-    /// FNV-1a, 64-bit: stable across runs, machines and Swift versions (unlike `Hasher`).
-    static func hash(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x100_0000_01B3
-        }
-        return h
-    }
 }

@@ -54,7 +54,7 @@ public enum ImageDecoder {
 
     /// Reads a file and decodes it; errors name the file.
     public static func decode(file path: String, options: DecodeOptions = DecodeOptions()) throws(ImageError) -> RGBImage {
-        let bytes = try readForDecoding(path)
+        let bytes = try readFile(path)
         do throws(ImageError) { return try decode(bytes, options: options) } catch { throw error.naming(path) }
     }
 
@@ -71,7 +71,8 @@ public enum ImageDecoder {
         return info
     }
 
-    static func readForDecoding(_ path: String) throws(ImageError) -> [UInt8] {
+    /// Reads a file to decode; a file that cannot be read is `unreadable`, naming it.
+    public static func readFile(_ path: String) throws(ImageError) -> [UInt8] {
         do throws(FileError) {
             return try FileIO.read(path)
         } catch {

@@ -31,7 +31,7 @@ public struct ImageInspector: Sendable {
         var result = Inspection(path: path)
         let bytes: [UInt8]
         do {
-            bytes = try ImageDecoder.readForDecoding(path)
+            bytes = try ImageDecoder.readFile(path)
         } catch {
             result.reason = error.reason
             result.message = error.detail
@@ -60,29 +60,13 @@ public struct ImageInspector: Sendable {
     /// Inspects `paths` on `threads` threads (decoding blocks, so this stays off Swift concurrency) and hands
     /// the results to `report` in input order, a batch at a time, so memory stays flat on any number of files.
     public func inspect(paths: some Sequence<String>, threads: Int, report: (Inspection) -> Void) {
-        let threads = max(1, threads)
         var iterator = paths.makeIterator()
         while true {
             var batch: [String] = []
-            while batch.count < threads * 16, let path = iterator.next() { batch.append(path) }
+            while batch.count < max(1, threads) * 16, let path = iterator.next() { batch.append(path) }
             if batch.isEmpty { return }
-            let paths = batch
-            let results = UnsafeMutableBufferPointer<Inspection>.allocate(capacity: paths.count)
-            defer { results.deallocate() }
-            let slots = SendableSlots(results)
-            DispatchQueue.concurrentPerform(iterations: min(threads, paths.count)) { worker in
-                for i in stride(from: worker, to: paths.count, by: threads) {
-                    (slots.base + i).initialize(to: inspect(file: paths[i]))
-                }
-            }
-            for i in 0..<paths.count { report((results.baseAddress! + i).move()) }
+            let inspector = self
+            parallelMap(batch, threads: threads) { inspector.inspect(file: $0) }.forEach(report)
         }
     }
-}
-
-/// Slots each worker of `concurrentPerform` initialises at its own indexes; distinct indexes never race.
-private struct SendableSlots: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Inspection>
-
-    init(_ buffer: UnsafeMutableBufferPointer<Inspection>) { base = buffer.baseAddress! }
 }

@@ -260,11 +260,24 @@ extension RGBImage {
     public func centered(onSquare side: Int, background: RGB) -> RGBImage {
         precondition(width <= side && height <= side, "image larger than the square")
         var canvas = RGBImage(width: side, height: side, fill: background)
-        let left = (side - width) / 2, top = (side - height) / 2
-        for row in 0..<height {
-            let source = row * width * 3, target = ((top + row) * side + left) * 3
-            canvas.pixels.replaceSubrange(target..<target + width * 3, with: pixels[source..<source + width * 3])
-        }
+        canvas.draw(self, x: (side - width) / 2, y: (side - height) / 2)
         return canvas
+    }
+
+    /// Copies `image` onto this one with its top-left corner at (x, y), clipped to this image.
+    public mutating func draw(_ image: RGBImage, x: Int, y: Int) {
+        let left = max(0, x), right = min(width, x + image.width)
+        guard left < right else { return }
+        for row in max(0, y)..<min(height, y + image.height) {
+            let source = ((row - y) * image.width + (left - x)) * 3, target = (row * width + left) * 3
+            pixels.replaceSubrange(target..<target + (right - left) * 3, with: image.pixels[source..<source + (right - left) * 3])
+        }
+    }
+
+    /// Fills a rectangle (clipped to the image) with `color`.
+    public mutating func fill(x: Int, y: Int, width rectWidth: Int, height rectHeight: Int, with color: RGB) {
+        for row in max(0, y)..<min(height, y + rectHeight) {
+            for column in max(0, x)..<min(width, x + rectWidth) { self[column, row] = color }
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import Files
 import Imaging
 
 /// Deterministic synthetic images for tests, the demo and benchmarks: pictures, every supported encoding, and
@@ -20,6 +22,41 @@ public enum SampleImages {
                 image[x, y] = pixel
             }
         }
+        return image
+    }
+
+    /// A seeded scene: a gradient in a random direction and several random rectangles and ellipses, so
+    /// different seeds give pictures that differ in structure (unlike `picture`, which varies only in detail).
+    public static func scene(width: Int, height: Int, seed: UInt64) -> RGBImage {
+        var random = SplitMix64(seed: seed &* 0x9E37_79B9 &+ 17)
+        func byte() -> UInt8 { UInt8(truncatingIfNeeded: random.next()) }
+        func unit() -> Double { Double(random.next() % 10_000) / 10_000 }
+        let from = RGB(byte(), byte(), byte()), to = RGB(byte(), byte(), byte())
+        let angle = unit() * 2 * Double.pi
+        let (dx, dy) = (cos(angle), sin(angle))
+        var image = RGBImage(width: width, height: height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let t = max(0, min(1, 0.5 + (Double(x) / Double(width) - 0.5) * dx + (Double(y) / Double(height) - 0.5) * dy))
+                image[x, y] = RGB(UInt8(Double(from.r) * (1 - t) + Double(to.r) * t),
+                                  UInt8(Double(from.g) * (1 - t) + Double(to.g) * t),
+                                  UInt8(Double(from.b) * (1 - t) + Double(to.b) * t))
+            }
+        }
+        for _ in 0..<(3 + Int(random.next() % 6)) {
+            let color = RGB(byte(), byte(), byte())
+            let cx = unit() * Double(width), cy = unit() * Double(height)
+            let rx = (0.05 + unit() * 0.3) * Double(width), ry = (0.05 + unit() * 0.3) * Double(height)
+            let ellipse = random.next() % 2 == 0
+            for y in max(0, Int(cy - ry))..<min(height, Int(cy + ry) + 1) {
+                for x in max(0, Int(cx - rx))..<min(width, Int(cx + rx) + 1) {
+                    let nx = (Double(x) - cx) / rx, ny = (Double(y) - cy) / ry
+                    if !ellipse || nx * nx + ny * ny <= 1 { image[x, y] = color }
+                }
+            }
+        }
+        // A little noise, as in photographs.
+        for i in 0..<image.pixels.count { image.pixels[i] = image.pixels[i] &+ UInt8(random.next() % 6) }
         return image
     }
 
@@ -122,20 +159,6 @@ enum Palette332 {
     }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), the same on every platform.
-public struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
 func le24(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF)] }

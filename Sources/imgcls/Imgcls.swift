@@ -19,7 +19,8 @@ struct Imgcls: ParsableCommand {
             Tools: inspect checks image files; status summarises the workspace.
             """,
         version: imgclsVersion,
-        subcommands: [FetchCommand.self, ScrapeCommand.self, InspectCommand.self, StatusCommand.self, CatalogCommand.self]
+        subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, SplitCommand.self,
+                      InspectCommand.self, StatusCommand.self, CatalogCommand.self]
     )
 }
 

@@ -16,7 +16,7 @@ import Testing
 
     @Test func opensAtTheCurrentSchemaInWALMode() throws {
         let catalog = try Catalog(path: path)
-        #expect(catalog.schemaVersion == 3)
+        #expect(catalog.schemaVersion == 4)
         try catalog.upsert(try item("https://a.example/1.jpg", "cat"))
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
     }

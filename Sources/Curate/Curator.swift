@@ -1,0 +1,343 @@
+import Catalog
+import Console
+import Dispatch
+import Files
+import Foundation
+import Imaging
+import Logging
+
+let log = Logger(label: "imgcls.curate")
+
+/// What `imgcls curate` does.
+public struct CurateOptions: Sendable {
+    /// pHash distance (of 64 bits) under which two images are near-duplicate candidates.
+    public var near = 10
+    /// Detail-hash distance (of 256 bits) under which a candidate pair is confirmed.
+    public var verify = 32
+    /// Identical bytes behind at least this many distinct URLs are a placeholder ("image removed").
+    public var placeholderSources = 5
+    /// Quality flags that exclude an item (they are always reported).
+    public var exclude: Set<QualityFlag> = []
+    /// Keep near duplicates in the data (still clustered, so the split keeps each cluster on one side).
+    public var keepNearDuplicates = false
+    public var minSide = 1
+    /// Longer side over shorter side above this is excluded as `extreme_aspect` (nil: no limit).
+    public var maxAspect: Double?
+    public var maxPixels = DecodeOptions().maxPixels
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Decode every file again, even those measured by an earlier run.
+    public var reanalyze = false
+
+    public init() {}
+}
+
+/// What a curate run found: printed, written to `data/reports/curate.json` (and `.md`).
+public struct CurateSummary: Sendable, Codable {
+    public struct Thresholds: Sendable, Codable {
+        public var near: Int
+        public var verify: Int
+        public var placeholderSources: Int
+        public var excludedFlags: [String]
+    }
+
+    /// Items considered (those with a stored file that fetch or import kept).
+    public var items = 0
+    /// Items decoded this run (the others were measured before).
+    public var analyzed = 0
+    public var kept = 0
+    public var excluded = 0
+    /// Excluded items by reason code (duplicate, near_duplicate, label_conflict, placeholder, truncated, …).
+    public var byReason: [String: Int] = [:]
+    /// label -> ("kept" or a reason code) -> items.
+    public var byLabel: [String: [String: Int]] = [:]
+    /// Quality flag -> items carrying it (excluded or not).
+    public var flags: [String: Int] = [:]
+    public var duplicateGroups = 0
+    public var nearDuplicateClusters = 0
+    public var largestCluster = 0
+    public var thresholds: Thresholds
+    public var contactSheets: [ContactSheet] = []
+    public var seconds = 0.0
+    public var imagesPerSecond = 0.0
+}
+
+/// One candidate item, in memory for the decisions (a slim copy of its catalog row).
+struct CurationEntry {
+    let id: Int64
+    let label: String
+    let source: String
+    let isURL: Bool
+    let sha256: String?
+    let path: String
+    let bytes: Int
+    var format: String?
+    var width = 0
+    var height = 0
+    var pixelSHA256: String?
+    var phash: UInt64 = 0
+    var detail: DetailHash?
+    var statistics: ImageStatistics?
+    // The decision.
+    var reason: String?
+    var message: String?
+    var flags: [QualityFlag] = []
+    var cluster: Int64?
+    var duplicateOf: Int64?
+
+    var isAnalyzed: Bool { pixelSHA256 != nil && detail != nil && statistics != nil }
+    var pixels: Int { width * height }
+
+    init(_ item: CatalogItem) {
+        id = item.id!
+        label = item.label.name
+        source = item.source
+        isURL = item.sourceKind == .url
+        sha256 = item.sha256
+        path = item.path!
+        bytes = item.bytes ?? 0
+        format = item.format
+        width = item.width ?? 0
+        height = item.height ?? 0
+        pixelSHA256 = item.pixelSHA256
+        phash = item.phash ?? 0
+        detail = item.detailHash.flatMap(DetailHash.init(hex:))
+        if let b = item.brightness, let s = item.sharpness, let e = item.entropy, let c = item.colorfulness {
+            statistics = ImageStatistics(brightness: b, sharpness: s, entropy: e, colorfulness: c)
+        }
+    }
+}
+
+/// Validates, measures and de-duplicates the items of a workspace and flags quality problems, deciding for
+/// each item to keep it or to exclude it with a reason. Nothing is deleted: decisions are catalog columns,
+/// a re-run starts from scratch (idempotent), and `reset` undoes them.
+public final class Curator {
+    private let workspace: Workspace
+    private let options: CurateOptions
+    private let showProgress: Bool
+
+    public init(workspace: Workspace, options: CurateOptions, showProgress: Bool = false) {
+        self.workspace = workspace
+        self.options = options
+        self.showProgress = showProgress
+    }
+
+    /// Undoes curation: every excluded item is kept again. Returns how many were restored.
+    public static func reset(_ workspace: Workspace) throws(CatalogError) -> Int {
+        try workspace.openCatalog().write { t throws(CatalogError) in try t.resetCuration() }
+    }
+
+    public func run() throws(CatalogError) -> CurateSummary {
+        let started = Date()
+        let catalog = try workspace.openCatalog()
+        var entries = try loadEntries(catalog)
+        var summary = CurateSummary(thresholds: .init(near: options.near, verify: options.verify,
+                                                      placeholderSources: options.placeholderSources,
+                                                      excludedFlags: options.exclude.map(\.rawValue).sorted()))
+        summary.items = entries.count
+        summary.analyzed = try analyze(&entries, catalog)
+        decide(&entries, &summary)
+        try record(entries, catalog)
+        summarize(entries, &summary)
+        summary.seconds = Date().timeIntervalSince(started)
+        summary.imagesPerSecond = Double(entries.count) / max(summary.seconds, 1e-9)
+        summary.contactSheets = ContactSheets(workspace: workspace).write(entries)
+        try CurateReport.write(summary, to: workspace)
+        return summary
+    }
+
+    /// Items fetch or import kept (or an earlier curate excluded), with a stored file.
+    private func loadEntries(_ catalog: Catalog) throws(CatalogError) -> [CurationEntry] {
+        var entries: [CurationEntry] = []
+        for status in [ItemStatus.ok, .excluded] {
+            try catalog.forEachItem(status: status) { item in
+                if item.path != nil { entries.append(CurationEntry(item)) }
+            }
+        }
+        entries.sort { $0.id < $1.id }
+        return entries
+    }
+
+    /// Decodes and measures what no run has measured yet, `threads` files at a time; results are committed
+    /// batch by batch, so an interrupted run keeps its progress.
+    private func analyze(_ entries: inout [CurationEntry], _ catalog: Catalog) throws(CatalogError) -> Int {
+        let todo = entries.indices.filter { options.reanalyze || !entries[$0].isAnalyzed }
+        guard !todo.isEmpty else { return 0 }
+        let progress = ProgressBar(title: "curate", total: todo.count, unit: "images", enabled: showProgress)
+        let decodeOptions = { var o = DecodeOptions(); o.maxPixels = options.maxPixels; return o }()
+        let threads = max(1, options.threads)
+        let root = workspace
+        for batchStart in stride(from: 0, to: todo.count, by: 256) {
+            let batch = Array(todo[batchStart..<min(todo.count, batchStart + 256)])
+            let paths = batch.map { root.path(entries[$0].path) }
+            let results = parallelMap(paths, threads: threads) { path -> Result<ItemAnalysis, ImageError> in
+                Result { () throws(ImageError) in try ItemAnalysis.analyze(try ImageDecoder.readFile(path), options: decodeOptions) }
+            }
+            try catalog.write { t throws(CatalogError) in
+                for (k, index) in batch.enumerated() {
+                    switch results[k] {
+                    case .success(let a):
+                        entries[index].format = a.format.rawValue
+                        entries[index].width = a.width
+                        entries[index].height = a.height
+                        entries[index].pixelSHA256 = a.pixelSHA256
+                        entries[index].phash = a.hashes.phash
+                        entries[index].detail = a.hashes.detail
+                        entries[index].statistics = a.statistics
+                        let s = a.statistics
+                        try t.updateAnalysis(id: entries[index].id, format: a.format.rawValue, width: a.width, height: a.height,
+                                             phash: a.hashes.phash, dhash: a.hashes.dhash, pixelSHA256: a.pixelSHA256,
+                                             detailHash: a.hashes.detail.hex, brightness: s.brightness, sharpness: s.sharpness,
+                                             entropy: s.entropy, colorfulness: s.colorfulness)
+                    case .failure(let error):
+                        entries[index].pixelSHA256 = nil
+                        entries[index].reason = error.reason.rawValue
+                        entries[index].message = error.detail
+                    }
+                }
+            }
+            progress.advance(by: batch.count)
+        }
+        progress.finish()
+        return todo.count
+    }
+
+    /// Every decision, in order of precedence: invalid, placeholder, label conflict, duplicate, near duplicate,
+    /// excluded quality flag.
+    private func decide(_ entries: inout [CurationEntry], _ summary: inout CurateSummary) {
+        // Invalid: failed to decode (set by analyze) or outside the size limits.
+        for i in entries.indices where entries[i].reason == nil {
+            guard entries[i].isAnalyzed else {
+                entries[i].reason = "corrupt"
+                entries[i].message = "no measurements"
+                continue
+            }
+            let (w, h) = (entries[i].width, entries[i].height)
+            if min(w, h) < options.minSide {
+                entries[i].reason = RejectReason.tooSmall.rawValue
+                entries[i].message = "\(w)x\(h) has a side shorter than \(options.minSide)"
+            } else if w * h > options.maxPixels {
+                entries[i].reason = RejectReason.tooManyPixels.rawValue
+                entries[i].message = "\(w)x\(h) is over the pixel limit"
+            } else if let maxAspect = options.maxAspect, Double(max(w, h)) / Double(max(1, min(w, h))) > maxAspect {
+                entries[i].reason = "extreme_aspect"
+                entries[i].message = "\(w)x\(h) is more than \(maxAspect) times longer than wide"
+            }
+        }
+        markPlaceholders(&entries)
+        markExactDuplicates(&entries, &summary)
+        var duplicates: [Int64: [Int]] = [:]  // keeper id -> its exact duplicates
+        for i in entries.indices { if let keeper = entries[i].duplicateOf { duplicates[keeper, default: []].append(i) } }
+        markNearDuplicates(&entries, duplicates, &summary)
+        // Quality flags, on every valid item.
+        let sizes = entries.filter { $0.isAnalyzed }.map(\.pixels).sorted()
+        let median = sizes.isEmpty ? 0 : Double(sizes[sizes.count / 2])
+        for i in entries.indices where entries[i].isAnalyzed {
+            entries[i].flags = QualityFlag.flags(width: entries[i].width, height: entries[i].height,
+                                                 statistics: entries[i].statistics!, medianPixels: median)
+            if entries[i].reason == nil, let flag = entries[i].flags.filter(options.exclude.contains).min() {
+                entries[i].reason = flag.rawValue
+                entries[i].message = "excluded by --exclude \(flag.rawValue)"
+            }
+        }
+    }
+
+    /// The same bytes behind many distinct URLs is a host's stand-in ("this image was removed"), not data.
+    private func markPlaceholders(_ entries: inout [CurationEntry]) {
+        var sources: [String: Set<String>] = [:]
+        for e in entries where e.reason == nil && e.isURL { if let sha = e.sha256 { sources[sha, default: []].insert(e.source) } }
+        for i in entries.indices where entries[i].reason == nil && entries[i].isURL {
+            if let sha = entries[i].sha256, let count = sources[sha]?.count, count >= options.placeholderSources {
+                entries[i].reason = "placeholder"
+                entries[i].message = "the same bytes come from \(count) different URLs (a host's placeholder image?)"
+            }
+        }
+    }
+
+    /// Items with the same decoded pixels: one keeper per group; a group across labels is a conflict.
+    private func markExactDuplicates(_ entries: inout [CurationEntry], _ summary: inout CurateSummary) {
+        var groups: [String: [Int]] = [:]
+        for i in entries.indices where entries[i].reason == nil { groups[entries[i].pixelSHA256!, default: []].append(i) }
+        for members in groups.values where members.count > 1 {
+            summary.duplicateGroups += 1
+            resolve(members, in: &entries, duplicates: [:], reason: "duplicate", exclude: true, keepFirst: true)
+        }
+    }
+
+    /// Pairs within `near` bits of pHash, confirmed within `verify` bits of the detail hash, clustered.
+    private func markNearDuplicates(_ entries: inout [CurationEntry], _ duplicates: [Int64: [Int]],
+                                    _ summary: inout CurateSummary) {
+        // Exact duplicates are represented by their keeper.
+        let candidates = entries.indices.filter { entries[$0].reason == nil }
+        let index = NearDuplicateIndex(hashes: candidates.map { entries[$0].phash }, threshold: options.near)
+        var sets = UnionFind(count: candidates.count)
+        index.forEachPair { a, b in
+            let x = entries[candidates[a]], y = entries[candidates[b]]
+            if x.detail!.distance(to: y.detail!) <= options.verify { sets.union(a, b) }
+        }
+        var clusters: [Int: [Int]] = [:]
+        for k in candidates.indices { clusters[sets.find(k), default: []].append(candidates[k]) }
+        for members in clusters.values where members.count > 1 {
+            summary.nearDuplicateClusters += 1
+            // A cluster's size includes the exact duplicates its members stand for.
+            let size = members.reduce(0) { total, m in total + 1 + (duplicates[entries[m].id]?.count ?? 0) }
+            summary.largestCluster = max(summary.largestCluster, size)
+            resolve(members, in: &entries, duplicates: duplicates, reason: "near_duplicate", exclude: !options.keepNearDuplicates)
+        }
+    }
+
+    /// One keeper and the rest marked with `reason`; or, when the group spans labels, every member marked as
+    /// a label conflict. The keeper is the first seen when all have the same pixels (`keepFirst`), otherwise the
+    /// largest picture, then the largest file (the least compressed), then the first seen. `duplicates`: the
+    /// exact duplicates each member stands for (they follow it into a conflict).
+    private func resolve(_ members: [Int], in entries: inout [CurationEntry], duplicates: [Int64: [Int]], reason: String,
+                         exclude: Bool, keepFirst: Bool = false) {
+        let labels = Set(members.map { entries[$0].label })
+        let keeper = keepFirst ? members.min { entries[$0].id < entries[$1].id }! : members.max { a, b in
+            (entries[a].pixels, entries[a].bytes, -entries[a].id) < (entries[b].pixels, entries[b].bytes, -entries[b].id)
+        }!
+        let keeperID = entries[keeper].id
+        for m in members {
+            entries[m].cluster = keeperID
+            if labels.count > 1 {
+                entries[m].reason = "label_conflict"
+                entries[m].message = "the same picture is labelled \(labels.sorted().joined(separator: " and "))"
+                // Exact duplicates excluded earlier for this member share its conflict.
+                for d in duplicates[entries[m].id] ?? [] {
+                    entries[d].reason = "label_conflict"
+                    entries[d].message = entries[m].message
+                }
+            } else if m != keeper {
+                entries[m].duplicateOf = keeperID
+                if exclude {
+                    entries[m].reason = reason
+                    entries[m].message = "\(reason == "duplicate" ? "the same pixels" : "nearly the same picture") as item \(keeperID) (\(entries[keeper].path))"
+                }
+            }
+        }
+    }
+
+    /// Writes every decision in batched transactions.
+    private func record(_ entries: [CurationEntry], _ catalog: Catalog) throws(CatalogError) {
+        for start in stride(from: 0, to: entries.count, by: 2000) {
+            try catalog.write { t throws(CatalogError) in
+                for e in entries[start..<min(entries.count, start + 2000)] {
+                    try t.updateCuration(id: e.id, status: e.reason == nil ? .ok : .excluded, reason: e.reason, message: e.message,
+                                         flags: e.flags.map(\.rawValue), cluster: e.cluster, duplicateOf: e.duplicateOf)
+                }
+            }
+        }
+    }
+
+    private func summarize(_ entries: [CurationEntry], _ summary: inout CurateSummary) {
+        for e in entries {
+            if let reason = e.reason {
+                summary.excluded += 1
+                summary.byReason[reason, default: 0] += 1
+            } else {
+                summary.kept += 1
+            }
+            summary.byLabel[e.label, default: [:]][e.reason ?? "kept", default: 0] += 1
+            for flag in e.flags { summary.flags[flag.rawValue, default: 0] += 1 }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import ArgumentParser
+import Catalog
+import Console
+import Curate
+import Foundation
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Register a folder of images (<label>/<files>) in the workspace, to curate, split and train on.",
+        discussion: """
+            The label of a file is the name of the first folder below the one given (or --label). Each file is \
+            stored under raw/<label>/ by content (a hard link to the original when possible; --copy to copy). \
+            Files that are not images get a failed row with the reason. Importing again adds only new files.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The folder to import.") var folder: String
+    @Option(help: "The label for every file (instead of folder names).") var label: String?
+    @Flag(help: "Copy files instead of hard-linking them.") var copy = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func run() throws {
+        global.startLogging()
+        var importer = FolderImport(workspace: global.workspaceFolder)
+        importer.copy = copy
+        let summary = try importer.run(folder: folder, label: try label.map { try Label($0) })
+        if json { return try Output.printJSON(summary) }
+        var text = "\(summary.files) files: \(summary.added) added, \(summary.alreadyKnown) already in the catalog"
+        if !summary.rejected.isEmpty {
+            text += "; rejected: " + summary.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        print(text)
+        if !summary.byLabel.isEmpty {
+            print("")
+            print(TextTable.counts(summary.byLabel, name: "label", unit: "added").render())
+        }
+    }
+}
+
+struct CurateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "curate",
+        abstract: "Validate, de-duplicate and flag the workspace's images; decide what to keep.",
+        discussion: """
+            Every kept image is decoded in full; the invalid ones are excluded with their reason. Exact \
+            duplicates (same decoded pixels) and near duplicates (pHash within --near bits, confirmed by the \
+            256-bit detail hash within --verify bits) keep one item each (the largest); a picture under two \
+            labels is a label_conflict; the same bytes behind --placeholder-sources URLs is a placeholder. Quality \
+            flags (blurry, dark, light, low_information, grayscale, odd_aspect, odd_size) are reported and \
+            exclude only with --exclude. Nothing is deleted: re-running starts over, --reset undoes it. Reports: \
+            data/reports/curate.{json,md} and contact sheets in data/reports/curate/.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Near-duplicate candidates: pHash distance (of 64 bits).") var near = CurateOptions().near
+    @Option(help: "Near-duplicate confirmation: detail-hash distance (of 256 bits).") var verify = CurateOptions().verify
+    @Option(help: "Identical bytes behind this many URLs are a placeholder.") var placeholderSources = CurateOptions().placeholderSources
+    @Option(help: "Quality flags that exclude, comma-separated (e.g. blurry,dark).") var exclude: String?
+    @Flag(help: "Keep near duplicates (clustered, so the split keeps them together).") var keepNearDuplicates = false
+    @Option(help: "Smallest accepted side, in pixels.") var minSide = 1
+    @Option(help: "Largest accepted ratio of longer to shorter side.") var maxAspect: Double?
+    @Option(help: "Largest accepted image, in pixels.") var maxPixels = CurateOptions().maxPixels
+    @Option(help: "Files decoded in parallel.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Decode every file again, even those measured by an earlier run.") var reanalyze = false
+    @Flag(help: "Undo curation (every excluded item is kept again) and stop.") var reset = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        if !(0...32).contains(near) { throw ValidationError("--near must be between 0 and 32") }
+        if !(0...128).contains(verify) { throw ValidationError("--verify must be between 0 and 128") }
+        if placeholderSources < 2 { throw ValidationError("--placeholder-sources must be at least 2") }
+        if let maxAspect, maxAspect < 1 { throw ValidationError("--max-aspect must be at least 1") }
+        _ = try flags()
+    }
+
+    func flags() throws -> Set<QualityFlag> {
+        guard let exclude else { return [] }
+        return Set(try exclude.split(separator: ",").map { name in
+            guard let flag = QualityFlag(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--exclude: unknown flag \(name); the flags are \(QualityFlag.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return flag
+        })
+    }
+
+    func run() throws {
+        global.startLogging()
+        let workspace = global.workspaceFolder
+        guard workspace.hasCatalog else {
+            throw ValidationError("\(workspace.root) has no catalog yet; fetch or import images first")
+        }
+        if reset {
+            let restored = try Curator.reset(workspace)
+            print("reset: \(restored) excluded items are kept again; flags, clusters and splits cleared")
+            return
+        }
+        var options = CurateOptions()
+        options.near = near
+        options.verify = verify
+        options.placeholderSources = placeholderSources
+        options.exclude = try flags()
+        options.keepNearDuplicates = keepNearDuplicates
+        options.minSide = minSide
+        options.maxAspect = maxAspect
+        options.maxPixels = maxPixels
+        options.threads = threads
+        options.reanalyze = reanalyze
+        let summary = try Curator(workspace: workspace, options: options, showProgress: !global.quiet && !json).run()
+        if json { return try Output.printJSON(summary) }
+        print(String(format: "%d images: %d kept, %d excluded (%d decoded in %.1f s, %.0f images/s)", summary.items, summary.kept,
+                     summary.excluded, summary.analyzed, summary.seconds, summary.imagesPerSecond))
+        if !summary.byReason.isEmpty { print("\n" + TextTable.counts(summary.byReason, name: "excluded", unit: "items").render()) }
+        if !summary.flags.isEmpty { print("\n" + TextTable.counts(summary.flags, name: "flag", unit: "items").render()) }
+        print("\n\(summary.duplicateGroups) groups of identical pictures, \(summary.nearDuplicateClusters) near-duplicate clusters (largest \(summary.largestCluster))")
+        print("report: \(workspace.reportsFolder)/curate.md (contact sheets in \(workspace.reportsFolder)/curate/)")
+    }
+}
+
+struct SplitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "split",
+        abstract: "Split the kept images into train/validation[/test] folders, stratified and without leakage.",
+        discussion: """
+            Each label is split on its own; near-duplicate clusters stay on one side, and the leakage check \
+            prints the near-duplicate pairs that cross splits (0 expected). Folders: data/train/<label>/, \
+            data/validation/<label>/, data/test/<label>/ (or data/folds/<k>/… with --kfold), as hard links by \
+            default; data/splits.csv lists every file. The same items and --seed give byte-identical results; \
+            re-splitting replaces the folders.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Fractions for train,validation[,test].") var ratio = "0.8,0.2"
+    @Option(help: "Fixed counts per class for validation[,test]; the rest trains.") var fixed: String?
+    @Option(help: "K folds instead of one split.") var kfold: Int?
+    @Option(help: "Use at most this many images per class.") var maxPerClass: Int?
+    @Flag(help: "Repeat images of smaller classes in train until classes are balanced.") var oversample = false
+    @Option(help: "The random seed.") var seed: UInt64 = 1
+    @Option(help: "hardlink, copy or symlink.") var mode = LinkMode.hardlink
+    @Option(help: "Warn about classes smaller than this.") var minClass = 10
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func options() throws -> SplitOptions {
+        var o = SplitOptions()
+        let ratios = ratio.split(separator: ",").compactMap { Double($0) }
+        guard (2...3).contains(ratios.count), ratios.allSatisfy({ $0 >= 0 }), abs(ratios.reduce(0, +) - 1) < 1e-6 else {
+            throw ValidationError("--ratio takes two or three fractions that add up to 1, as in 0.8,0.2 or 0.7,0.15,0.15")
+        }
+        o.ratios = ratios
+        if let fixed {
+            let counts = fixed.split(separator: ",").compactMap { Int($0) }
+            guard (1...2).contains(counts.count), counts.allSatisfy({ $0 >= 0 }) else {
+                throw ValidationError("--fixed takes one or two counts, as in 20 or 20,20")
+            }
+            o.fixed = counts
+        }
+        if let kfold, kfold < 2 { throw ValidationError("--kfold must be at least 2") }
+        o.kfold = kfold
+        o.maxPerClass = maxPerClass
+        o.oversample = oversample
+        o.seed = seed
+        o.mode = mode
+        o.minClass = minClass
+        return o
+    }
+
+    func validate() throws { _ = try options() }
+
+    func run() throws {
+        global.startLogging()
+        let workspace = global.workspaceFolder
+        guard workspace.hasCatalog else { throw ValidationError("\(workspace.root) has no catalog yet; fetch or import images first") }
+        let summary = try Splitter(workspace: workspace, options: try options()).run()
+        if json { return try Output.printJSON(summary) }
+        let splits = summary.counts.keys.sorted { order($0) < order($1) }
+        let labels = Set(summary.counts.values.flatMap(\.keys)).sorted()
+        var table = TextTable(["label"] + splits)
+        for label in labels { table.add([label] + splits.map { String(summary.counts[$0]?[label] ?? 0) }) }
+        table.add(["(all)"] + splits.map { String(summary.counts[$0]?.values.reduce(0, +) ?? 0) })
+        print(table.render())
+        for (label, extra) in summary.oversampled.sorted(by: { $0.key < $1.key }) {
+            print("oversampled: \(label) +\(extra) copies in train")
+        }
+        for (label, size) in summary.smallClasses.sorted(by: { $0.key < $1.key }) {
+            print("warning: \(label) has only \(size) images (fewer than --min-class \(minClass))")
+        }
+        print("leakage check: \(summary.crossSplitPairs) near-duplicate pairs across splits")
+        print("\(summary.leftOut) items left out (not kept by fetch, import or curate); folders: "
+              + summary.folders.map { workspace.path($0) }.joined(separator: ", ") + "; list: \(workspace.path("splits.csv"))")
+    }
+
+    private func order(_ split: String) -> (Int, String) {
+        (["train": 0, "validation": 1, "test": 2][split] ?? 3, split)
+    }
+}
+
+extension LinkMode: ExpressibleByArgument {}
