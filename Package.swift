@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "SampleImages", dependencies: ["Imaging", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP",
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The imgcls demo, with no internet needed: a local web server (imgcls-dev serve-folder) serves generated
 # images, valid ones in every format and the broken kinds real URL lists are full of; imgcls fetches them
-# from URL lists, scrapes a page, and shows what it kept and why it rejected the rest.
+# from URL lists, scrapes a page, imports a folder, curates everything (duplicates, conflicts, flags) and
+# splits what it kept into train/validation folders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(swift build --show-bin-path)
@@ -49,9 +50,25 @@ echo "== imgcls scrape $site/gallery.html --label gallery"
 "$bin/imgcls" scrape "$site/gallery.html" --label gallery --workspace "$out/data"
 
 echo
+echo "== imgcls import $out/site/more (a folder of images you already have)"
+mkdir -p "$out/site/more/scenes" "$out/site/more/patterns"
+"$bin/imgcls-dev" curate-corpus "$out/corpus" --count 40 --planted 8 >/dev/null
+cp "$out"/corpus/a/* "$out/site/more/scenes/"
+cp "$out"/corpus/b/* "$out/site/more/patterns/"
+"$bin/imgcls" import "$out/site/more" --workspace "$out/data"
+
+echo
+echo "== imgcls curate (duplicates, near duplicates, label conflicts, quality flags)"
+"$bin/imgcls" curate --workspace "$out/data"
+
+echo
+echo "== imgcls split --ratio 0.75,0.25"
+"$bin/imgcls" split --ratio 0.75,0.25 --min-class 3 --workspace "$out/data"
+
+echo
 echo "== imgcls status"
 "$bin/imgcls" status --workspace "$out/data"
 
 echo
-echo "== imgcls inspect $out/data/raw (what was stored)"
-"$bin/imgcls" inspect "$out/data/raw"
+echo "== imgcls inspect $out/data/raw (what was stored; summary line)"
+"$bin/imgcls" inspect "$out/data/raw" | tail -1

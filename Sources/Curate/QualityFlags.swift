@@ -1,7 +1,7 @@
 import Imaging
 
 /// Data-quality flags, always reported; an item is excluded for one only when the user asks (`--exclude`).
-/// Thresholds are on `ImageStatistics`, measured at 256 pixels on the longer side; see the README for how
+/// Thresholds are on `ImageStatistics`, measured at 128 pixels on the longer side; see the README for how
 /// they were chosen.
 public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
     case blurry
@@ -14,7 +14,7 @@ public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
 
     public static func < (a: QualityFlag, b: QualityFlag) -> Bool { a.rawValue < b.rawValue }
 
-    /// Variance of the Laplacian below this: little edge detail at 256 px.
+    /// Variance of the Laplacian below this: little edge detail at 128 px.
     public static let blurryBelow = 30.0
     /// Mean luma below / above these (0–255).
     public static let darkBelow = 40.0

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Measures for data-quality flags, taken on a copy scaled so its longer side is at most 256 pixels (so
+/// Measures for data-quality flags, taken on a copy scaled so its longer side is at most 128 pixels (so
 /// values do not depend on the resolution an image happens to have).
 public struct ImageStatistics: Sendable, Equatable, Codable {
     /// Mean luma, 0 (black) to 255 (white).
@@ -12,7 +12,7 @@ public struct ImageStatistics: Sendable, Equatable, Codable {
     /// Mean spread between the largest and smallest RGB channel: near 0 for grayscale pictures.
     public var colorfulness: Double
 
-    public static let analysisSide = 256
+    public static let analysisSide = 128
 
     public init(brightness: Double, sharpness: Double, entropy: Double, colorfulness: Double) {
         self.brightness = brightness
@@ -22,44 +22,50 @@ public struct ImageStatistics: Sendable, Equatable, Codable {
     }
 
     public init(of image: RGBImage) {
-        // Larger pictures are measured at 256 px on the longer side; smaller ones as they are (enlarging
+        // Larger pictures are measured at 128 px on the longer side; smaller ones as they are (enlarging
         // would only blur them).
         let scaled = max(image.width, image.height) > ImageStatistics.analysisSide
             ? image.resizedToLongerSide(ImageStatistics.analysisSide) : image
-        let w = scaled.width, h = scaled.height
-        let luma = scaled.luma()
-        var histogram = [Int](repeating: 0, count: 256)
-        var sum = 0.0, chroma = 0.0
+        let w = scaled.width, h = scaled.height, count = w * h
+        // Integer luma (ITU-R 601, as in `luma()`), so the loops below stay in integer arithmetic.
+        let luma = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+        defer { luma.deallocate() }
+        let histogram = UnsafeMutablePointer<Int>.allocate(capacity: 256)
+        defer { histogram.deallocate() }
+        histogram.initialize(repeating: 0, count: 256)
+        var sum = 0, chroma = 0
         scaled.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<w * h {
-                let r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2]
-                chroma += Double(max(r, g, b) - min(r, g, b))
-                histogram[min(255, Int(luma[i].rounded()))] += 1
-                sum += Double(luma[i])
+            for i in 0..<count {
+                let r = Int32(p[3 * i]), g = Int32(p[3 * i + 1]), b = Int32(p[3 * i + 2])
+                let y = (299 &* r &+ 587 &* g &+ 114 &* b &+ 500) / 1000
+                luma[i] = y
+                histogram[Int(y)] &+= 1
+                sum &+= Int(y)
+                chroma &+= Int(max(r, g, b) &- min(r, g, b))
             }
         }
-        let count = Double(w * h)
-        brightness = sum / count
-        colorfulness = chroma / count
-        entropy = histogram.reduce(0.0) { total, n in
-            guard n > 0 else { return total }
-            let p = Double(n) / count
-            return total - p * log2(p)
+        brightness = Double(sum) / Double(count)
+        colorfulness = Double(chroma) / Double(count)
+        var entropy = 0.0
+        for k in 0..<256 where histogram[k] > 0 {
+            let p = Double(histogram[k]) / Double(count)
+            entropy -= p * log2(p)
         }
+        self.entropy = entropy
         // 4-neighbour Laplacian over the interior.
-        var lapSum = 0.0, lapSquares = 0.0, lapCount = 0.0
+        var lapSum = 0, lapSquares = 0
         if w >= 3 && h >= 3 {
-            for y in 1..<h - 1 {
+            for row in 1..<h - 1 {
                 for x in 1..<w - 1 {
-                    let i = y * w + x
-                    let value = Double(luma[i - 1] + luma[i + 1] + luma[i - w] + luma[i + w] - 4 * luma[i])
-                    lapSum += value
-                    lapSquares += value * value
-                    lapCount += 1
+                    let i = row * w + x
+                    let value = Int(luma[i - 1] &+ luma[i + 1] &+ luma[i - w] &+ luma[i + w] &- 4 &* luma[i])
+                    lapSum &+= value
+                    lapSquares &+= value &* value
                 }
             }
         }
-        sharpness = lapCount > 0 ? lapSquares / lapCount - (lapSum / lapCount) * (lapSum / lapCount) : 0
+        let interior = Double(max(0, (w - 2) * (h - 2)))
+        sharpness = interior > 0 ? Double(lapSquares) / interior - (Double(lapSum) / interior) * (Double(lapSum) / interior) : 0
     }
 }
 

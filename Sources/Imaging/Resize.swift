@@ -50,30 +50,39 @@ struct FixedPointWeights {
 
     init(_ w: ResampleWeights, sourceCount: Int) {
         let outputs = w.starts.count - 1
-        taps = min(sourceCount, (0..<outputs).map { w.range($0).count }.max() ?? 1)
-        var starts = [Int](), weights = [Int32]()
-        starts.reserveCapacity(outputs)
-        weights.reserveCapacity(outputs * taps)
+        var widest = 1
+        for i in 0..<outputs { widest = max(widest, w.starts[i + 1] - w.starts[i]) }
+        let taps = min(sourceCount, widest)
+        var starts = [Int](repeating: 0, count: outputs)
+        var weights = [Int32](repeating: 0, count: outputs * taps)
+        var remainders = [Double](repeating: 0, count: taps)  // reused for every output
+        let unit = Double(1 << Self.shift)
         for i in 0..<outputs {
             let range = w.range(i)
-            let first = w.sources[range.lowerBound]
-            let start = min(first, sourceCount - taps)
+            let start = min(w.sources[range.lowerBound], sourceCount - taps)
+            starts[i] = start
+            let base = i * taps
             // Largest-remainder rounding: round down, then give the units still missing to the taps that lost
             // the most, so the weights sum to exactly 1 and none is off by more than one unit.
-            var fixed = [Int32](repeating: 0, count: taps)
-            var remainders: [(index: Int, remainder: Double)] = []
+            var total: Int32 = 0
+            for k in 0..<taps { remainders[k] = -1 }
             for k in range {
-                let exact = Double(w.weights[k]) * Double(1 << Self.shift)
-                fixed[w.sources[k] - start] = Int32(exact.rounded(.down))
-                remainders.append((w.sources[k] - start, exact - exact.rounded(.down)))
+                let exact = Double(w.weights[k]) * unit, floor = exact.rounded(.down)
+                let slot = w.sources[k] - start
+                weights[base + slot] = Int32(floor)
+                remainders[slot] = exact - floor
+                total += Int32(floor)
             }
-            let missing = Int(Int32(1 << Self.shift) - fixed.reduce(0, +))
-            for entry in remainders.sorted(by: { $0.remainder > $1.remainder }).prefix(max(0, missing)) {
-                fixed[entry.index] += 1
+            var missing = Int(Int32(1 << Self.shift) - total)
+            while missing > 0 {
+                var best = 0
+                for k in 1..<max(1, taps) where remainders[k] > remainders[best] { best = k }
+                weights[base + best] += 1
+                remainders[best] = -1
+                missing -= 1
             }
-            starts.append(start)
-            weights += fixed
         }
+        self.taps = taps
         self.starts = starts
         self.weights = weights
     }

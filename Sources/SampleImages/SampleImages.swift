@@ -27,7 +27,7 @@ public enum SampleImages {
 
     /// A seeded scene: a gradient in a random direction and several random rectangles and ellipses, so
     /// different seeds give pictures that differ in structure (unlike `picture`, which varies only in detail).
-    public static func scene(width: Int, height: Int, seed: UInt64) -> RGBImage {
+    public static func scene(width: Int, height: Int, seed: UInt64, noise: Int = 6) -> RGBImage {
         var random = SplitMix64(seed: seed &* 0x9E37_79B9 &+ 17)
         func byte() -> UInt8 { UInt8(truncatingIfNeeded: random.next()) }
         func unit() -> Double { Double(random.next() % 10_000) / 10_000 }
@@ -56,7 +56,7 @@ public enum SampleImages {
             }
         }
         // A little noise, as in photographs.
-        for i in 0..<image.pixels.count { image.pixels[i] = image.pixels[i] &+ UInt8(random.next() % 6) }
+        for i in 0..<image.pixels.count { image.pixels[i] = image.pixels[i] &+ UInt8(random.next() % UInt64(noise)) }
         return image
     }
 

@@ -182,7 +182,7 @@ struct SplitCommand: ParsableCommand {
             print("oversampled: \(label) +\(extra) copies in train")
         }
         for (label, size) in summary.smallClasses.sorted(by: { $0.key < $1.key }) {
-            print("warning: \(label) has only \(size) images (fewer than --min-class \(minClass))")
+            print("warning: \(label) has only \(size) image\(size == 1 ? "" : "s") (fewer than --min-class \(minClass))")
         }
         print("leakage check: \(summary.crossSplitPairs) near-duplicate pairs across splits")
         print("\(summary.leftOut) items left out (not kept by fetch, import or curate); folders: "

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Curate benchmark, side by side in one run on the same folder of generated JPEG/PNG files with planted near
+# duplicates (re-encoded, resized, cropped 1%, metadata changed):
+#   1. images/s: `imgcls import` + `imgcls curate` (validation, hashes, quality measures, decisions) against
+#      Python imagehash's phash (installed from PyPI into a venv here), goal at least 5x; and the recall on
+#      planted pairs and the false-positive pairs of both, at a pHash threshold of 10 (imgcls also confirms
+#      with its detail hash, as it does by default).
+#   2. near-duplicate search over 1,000,000 random 64-bit hashes with planted pairs at threshold 8, one core
+#      (goal: under a minute).
+# Environment: COUNT (distinct pictures, 2500), PLANTED (500).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${COUNT:-2500}
+PLANTED=${PLANTED:-500}
+scripts/setup.sh
+swift build -c release >/dev/null
+bin=$(swift build -c release --show-bin-path)
+out=$(pwd)/bench-data/curate
+mkdir -p "$out"
+
+venv=$(pwd)/bench-data/venv-imagehash
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import imagehash" 2>/dev/null; then
+  echo "installing imagehash into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q imagehash pillow numpy
+fi
+
+corpus=$out/corpus
+if [ ! -f "$corpus/.complete" ] || [ "$(cat "$corpus/.complete")" != "$COUNT/$PLANTED" ]; then
+  rm -rf "$corpus"
+  "$bin/imgcls-dev" curate-corpus "$corpus" --count "$COUNT" --planted "$PLANTED"
+  echo "$COUNT/$PLANTED" > "$corpus/.complete"
+fi
+files=$((COUNT + PLANTED))
+
+# imgcls: import (read, hash, check headers) then curate (decode, hashes, measures, decisions).
+rm -rf "$out/ws"
+TIMEFORMAT='%R %U %S'
+{ time "$bin/imgcls" import "$corpus" --workspace "$out/ws" --quiet >/dev/null; } 2> "$out/import.time"
+{ time "$bin/imgcls" curate --workspace "$out/ws" --quiet --near 10 >/dev/null; } 2> "$out/curate.time"
+read -r import_s import_u import_sy < "$out/import.time"
+read -r curate_s curate_u curate_sy < "$out/curate.time"
+imgcls_s=$(awk "BEGIN { print $import_s + $curate_s }")
+imgcls_cpu=$(awk "BEGIN { print $import_u + $import_sy + $curate_u + $curate_sy }")
+# Pairs imgcls found: each excluded duplicate with the item kept in its place.
+sqlite3 -csv "$out/ws/catalog.sqlite" "
+  SELECT substr(d.source, length('$corpus') + 2), substr(k.source, length('$corpus') + 2)
+  FROM items d JOIN items k ON d.duplicate_of = k.id WHERE d.reason IN ('duplicate', 'near_duplicate')" > "$out/imgcls-pairs.csv"
+
+# imagehash: the same files, one process (as its users run it), pHash and all pairs within 10 bits.
+cat > "$out/imagehash_bench.py" <<'PY'
+import csv, os, sys, time
+import imagehash, numpy
+from PIL import Image
+corpus, threshold = sys.argv[1], int(sys.argv[2])
+paths = sorted(os.path.join(r, f) for r, _, fs in os.walk(corpus) for f in fs if f.endswith((".jpg", ".png")))
+start = time.perf_counter()
+hashes = [imagehash.phash(Image.open(p)) for p in paths]
+elapsed = time.perf_counter() - start
+bits = numpy.array([h.hash.flatten() for h in hashes])
+names = [os.path.relpath(p, corpus) for p in paths]
+with open(sys.argv[3], "w", newline="") as f:
+    w = csv.writer(f)
+    for i in range(len(bits)):
+        d = (bits[i + 1:] != bits[i]).sum(axis=1)
+        for j in numpy.nonzero(d <= threshold)[0]:
+            w.writerow([names[i], names[i + 1 + j]])
+print(f"{len(paths)} {elapsed:.3f}")
+PY
+read -r ih_files ih_s < <("$venv/bin/python" "$out/imagehash_bench.py" "$corpus" 10 "$out/imagehash-pairs.csv")
+
+# Recall on planted pairs and pairs found that were not planted.
+score() {  # PAIRS.csv -> "recall false_positives"
+  python3 - "$corpus/planted.csv" "$1" <<'PY'
+import csv, sys
+planted = {frozenset((r["first"], r["second"])) for r in csv.DictReader(open(sys.argv[1]))}
+found = {frozenset(r[:2]) for r in csv.reader(open(sys.argv[2])) if len(r) >= 2}
+print(len(planted & found) * 100 // len(planted), len(found - planted))
+PY
+}
+read -r imgcls_recall imgcls_fp < <(score "$out/imgcls-pairs.csv")
+read -r ih_recall ih_fp < <(score "$out/imagehash-pairs.csv")
+
+echo "corpus: $files files ($COUNT distinct pictures, JPEG and PNG, 320x240 to 1024x768; $PLANTED planted near duplicates)"
+echo
+echo "1.                                 images/s   planted pairs found   false-positive pairs"
+printf "   imgcls import + curate          %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $files / $imgcls_s }")" "$imgcls_recall" "$imgcls_fp"
+printf "   imagehash phash (one process)   %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $ih_files / $ih_s }")" "$ih_recall" "$ih_fp"
+echo "   ratio imgcls/imagehash: $(awk "BEGIN { printf \"%.2f\", ($files / $imgcls_s) / ($ih_files / $ih_s) }") (goal: at least 5); imgcls used $imgcls_cpu CPU s on $(nproc) cores"
+echo "   (imgcls also validates every file fully, measures quality and records everything in its catalog)"
+echo
+echo "2. $("$bin/imgcls-dev" bench-near-duplicates | tr '\n' ' ')"
