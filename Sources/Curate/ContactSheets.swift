@@ -31,7 +31,7 @@ struct ContactSheets {
                 members.sorted { ($0.id == $0.cluster ? 0 : 1, $0.id) < ($1.id == $1.cluster ? 0 : 1, $1.id) }
                     .prefix(ContactSheets.perRow).map { ($0.path, $0.id == $0.cluster ? RGB(40, 170, 60) : RGB(200, 40, 40)) }
             }
-            if let sheet = draw(Array(rows), name: "duplicates.png", folder: folder) { sheets.append(sheet) }
+            if let sheet = draw(Array(rows), name: "duplicates.jpg", folder: folder) { sheets.append(sheet) }
         }
         for flag in QualityFlag.allCases {
             let flagged = entries.filter { $0.flags.contains(flag) }.prefix(ContactSheets.perRow * 6)
@@ -39,7 +39,7 @@ struct ContactSheets {
             let rows = stride(from: 0, to: flagged.count, by: ContactSheets.perRow).map { start in
                 flagged.dropFirst(start).prefix(ContactSheets.perRow).map { ($0.path, RGB(90, 90, 90)) }
             }
-            if let sheet = draw(rows, name: "flag-\(flag.rawValue).png", folder: folder) { sheets.append(sheet) }
+            if let sheet = draw(rows, name: "flag-\(flag.rawValue).jpg", folder: folder) { sheets.append(sheet) }
         }
         return sheets
     }
@@ -61,7 +61,7 @@ struct ContactSheets {
                 }
             }
         }
-        guard let bytes = try? sheet.pngData(),
+        guard let bytes = try? sheet.jpegData(quality: 85),
               (try? FileIO.writeAtomically(bytes, to: folder + "/" + name)) != nil else { return nil }
         return ContactSheet(path: "reports/curate/\(name)", rows: rows.map { $0.map(\.0) })
     }

@@ -61,7 +61,7 @@ import Testing
         #expect(try fixture.items().allSatisfy { $0.status == .ok })
         // Reports.
         #expect(FileIO.kind(of: fixture.workspace.reportsFolder + "/curate.json") == .file)
-        #expect(FileIO.kind(of: fixture.workspace.reportsFolder + "/curate/duplicates.png") == .file)
+        #expect(FileIO.kind(of: fixture.workspace.reportsFolder + "/curate/duplicates.jpg") == .file)
     }
 
     @Test func qualityFlagsAreReportedAndExcludeOnlyWhenAsked() throws {
