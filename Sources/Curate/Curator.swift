@@ -166,15 +166,18 @@ public final class Curator {
         let decodeOptions = { var o = DecodeOptions(); o.maxPixels = options.maxPixels; return o }()
         let threads = max(1, options.threads)
         let root = workspace
-        for batchStart in stride(from: 0, to: todo.count, by: 256) {
-            let batch = Array(todo[batchStart..<min(todo.count, batchStart + 256)])
+        // Results are recorded while the next files decode; a commit every 1024 keeps an interrupted run's work.
+        for batchStart in stride(from: 0, to: todo.count, by: 1024) {
+            let batch = Array(todo[batchStart..<min(todo.count, batchStart + 1024)])
             let paths = batch.map { root.path(entries[$0].path) }
-            let results = parallelMap(paths, threads: threads) { path -> Result<ItemAnalysis, ImageError> in
-                Result { () throws(ImageError) in try ItemAnalysis.analyze(try ImageDecoder.readFile(path), options: decodeOptions) }
-            }
+            var k = 0
             try catalog.write { t throws(CatalogError) in
-                for (k, index) in batch.enumerated() {
-                    switch results[k] {
+                try parallelMap(paths, threads: threads) { path -> Result<ItemAnalysis, ImageError> in
+                    Result { () throws(ImageError) in try ItemAnalysis.analyze(try ImageDecoder.readFile(path), options: decodeOptions) }
+                } consume: { result throws(CatalogError) in
+                    let index = batch[k]
+                    k += 1
+                    switch result {
                     case .success(let a):
                         entries[index].format = a.format.rawValue
                         entries[index].width = a.width
@@ -193,9 +196,9 @@ public final class Curator {
                         entries[index].reason = error.reason.rawValue
                         entries[index].message = error.detail
                     }
+                    progress.advance(by: 1)
                 }
             }
-            progress.advance(by: batch.count)
         }
         progress.finish()
         return todo.count

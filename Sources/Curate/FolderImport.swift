@@ -65,9 +65,8 @@ public struct FolderImport: Sendable {
                              _ summary: inout ImportSummary) throws(CatalogError) {
         guard !batch.isEmpty else { return }
         let importer = self
-        let items = parallelMap(batch, threads: threads) { importer.item(for: $0.path, label: $0.label) }
         try catalog.write { t throws(CatalogError) in
-            for item in items {
+            try parallelMap(batch, threads: threads) { importer.item(for: $0.path, label: $0.label) } consume: { item throws(CatalogError) in
                 summary.files += 1
                 if try t.insertIfAbsent(item) {
                     summary.added += 1

@@ -139,9 +139,9 @@ public final class FetchRun: @unchecked Sendable {
         let results = BlockingQueue<CatalogItem>(capacity: 50_000)
         engine.deliver = { response, outcome in work.push((response, outcome)) }
 
-        let writerDone = spawn("imgcls catalog writer") { [self] in writeResults(results, catalog) }
-        let workersDone = (0..<max(1, request.threads)).map { i in
-            spawn("imgcls fetch worker \(i)") { [self] in
+        let writer = WorkerThread(name: "catalog writer") { [self] in writeResults(results, catalog) }
+        let workers = (0..<max(1, request.threads)).map { i in
+            WorkerThread(name: "fetch worker \(i)") { [self] in
                 while let (response, outcome) = work.pop() {
                     handle(response, outcome, processor, catalog, results)
                     engine.recycle(response.body)
@@ -151,7 +151,7 @@ public final class FetchRun: @unchecked Sendable {
         }
         // The manifests are read on their own thread while downloads start on what is already pending: a
         // list of millions does not wait for its last line to start.
-        let ingestDone = spawn("imgcls manifest reader") { [self] in
+        let manifestReader = WorkerThread(name: "manifest reader") { [self] in
             do throws(FetchError) {
                 let ingestSummary = try ingest(files, into: catalog) { [engine] in engine.wake() }
                 ingestion.finish(ingestSummary, error: nil)
@@ -189,13 +189,13 @@ public final class FetchRun: @unchecked Sendable {
         log.debug("transfers done after \(String(format: "%.3f", monotonicSeconds() - started)) s")
         // Stopped early, the manifest reader may be blocked on a slow input (a terminal on stdin): give it a
         // moment to notice, then go on without it.
-        if ingestDone.wait(timeout: .now() + (ingestion.isCancelled ? 2 : 1e9)) == .timedOut {
+        if !manifestReader.finished(within: ingestion.isCancelled ? 2 : 1e9) {
             log.warning("stopped while still reading the manifests")
         }
         work.close()
-        workersDone.forEach { $0.wait() }
+        workers.forEach { $0.join() }
         results.close()
-        writerDone.wait()
+        writer.join()
         progress?.finish()
         log.debug("results committed after \(String(format: "%.3f", monotonicSeconds() - started)) s")
         if let error = ingestion.error ?? runError { throw error }
@@ -209,18 +209,6 @@ public final class FetchRun: @unchecked Sendable {
         summary.pending = (try? catalog.count(status: .pending)) ?? 0
         try writeReport(summary)
         return summary
-    }
-
-    /// Starts a thread; the semaphore is signalled when `body` returns.
-    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            body()
-            done.signal()
-        }
-        thread.name = name
-        thread.start()
-        return done
     }
 
     private func handle(_ response: FetchResponse, _ outcome: Outcome, _ processor: ImageProcessor, _ catalog: Catalog,

@@ -58,15 +58,9 @@ public struct ImageInspector: Sendable {
     }
 
     /// Inspects `paths` on `threads` threads (decoding blocks, so this stays off Swift concurrency) and hands
-    /// the results to `report` in input order, a batch at a time, so memory stays flat on any number of files.
+    /// the results to `report` in input order as they come, so memory stays flat on any number of files.
     public func inspect(paths: some Sequence<String>, threads: Int, report: (Inspection) -> Void) {
-        var iterator = paths.makeIterator()
-        while true {
-            var batch: [String] = []
-            while batch.count < max(1, threads) * 16, let path = iterator.next() { batch.append(path) }
-            if batch.isEmpty { return }
-            let inspector = self
-            parallelMap(batch, threads: threads) { inspector.inspect(file: $0) }.forEach(report)
-        }
+        let inspector = self
+        parallelMap(paths, threads: threads) { inspector.inspect(file: $0) } consume: { report($0) }
     }
 }

@@ -33,22 +33,31 @@ public struct PerceptualHashes: Sendable, Equatable {
     /// compared with their median.
     static func dctBits(_ gray: [Float], side: Int, block: Int) -> [Bool] {
         precondition(gray.count == side * side)
-        let basis = cosines(side: side, block: block)
-        // Separable: rows first (only the `block` lowest frequencies), then columns.
+        let basis = transposedCosines(side: side, block: block)  // [n][k]
+        // Separable: rows first (only the `block` lowest frequencies), then columns. Each inner loop runs over
+        // the frequencies, element by element with no running sum, so the compiler vectorises it.
         var rows = [Float](repeating: 0, count: side * block)  // [y][u]
-        for y in 0..<side {
-            for u in 0..<block {
-                var sum: Float = 0
-                for x in 0..<side { sum += gray[y * side + x] * basis[u * side + x] }
-                rows[y * block + u] = sum
-            }
-        }
         var coefficients = [Float](repeating: 0, count: block * block)  // [v][u]
-        for v in 0..<block {
-            for u in 0..<block {
-                var sum: Float = 0
-                for y in 0..<side { sum += rows[y * block + u] * basis[v * side + y] }
-                coefficients[v * block + u] = sum
+        gray.withUnsafeBufferPointer { gray in
+            basis.withUnsafeBufferPointer { basis in
+                rows.withUnsafeMutableBufferPointer { rows in
+                    for y in 0..<side {
+                        let out = rows.baseAddress! + y * block
+                        for x in 0..<side {
+                            let value = gray[y * side + x], cosines = basis.baseAddress! + x * block
+                            for u in 0..<block { out[u] += value * cosines[u] }
+                        }
+                    }
+                    coefficients.withUnsafeMutableBufferPointer { coefficients in
+                        for y in 0..<side {
+                            let row = rows.baseAddress! + y * block, cosines = basis.baseAddress! + y * block
+                            for v in 0..<block {
+                                let weight = cosines[v], out = coefficients.baseAddress! + v * block
+                                for u in 0..<block { out[u] += weight * row[u] }
+                            }
+                        }
+                    }
+                }
             }
         }
         let sorted = coefficients.sorted()
@@ -65,17 +74,17 @@ public struct PerceptualHashes: Sendable, Equatable {
         return hash
     }
 
-    /// cos(pi * k * (2n + 1) / (2 * side)) for k < block, n < side: the DCT-II basis.
-    private static func cosines(side: Int, block: Int) -> [Float] {
-        side == 32 ? basis32 : side == 64 ? basis64 : makeBasis(side: side, block: block)
+    /// cos(pi * k * (2n + 1) / (2 * side)) for n < side, k < block, at [n * block + k]: the DCT-II basis.
+    private static func transposedCosines(side: Int, block: Int) -> [Float] {
+        side == 32 && block == 8 ? basis32 : side == 64 && block == 16 ? basis64 : makeBasis(side: side, block: block)
     }
 
     private static let basis32 = makeBasis(side: 32, block: 8)
     private static let basis64 = makeBasis(side: 64, block: 16)
 
     private static func makeBasis(side: Int, block: Int) -> [Float] {
-        (0..<block).flatMap { k in
-            (0..<side).map { n in Float(cos(Double.pi * Double(k) * Double(2 * n + 1) / Double(2 * side))) }
+        (0..<side).flatMap { n in
+            (0..<block).map { k in Float(cos(Double.pi * Double(k) * Double(2 * n + 1) / Double(2 * side))) }
         }
     }
 }

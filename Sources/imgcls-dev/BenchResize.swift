@@ -1,20 +1,22 @@
 import ArgumentParser
 import Files
 import Foundation
+import Curate
 import Imaging
 
-/// Where the time of fetch's resize path goes, per image: decode (full and scaled), resize, encode, hash.
-/// Each step runs `repeats` times over the files and the fastest pass counts (robust on a busy machine).
+/// Where the time of fetch's resize path and of curate's analysis goes, per image: decode (full and scaled),
+/// resize, encode, hashes, measures. Each step runs `repeats` times over the files and the fastest pass counts
+/// (robust on a busy machine).
 struct BenchResize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-resize", abstract: "Time the steps of decode + resize to 256 + encode.")
+        commandName: "bench-resize", abstract: "Time the steps of fetch's resize path and of curate's analysis.")
 
-    @Argument(help: "A folder of JPEG files.") var folder: String
+    @Argument(help: "A folder of JPEG and PNG files.") var folder: String
     @Option(help: "Files to use.") var limit = 300
     @Option(help: "Passes per step; the fastest counts.") var repeats = 5
 
     func run() throws {
-        let files = Array(DirectoryWalker(root: folder).filter { $0.hasSuffix(".jpg") }.prefix(limit))
+        let files = Array(DirectoryWalker(root: folder).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }.prefix(limit))
         let bytes = try files.map { try FileIO.read($0) }
         func time(_ name: String, _ body: () throws -> Void) rethrows {
             var best = Double.infinity
@@ -23,16 +25,24 @@ struct BenchResize: ParsableCommand {
                 try body()
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(files.count))
             }
-            print("\(name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%.3f", best)) ms/image")
+            print("\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.3f", best)) ms/image")
         }
+        print("\(files.count) files")
+        var full: [RGBImage] = []
+        try time("full decode") { full = try bytes.map { try ImageDecoder.decode($0) } }
         var scaled: [RGBImage] = []
-        try time("full decode") { _ = try bytes.map { try ImageDecoder.decode($0) } }
-        try time("scaled decode") {
+        try time("scaled decode (256)") {
             scaled = try bytes.map { try ImageDecoder.decode($0, options: .thumbnail(of: try ImageProbe.probe($0), minimumSide: 256)) }
         }
         var small: [RGBImage] = []
         time("resize to 256") { small = scaled.map { $0.resized(mode: .keepRatio, size: 256) } }
         try time("encode 256") { _ = try small.map { try $0.jpegData(quality: 95) } }
-        time("sha256") { _ = bytes.map { SHA256.hex($0) } }
+        time("sha256 of the file") { _ = bytes.map { SHA256.hex($0) } }
+        // Curate's analysis steps (ItemAnalysis.analyze), the resize from the full decode as PNGs need it.
+        var analysed: [RGBImage] = []
+        time("full to 128 (analysis)") { analysed = full.map { $0.resized(mode: .keepRatioLargest, size: 128) } }
+        time("perceptual hashes") { _ = analysed.map { PerceptualHashes(of: $0) } }
+        time("statistics") { _ = analysed.map { ImageStatistics(of: $0) } }
+        time("analyze (whole)") { _ = bytes.map { try? ItemAnalysis.analyze($0) } }
     }
 }

@@ -1,6 +1,7 @@
 import Files
 import Foundation
 import SampleImages
+import Synchronization
 import Testing
 
 @Suite struct FileIOTests {
@@ -53,5 +54,50 @@ import Testing
         var walker = DirectoryWalker(root: "/nonexistent-folder")
         #expect(walker.next() == nil)
         #expect(walker.unreadable.count == 1)
+    }
+}
+
+@Suite struct ParallelMapTests {
+    @Test func resultsArriveInInputOrderWhateverTheDuration() {
+        var seen: [Int] = []
+        parallelMap(0..<500, threads: 4, window: 8, { n in
+            if n % 7 == 0 { usleep(200) }  // slow elements finish after later ones
+            return n * n
+        }) { seen.append($0) }
+        #expect(seen == (0..<500).map { $0 * $0 })
+    }
+
+    @Test func workersStayWithinTheWindow() {
+        let inFlight = Mutex(0)
+        let highest = Mutex(0)
+        parallelMap(0..<300, threads: 3, window: 5, { n in
+            let now = inFlight.withLock { $0 += 1; return $0 }
+            highest.withLock { $0 = max($0, now) }
+            return n
+        }) { _ in
+            inFlight.withLock { $0 -= 1 }
+            usleep(50)  // a slow consumer: workers must wait for it
+        }
+        // The window counts results not yet handed over; the one `consume` holds is counted here too.
+        #expect(highest.withLock { $0 } <= 5 + 1)
+    }
+
+    @Test func anErrorFromConsumeStopsTheWorkAndIsRethrown() {
+        struct Stop: Error {}
+        let transformed = Mutex(0)
+        #expect(throws: Stop.self) {
+            try parallelMap(0..<100_000, threads: 2, window: 4, { n in
+                transformed.withLock { $0 += 1 }
+                return n
+            }) { (n: Int) throws(Stop) in if n == 10 { throw Stop() } }
+        }
+        #expect(transformed.withLock { $0 } < 100)
+    }
+
+    @Test func emptyInputAndOneThreadWork() {
+        var seen: [Int] = []
+        parallelMap([Int](), threads: 3, { $0 }) { seen.append($0) }
+        parallelMap([1, 2, 3], threads: 1, { $0 + 1 }) { seen.append($0) }
+        #expect(seen == [2, 3, 4])
     }
 }
