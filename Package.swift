@@ -44,10 +44,12 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]),
         .target(name: "Curate", dependencies: ["Imaging", "Catalog", "Files", "Console",
                                                .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Train", dependencies: ["COpenBLAS", "Imaging", "Catalog", "Files", "Console",
+                                              .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -55,10 +57,10 @@ let package = Package(
         // A small HTTP server on 127.0.0.1 for tests and the demo.
         .target(name: "LoopbackHTTP", dependencies: ["CZlib"]),
         // Synthetic images, valid and broken, for tests, the demo and benchmarks.
-        .target(name: "SampleImages", dependencies: ["Imaging", "CWebP", "CGIF"]),
+        .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate",
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "Files", "Imaging"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Catalog", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
         .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "LoopbackHTTP"]),
     ]

@@ -200,7 +200,7 @@ public struct Splitter {
             }
             var csv = options.kfold == nil ? "path,label,split\n" : "path,label,fold,split\n"
             let rows = placements.map { p in
-                p.fold.map { "\(p.folder)/\(p.fileName),\(p.item.label),\($0),\(p.split)" } ?? "\(p.folder)/\(p.fileName),\(p.item.label),\(p.split)"
+                CSV.row(["\(p.folder)/\(p.fileName)", "\(p.item.label)"] + (p.fold.map { ["\($0)"] } ?? []) + ["\(p.split)"])
             }.sorted()
             csv += rows.map { $0 + "\n" }.joined()
             for name in Splitter.managedFolders {

@@ -1,4 +1,5 @@
 internal import CCurl
+import Files
 import Foundation
 
 /// Settings of the transfer engine.
@@ -17,7 +18,7 @@ public struct EngineSettings: Sendable {
     public var lowSpeedSeconds = 15
     public var maxBytes = 20 * 1024 * 1024
     public var maxRedirects = 5
-    public var userAgent = "imgcls/\(imgclsVersionString) (+https://github.com/imgcls/imgcls; image dataset builder)"
+    public var userAgent = "imgcls/\(imgclsVersion) (+https://github.com/imgcls/imgcls; image dataset builder)"
     /// Skip responses marked `X-Robots-Tag: noai` / `noimageai`.
     public var respectOptOut = true
     /// Read each host's robots.txt once and obey it.
@@ -27,7 +28,6 @@ public struct EngineSettings: Sendable {
     public init() {}
 }
 
-public let imgclsVersionString = "0.1.0"
 
 /// A libcurl multi-interface engine on its own thread: it pulls jobs, schedules them politely per host, runs
 /// up to `concurrency` transfers, retries what may succeed later, and hands every final response to

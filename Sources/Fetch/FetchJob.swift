@@ -54,12 +54,6 @@ struct FetchResponse: Sendable {
     var elapsed: Double
 }
 
-/// Monotonic seconds, for scheduling (immune to clock changes).
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
 
 #if canImport(Glibc)
 import Glibc

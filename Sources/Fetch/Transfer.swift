@@ -1,4 +1,5 @@
 internal import CCurl
+import Files
 import Foundation
 
 /// The state of one libcurl transfer: the growing body and the headers of the current response. libcurl calls

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Hashing and random numbers that give the same results on every machine, run and Swift version (unlike
 /// `Hasher` and the standard library's generators and shuffle): shards, splits and seeds depend on them.
 
@@ -24,6 +26,20 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func next(below bound: Int) -> Int {
         precondition(bound > 0)
         return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    /// A uniform number in [0, 1) from the top 53 bits.
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A uniform number in `range`.
+    public mutating func next(in range: ClosedRange<Double>) -> Double {
+        range.lowerBound + nextUnit() * (range.upperBound - range.lowerBound)
+    }
+
+    /// A standard normal number (Box–Muller).
+    public mutating func nextGaussian() -> Double {
+        let u = 1 - nextUnit()  // in (0, 1]: the logarithm stays finite
+        return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * nextUnit())
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Files
 
 @main
 struct Imgcls: ParsableCommand {
@@ -20,8 +21,7 @@ struct Imgcls: ParsableCommand {
             """,
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, SplitCommand.self,
-                      InspectCommand.self, StatusCommand.self, CatalogCommand.self]
+                      TrainCommand.self, EvaluateCommand.self, InspectCommand.self, StatusCommand.self, CatalogCommand.self]
     )
 }
 
-let imgclsVersion = "0.1.0"

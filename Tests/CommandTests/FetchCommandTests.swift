@@ -49,16 +49,6 @@ import Testing
         return (rows.sorted(), files)
     }
 
-    static func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Imgcls.path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     @Test func killedRunsResumeToTheSameResult() throws {
         let server = try Self.server()
         let folder = TemporaryFolder()
@@ -75,7 +65,7 @@ import Testing
         for (run, kills) in [[0.05], [0.25], [0.5], [0.1, 0.3, 0.2]].enumerated() {
             let workspace = folder.file("killed-\(run)")
             for delay in kills {
-                let process = try Self.start(common + ["--workspace", workspace])
+                let process = try Imgcls.start(common + ["--workspace", workspace])
                 Thread.sleep(forTimeInterval: delay)
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()

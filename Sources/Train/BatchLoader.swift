@@ -1,0 +1,81 @@
+import Files
+import Foundation
+import Imaging
+import Logging
+
+/// Turns samples into input batches: decode (via `Imaging`), resize to the model's square input, keep the
+/// resized pixels in memory while they fit in `cacheBytes` (one epoch decodes, the next ones only augment),
+/// augment, normalise. Files that cannot be decoded are skipped with a warning naming them, once, and counted.
+/// Thread-safe: batches are prepared on worker threads while the math runs.
+public final class BatchLoader: @unchecked Sendable {
+    public let side: Int
+    let normalization: Normalization
+    private let cacheBytes: Int
+    private let lock = NSLock()
+    private var cache: [String: RGBImage] = [:]
+    private var cachedBytes = 0
+    private var unreadable: [String: String] = [:]
+    private let log = Logger(label: "imgcls.train")
+
+    public init(side: Int, normalization: Normalization, cacheMegabytes: Int) {
+        self.side = side
+        self.normalization = normalization
+        cacheBytes = max(0, cacheMegabytes) << 20
+    }
+
+    /// Files skipped so far, with the reason.
+    public var skipped: [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return unreadable
+    }
+
+    /// The square input-size image, from the cache or decoded; nil for a file that cannot be decoded.
+    public func image(_ path: String) -> RGBImage? {
+        lock.lock()
+        if let cached = cache[path] { lock.unlock(); return cached }
+        let known = unreadable[path] != nil
+        lock.unlock()
+        if known { return nil }
+        do {
+            let bytes = try ImageDecoder.readFile(path)
+            let decoded: RGBImage
+            do throws(ImageError) {
+                // JPEGs decode at the smallest scale that still covers the input size.
+                decoded = try ImageDecoder.decode(bytes, options: .thumbnail(of: try ImageProbe.probe(bytes), minimumSide: side))
+            } catch { throw error.naming(path) }
+            let resized = decoded.width == side && decoded.height == side ? decoded : decoded.resized(width: side, height: side)
+            lock.lock()
+            if cachedBytes + resized.pixels.count <= cacheBytes {
+                cache[path] = resized
+                cachedBytes += resized.pixels.count
+            }
+            lock.unlock()
+            return resized
+        } catch {
+            lock.lock()
+            let first = unreadable.updateValue("\(error)", forKey: path) == nil
+            lock.unlock()
+            if first { log.warning("skipping \(error)") }
+            return nil
+        }
+    }
+
+    /// A batch of the samples that decode: inputs [n, side, side, 3] and their labels.
+    public func batch(_ samples: ArraySlice<ImageFolder.Sample>, augmentation: Augmentation?, seed: UInt64)
+        -> (input: Tensor, labels: [Int], paths: [String])
+    {
+        var images: [(RGBImage, ImageFolder.Sample)] = []
+        for sample in samples { if let image = image(sample.path) { images.append((image, sample)) } }
+        var input = Tensor(zeros: [images.count, side, side, 3])
+        var random = SplitMix64(seed: seed)
+        let identity = Augmentation()
+        input.data.withUnsafeMutableBufferPointer { out in
+            for (i, (image, _)) in images.enumerated() {
+                (augmentation ?? identity).apply(image, normalization: normalization, random: &random,
+                                                 into: out.baseAddress! + i * side * side * 3)
+            }
+        }
+        return (input, images.map(\.1.label), images.map(\.1.path))
+    }
+}

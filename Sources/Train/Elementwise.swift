@@ -1,0 +1,130 @@
+import Files
+
+/// ReLU, or ReLU6 when `cap` is 6 (MobileNet's).
+public final class ReLU: Layer {
+    public let cap: Float
+    private var input: [Float] = []
+
+    public init(cap: Float = .infinity) { self.cap = cap }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        if training { self.input = input.data }
+        var output = input
+        let cap = self.cap
+        output.data.withUnsafeMutableBufferPointer { y in
+            for i in 0..<y.count { y[i] = min(max(y[i], 0), cap) }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        var inputGradient = outputGradient
+        let cap = self.cap
+        inputGradient.data.withUnsafeMutableBufferPointer { g in
+            input.withUnsafeBufferPointer { x in
+                // Branch-free, so the loop vectorises.
+                for i in 0..<g.count { g[i] = x[i] > 0 && x[i] < cap ? g[i] : 0 }
+            }
+        }
+        return inputGradient
+    }
+}
+
+/// Zeroes a random `rate` of the values while training and scales the rest by 1 / (1 - rate), so evaluation
+/// needs no change. Seeded: the same run draws the same masks.
+public final class Dropout: Layer {
+    public let rate: Float
+    var random: SplitMix64
+    private var mask: [Float] = []
+
+    public init(rate: Float, seed: UInt64) {
+        precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1)")
+        self.rate = rate
+        random = SplitMix64(seed: seed)
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        guard training && rate > 0 else { return input }
+        let keep = 1 / (1 - rate)
+        mask = (0..<input.count).map { _ in random.nextUnit() < Double(rate) ? 0 : keep }
+        var output = input
+        for i in 0..<output.count { output.data[i] *= mask[i] }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard rate > 0 else { return outputGradient }
+        var inputGradient = outputGradient
+        for i in 0..<inputGradient.count { inputGradient.data[i] *= mask[i] }
+        return inputGradient
+    }
+}
+
+/// [N, H, W, C] to [N, H * W * C].
+public final class Flatten: Layer {
+    private var shape: [Int] = []
+
+    public init() {}
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        shape = input.shape
+        return input.reshaped([input.batch, input.itemSize])
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor { outputGradient.reshaped(shape) }
+}
+
+/// A fully connected layer: [N, in] x [in, out] + bias.
+public final class Dense: Layer {
+    public let weight, bias: Parameter
+    private var input: Tensor?
+
+    /// Glorot-uniform initial weights, as Keras's Dense.
+    public init(_ name: String, in inputs: Int, out outputs: Int, random: inout SplitMix64) {
+        let limit = (6.0 / Double(inputs + outputs)).squareRoot()
+        weight = Parameter("\(name).weight", shape: [inputs, outputs],
+                           value: (0..<inputs * outputs).map { _ in Float(random.next(in: -limit...limit)) }, decays: true)
+        bias = Parameter("\(name).bias", shape: [outputs], value: [Float](repeating: 0, count: outputs))
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+    public var inputs: Int { weight.shape[0] }
+    public var outputs: Int { weight.shape[1] }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.shape.count == 2 && input.shape[1] == inputs,
+                     "\(weight.name): expected [batch, \(inputs)], got shape \(input.shape)")
+        if training { self.input = input }
+        var output = Tensor(zeros: [input.batch, outputs])
+        for n in 0..<input.batch { output.data.replaceSubrange(n * outputs..<(n + 1) * outputs, with: bias.value) }
+        input.data.withUnsafeBufferPointer { x in
+            weight.value.withUnsafeBufferPointer { w in
+                output.data.withUnsafeMutableBufferPointer { y in
+                    BLAS.gemm(x.baseAddress!, w.baseAddress!, into: y.baseAddress!, m: input.batch, n: outputs, k: inputs, beta: 1)
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let input else { preconditionFailure("\(weight.name): backward without a training forward") }
+        var inputGradient = Tensor(uninitialized: input.shape)
+        outputGradient.data.withUnsafeBufferPointer { dy in
+            input.data.withUnsafeBufferPointer { x in
+                weight.gradient.withUnsafeMutableBufferPointer { dw in
+                    BLAS.gemm(x.baseAddress!, transposeA: true, dy.baseAddress!, into: dw.baseAddress!,
+                              m: inputs, n: outputs, k: input.batch, beta: 1)
+                }
+            }
+            weight.value.withUnsafeBufferPointer { w in
+                inputGradient.data.withUnsafeMutableBufferPointer { dx in
+                    BLAS.gemm(dy.baseAddress!, w.baseAddress!, transposeB: true, into: dx.baseAddress!,
+                              m: input.batch, n: inputs, k: outputs)
+                }
+            }
+        }
+        accumulateChannelSums(outputGradient, into: bias)
+        return inputGradient
+    }
+}

@@ -1,0 +1,71 @@
+import Catalog
+import Console
+import Files
+import Foundation
+import Logging
+
+/// What `imgcls evaluate` asks for.
+public struct EvaluationRequest: Sendable {
+    /// A model name in the workspace or a model.safetensors path.
+    public var model: String
+    public var workspace: Workspace
+    /// A folder with one sub-folder per label; default: the workspace's `split` folder.
+    public var folder: String?
+    public var split = "validation"
+    public var fallback: String?
+    public var batchSize = 64
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Where the report goes; default: `report/` next to the model file.
+    public var reportFolder: String?
+    public var showProgress = true
+
+    public init(model: String, workspace: Workspace) {
+        self.model = model
+        self.workspace = workspace
+    }
+
+    var modelPath: String {
+        model.hasSuffix(".safetensors") ? model : workspace.modelsFolder + "/" + model + "/" + ModelFile.fileName
+    }
+}
+
+public enum EvaluationRun {
+    /// Measures the model on the folder and writes the report: metrics.json, confusion.svg, curves.svg (from
+    /// the training history in the model file), misclassified.csv.
+    public static func run(_ request: EvaluationRequest) throws -> (metrics: EvaluationMetrics, reportFolder: String) {
+        let path = request.modelPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TrainError("\(path): no such model; train one with `imgcls train --name \(request.model)` or give a model.safetensors path")
+        }
+        let (model, file) = try ModelFile.load(path)
+        if let fallback = request.fallback, !model.labels.contains(fallback) {
+            throw TrainError("--fallback \(fallback) is not one of the model's labels (\(model.labels.joined(separator: ", ")))")
+        }
+        let folder = try ImageFolder(request.folder ?? request.workspace.path(request.split))
+        let samples = try folder.samples(for: model.labels)
+        guard !samples.isEmpty else { throw TrainError("\(folder.root): no images to evaluate on") }
+        BLAS.threads = request.threads
+        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
+        let progress = ProgressBar(title: "evaluate", total: samples.count, unit: "images", enabled: request.showProgress)
+        let predictions = Evaluator.predict(model, samples, loader: loader, batchSize: request.batchSize) { progress.advance(by: $0) }
+        progress.finish()
+        let metrics = EvaluationMetrics(predictions, labels: model.labels, model: path, fallback: request.fallback,
+                                        skipped: loader.skipped)
+
+        let report = request.reportFolder ?? (path as NSString).deletingLastPathComponent + "/report"
+        try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
+        try FileIO.writeAtomically(Array(try Output.jsonString(metrics).utf8), to: report + "/metrics.json")
+        try FileIO.writeAtomically(Array(ReportCharts.confusionMatrix(metrics.confusionMatrix, labels: model.labels).utf8),
+                                   to: report + "/confusion.svg")
+        if let text = file.metadata["history"], let history = try? JSONDecoder().decode([EpochRecord].self, from: Data(text.utf8)),
+           !history.isEmpty {
+            try FileIO.writeAtomically(Array(ReportCharts.trainingCurves(history).utf8), to: report + "/curves.svg")
+        }
+        var csv = "path,label,predicted,confidence\n"
+        for miss in metrics.misclassified {
+            csv += CSV.row([miss.path, miss.label, miss.predicted, String(format: "%.4f", miss.confidence)]) + "\n"
+        }
+        try FileIO.writeAtomically(Array(csv.utf8), to: report + "/misclassified.csv")
+        return (metrics, report)
+    }
+}

@@ -1,0 +1,74 @@
+/// One step of a network. `forward` keeps what `backward` needs when `training` is true; `backward` takes the
+/// gradient of the loss with respect to the output, adds the gradients of the layer's parameters to their
+/// `gradient`, and returns the gradient with respect to the input. Forward and backward of each layer sit side
+/// by side, and the tests check every backward against numerical gradients.
+public protocol Layer: AnyObject {
+    func forward(_ input: Tensor, training: Bool) -> Tensor
+    func backward(_ outputGradient: Tensor) -> Tensor
+    /// Weights and saved state, named uniquely within the model (the names are the model file's keys).
+    var parameters: [Parameter] { get }
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+}
+
+/// Layers applied one after another.
+public final class Sequential: Layer {
+    public private(set) var layers: [Layer]
+
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    public func append(_ layer: Layer) { layers.append(layer) }
+
+    /// Replaces the last layer (a new classification head for a changed label set).
+    public func replaceLast(with layer: Layer) { layers[layers.count - 1] = layer }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        layers.reduce(input) { $1.forward($0, training: training) }
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        layers.reversed().reduce(outputGradient) { $1.backward($0) }
+    }
+
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+}
+
+/// `body(x) + shortcut(x)`, the shortcut being the identity when nil (a residual block; the activation after
+/// the sum is the next layer).
+public final class Residual: Layer {
+    public let body: Sequential
+    public let shortcut: Sequential?
+
+    public init(body: Sequential, shortcut: Sequential? = nil) {
+        self.body = body
+        self.shortcut = shortcut
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        var output = body.forward(input, training: training)
+        let skip = shortcut?.forward(input, training: training) ?? input
+        precondition(skip.shape == output.shape, "residual shapes differ: \(skip.shape) and \(output.shape)")
+        add(skip.data, into: &output.data)
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        var inputGradient = body.backward(outputGradient)
+        add(shortcut?.backward(outputGradient).data ?? outputGradient.data, into: &inputGradient.data)
+        return inputGradient
+    }
+
+    public var parameters: [Parameter] { body.parameters + (shortcut?.parameters ?? []) }
+}
+
+/// `target += values`, element-wise.
+func add(_ values: [Float], into target: inout [Float]) {
+    precondition(values.count == target.count)
+    values.withUnsafeBufferPointer { v in
+        target.withUnsafeMutableBufferPointer { t in
+            for i in 0..<t.count { t[i] += v[i] }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Files
+import Foundation
+
+/// What a model is, enough to build it again: the model file stores it, and loading builds the network from it
+/// before filling in the weights.
+public struct ModelSpec: Codable, Sendable, Equatable {
+    public enum Architecture: String, Codable, CaseIterable, Sendable {
+        /// The default: a small residual network (three stages of basic blocks, widths w, 2w, 4w).
+        case resnet
+        /// A few conv-BN-ReLU-maxpool blocks, for comparison.
+        case baseline
+    }
+
+    public var architecture: Architecture = .resnet
+    /// Square input side in pixels.
+    public var inputSize = 64
+    /// Channels of the first stage.
+    public var width = 16
+    /// Residual blocks per stage.
+    public var blocksPerStage = 2
+    public var dropout: Float = 0.2
+    public var classes: Int
+
+    public init(classes: Int) { self.classes = classes }
+
+    /// Inputs of 64 pixels and more start with a stride-2 stem: the first stage then works at half size, which
+    /// keeps the cost of a 64-pixel model close to a 32-pixel one.
+    var stemStride: Int { inputSize >= 64 ? 2 : 1 }
+}
+
+/// How pixels become network inputs: (value / 255 - mean) / deviation per channel.
+public struct Normalization: Codable, Sendable, Equatable {
+    public var mean: [Float] = [0.5, 0.5, 0.5]
+    public var deviation: [Float] = [0.5, 0.5, 0.5]
+    public init() {}
+}
+
+/// A network with its labels and input convention.
+public final class Model {
+    public let spec: ModelSpec
+    public var labels: [String]
+    public var normalization: Normalization
+    public let network: Sequential
+
+    /// `seed` fixes the initial weights (and dropout masks).
+    public init(spec: ModelSpec, labels: [String], normalization: Normalization = Normalization(), seed: UInt64) {
+        precondition(labels.count == spec.classes, "\(labels.count) labels for \(spec.classes) classes")
+        self.spec = spec
+        self.labels = labels
+        self.normalization = normalization
+        var random = SplitMix64(seed: seed)
+        switch spec.architecture {
+        case .resnet: network = Self.residualNetwork(spec, &random)
+        case .baseline: network = Self.baselineNetwork(spec, &random)
+        }
+        network.append(Dropout(rate: spec.dropout, seed: random.next()))
+        network.append(Dense("head", in: spec.width * 4, out: spec.classes, random: &random))
+    }
+
+    public var parameters: [Parameter] { network.parameters }
+
+    /// The classification head: the last layer.
+    public var head: Dense { network.layers.last as! Dense }
+
+    public func logits(_ batch: Tensor, training: Bool) -> Tensor { network.forward(batch, training: training) }
+
+    /// Freezes every parameter but the head's (fine-tuning only the top). Frozen batch norms use their running
+    /// statistics, as Keras does.
+    public func freezeAllButHead() {
+        let headNames = Set(head.parameters.map(\.name))
+        for p in parameters where !headNames.contains(p.name) { p.trainable = false }
+    }
+
+    /// A new, freshly initialised head for another label set.
+    public func replaceHead(labels: [String], seed: UInt64) -> Model {
+        var spec = self.spec
+        spec.classes = labels.count
+        let model = Model(spec: spec, labels: labels, normalization: normalization, seed: seed)
+        let old = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
+        for p in model.parameters where !p.name.hasPrefix("head.") { p.value = old[p.name]!.value }
+        return model
+    }
+
+    private static func convBlock(_ name: String, _ input: Int, _ output: Int, stride: Int, _ random: inout SplitMix64) -> [Layer] {
+        [Conv2D("\(name).conv", in: input, out: output, kernel: 3, stride: stride, random: &random),
+         BatchNorm("\(name).bn", channels: output)]
+    }
+
+    private static func residualNetwork(_ spec: ModelSpec, _ random: inout SplitMix64) -> Sequential {
+        let w = spec.width
+        let network = Sequential(convBlock("stem", 3, w, stride: spec.stemStride, &random) + [ReLU()])
+        var channels = w
+        for (stage, width) in [w, 2 * w, 4 * w].enumerated() {
+            for block in 0..<spec.blocksPerStage {
+                let name = "stage\(stage + 1).block\(block + 1)"
+                let stride = stage > 0 && block == 0 ? 2 : 1
+                let body = Sequential(convBlock("\(name).a", channels, width, stride: stride, &random) + [ReLU()]
+                                      + convBlock("\(name).b", width, width, stride: 1, &random))
+                let shortcut = stride != 1 || channels != width
+                    ? Sequential([Conv2D("\(name).shortcut.conv", in: channels, out: width, kernel: 1, stride: stride, random: &random),
+                                  BatchNorm("\(name).shortcut.bn", channels: width)])
+                    : nil
+                network.append(Residual(body: body, shortcut: shortcut))
+                network.append(ReLU())
+                channels = width
+            }
+        }
+        network.append(GlobalAveragePool())
+        return network
+    }
+
+    private static func baselineNetwork(_ spec: ModelSpec, _ random: inout SplitMix64) -> Sequential {
+        let w = spec.width
+        var layers: [Layer] = []
+        var channels = 3
+        for (index, width) in [w, 2 * w, 4 * w].enumerated() {
+            layers += convBlock("block\(index + 1)", channels, width, stride: index == 0 ? spec.stemStride : 1, &random)
+            layers += [ReLU(), MaxPool(kernel: 2)]
+            channels = width
+        }
+        return Sequential(layers + [GlobalAveragePool()])
+    }
+}

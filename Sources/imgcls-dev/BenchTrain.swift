@@ -1,0 +1,34 @@
+import ArgumentParser
+import Files
+import Foundation
+import Train
+
+/// Training-step throughput of the built-in trainer on random batches, for `scripts/bench-train.sh`, which runs
+/// the same network in PyTorch beside it.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-train", abstract: "Time training steps (forward, backward, AdamW) of a model on random batches.")
+
+    @Option(help: "resnet or baseline.") var arch = "resnet"
+    @Option var inputSize = 32
+    @Option var width = 16
+    @Option var blocks = 2
+    @Option var classes = 10
+    @Option var batchSize = 64
+    @Option(help: "Timed steps (after two untimed ones).") var steps = 20
+    @Option var threads = 2
+    @Option(help: "Write the trained model here (to check that Python's safetensors reads it).") var save: String?
+
+    func run() throws {
+        var spec = ModelSpec(classes: classes)
+        spec.architecture = ModelSpec.Architecture(rawValue: arch) ?? .resnet
+        (spec.inputSize, spec.width, spec.blocksPerStage) = (inputSize, width, blocks)
+        let model = Model(spec: spec, labels: (0..<classes).map { "c\($0)" }, seed: 1)
+        let seconds = TrainingStepBenchmark.run(model, batchSize: batchSize, steps: steps, threads: threads)
+        let parameters = model.parameters.filter(\.trainable).reduce(0) { $0 + $1.count }
+        print(String(format: "imgcls %@ %d px, width %d, %d blocks/stage, %d parameters, batch %d, %d threads: %.1f images/s (%.1f ms/step)",
+                     arch, inputSize, width, blocks, parameters, batchSize, threads,
+                     Double(batchSize * steps) / seconds, seconds / Double(steps) * 1000))
+        if let save { try ModelFile.save(model, to: save) }
+    }
+}

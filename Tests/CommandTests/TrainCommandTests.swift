@@ -1,0 +1,51 @@
+import Foundation
+import SampleImages
+import Testing
+
+@Suite struct TrainCommandTests {
+    @Test func aKilledTrainingRunResumesFromItsLastCheckpoint() throws {
+        let folder = TemporaryFolder()
+        let workspace = folder.file("data")
+        try SampleImages.writeTwoClassFolder(workspace + "/train", perClass: 40)
+        try SampleImages.writeTwoClassFolder(workspace + "/validation", perClass: 10, seed: 2)
+        let arguments = ["train", "--workspace", workspace, "--name", "m", "--input-size", "16", "--width", "4",
+                         "--blocks", "1", "--batch-size", "4", "--epochs", "40", "--lr", "0.01", "--quiet"]
+        let checkpoint = workspace + "/models/m/checkpoint.safetensors"
+        let process = try Imgcls.start(arguments)
+        // Kill it once it has written a checkpoint and is in the middle of a later epoch.
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(20_000) }
+        usleep(150_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+
+        let resumed = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--resume", "--epochs", "42", "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any])
+        let epochs = try #require(summary["epochs"] as? [[String: Any]])
+        #expect(epochs.map { $0["epoch"] as? Int } == (1...42).map { $0 })
+        #expect(resumed.stderr.contains("resuming after epoch"))
+        #expect((summary["bestValidationAccuracy"] as? Double ?? 0) >= 0.9)
+
+        // Evaluate: the metrics document with accuracy at its top level, and the report folder.
+        let evaluated = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "m", "--fallback", "dark", "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let metrics = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        #expect((metrics["accuracy"] as? Double ?? 0) >= 0.9)
+        #expect(metrics["images"] as? Int == 20)
+        #expect((metrics["confusionMatrix"] as? [[Int]])?.joined().reduce(0, +) == 20)
+        #expect((metrics["skippedFiles"] as? [String: String])?.count == 1)
+        for file in ["metrics.json", "confusion.svg", "curves.svg", "misclassified.csv"] {
+            #expect(FileManager.default.fileExists(atPath: workspace + "/models/m/report/" + file), "\(file)")
+        }
+        let text = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "m"])
+        #expect(text.stdout.contains("confusion matrix"))
+        let unknown = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "nothing"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no such model"))
+
+        let missing = try Imgcls.run(["train", "--workspace", workspace, "--name", "other", "--resume"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no checkpoint to resume from"))
+    }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Training benchmark: the same network (imgcls's default small residual network), batch size, input size and
+# thread count, trained in imgcls (Swift on OpenBLAS) and in PyTorch (CPU wheel from PyPI, installed into a venv
+# here), side by side in one run on random batches (the engines alone: no image loading on either side).
+# Prints training images/s of both and the ratio (goal: at least 1.0).
+# Environment: INPUT (32), BATCH (64), WIDTH (16), BLOCKS (2), THREADS (2), STEPS (20).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+INPUT=${INPUT:-32}; BATCH=${BATCH:-64}; WIDTH=${WIDTH:-16}; BLOCKS=${BLOCKS:-2}; THREADS=${THREADS:-2}; STEPS=${STEPS:-20}
+scripts/setup.sh python3-venv
+swift build -c release --product imgcls-dev >/dev/null
+bin=$(swift build -c release --show-bin-path)
+mkdir -p bench-data
+venv=$(pwd)/bench-data/venv-torch
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy, safetensors" 2>/dev/null; then
+  echo "installing torch (CPU) into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q torch numpy safetensors
+fi
+
+cat > bench-data/torch_train_bench.py <<'PY'
+# The twin of imgcls's `resnet` architecture (Sources/Train/Model.swift): stem conv-BN-ReLU (stride 2 from 64
+# px), three stages of basic residual blocks (widths w, 2w, 4w; the first block of stages 2 and 3 has stride 2
+# and a 1x1 conv-BN shortcut), global average pooling, dropout 0.2, a linear head; AdamW (lr 1e-3, weight decay
+# 1e-4), cross-entropy with label smoothing 0.1.
+import sys, time, torch, torch.nn as nn
+size, batch, width, blocks, threads, steps, memory_format = sys.argv[1:8]
+size, batch, width, blocks, threads, steps = map(int, (size, batch, width, blocks, threads, steps))
+torch.set_num_threads(threads)
+torch.manual_seed(1)
+
+def conv_bn(cin, cout, stride, k=3):
+    return [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout, momentum=0.1, eps=1e-5)]
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.body = nn.Sequential(*conv_bn(cin, cout, stride), nn.ReLU(), *conv_bn(cout, cout, 1))
+        self.shortcut = nn.Sequential(*conv_bn(cin, cout, stride, k=1)) if stride != 1 or cin != cout else nn.Identity()
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+layers = [*conv_bn(3, width, 2 if size >= 64 else 1), nn.ReLU()]
+channels = width
+for stage, w in enumerate([width, 2 * width, 4 * width]):
+    for b in range(blocks):
+        layers.append(Block(channels, w, 2 if stage > 0 and b == 0 else 1))
+        channels = w
+model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(4 * width, 10))
+fmt = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
+model = model.to(memory_format=fmt)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+x = torch.randn(batch, 3, size, size).to(memory_format=fmt)
+y = torch.randint(0, 10, (batch,))
+model.train()
+def step():
+    optimizer.zero_grad(set_to_none=True)
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+step(); step()
+start = time.perf_counter()
+for _ in range(steps):
+    step()
+elapsed = time.perf_counter() - start
+parameters = sum(p.numel() for p in model.parameters())
+print(f"{batch * steps / elapsed:.1f} {parameters}")
+PY
+
+echo "network: resnet, ${INPUT} px, width ${WIDTH}, ${BLOCKS} blocks/stage, batch ${BATCH}, ${THREADS} threads, ${STEPS} timed steps"
+swift_line=$("$bin/imgcls-dev" bench-train --input-size "$INPUT" --width "$WIDTH" --blocks "$BLOCKS" \
+  --batch-size "$BATCH" --threads "$THREADS" --steps "$STEPS" --save bench-data/bench-model.safetensors)
+echo "$swift_line"
+swift_rate=$(echo "$swift_line" | sed -E 's/.*: ([0-9.]+) images\/s.*/\1/')
+best=0
+for format in contiguous channels_last; do
+  read -r rate parameters < <("$venv/bin/python" bench-data/torch_train_bench.py "$INPUT" "$BATCH" "$WIDTH" "$BLOCKS" "$THREADS" "$STEPS" "$format")
+  echo "pytorch $("$venv/bin/python" -c 'import torch; print(torch.__version__)') ($format), $parameters parameters: $rate images/s"
+  best=$(awk "BEGIN { print ($rate > $best) ? $rate : $best }")
+done
+awk "BEGIN { r = $swift_rate / $best; printf \"ratio imgcls/pytorch (its faster layout): %.2f (goal: at least 1.0) — %s\n\", r, (r >= 1.0 ? \"met\" : \"NOT met\") }"
+
+# The model file imgcls wrote, read by Python's safetensors package.
+"$venv/bin/python" - bench-data/bench-model.safetensors <<'PY'
+import json, sys
+from safetensors import safe_open
+with safe_open(sys.argv[1], "np") as f:
+    metadata = f.metadata()
+    tensors = {k: f.get_tensor(k) for k in f.keys()}
+print(f"safetensors reads the imgcls model: {len(tensors)} tensors, {sum(t.size for t in tensors.values())} values, "
+      f"labels {json.loads(metadata['labels'])[:3]}..., input size {metadata['input_size']}")
+PY
