@@ -29,6 +29,7 @@ let package = Package(
         system("COpenBLAS", "openblas", ["libopenblas-dev"]),
         system("CZlib", "zlib", ["zlib1g-dev"]),
         system("CCrypto", "libcrypto", ["libssl-dev"]),
+        system("CMalloc", nil, ["libc6-dev"]),
         // The setjmp/longjmp error handling of libjpeg and libpng, kept inside C functions.
         .target(
             name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CGIF"],
@@ -44,7 +45,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]),
         .target(name: "Curate", dependencies: ["Imaging", "Catalog", "Files", "Console",
                                                .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Train", dependencies: ["COpenBLAS", "Imaging", "Catalog", "Files", "Console",
+        .target(name: "Train", dependencies: ["COpenBLAS", "CMalloc", "Imaging", "Catalog", "Files", "Console",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "imgcls",

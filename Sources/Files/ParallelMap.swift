@@ -95,7 +95,9 @@ private final class OrderedWork<Element, Result>: @unchecked Sendable {
     }
 }
 
-private struct SendableBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// Carries a value that is not `Sendable` to other threads, for callers that keep the threads from sharing it
+/// unsafely (they join them before the value goes away, and give each its own part of the work).
+public struct SendableBox<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }

@@ -28,20 +28,8 @@ public final class BatchNorm: Layer {
         usedBatchStatistics = training && scale.trainable
         var mean = runningMean.value, variance = runningVariance.value
         if usedBatchStatistics {
-            // Sums in Double: a batch of 64 images at 32x32 adds 65,536 values per channel.
-            var sum = [Double](repeating: 0, count: c), squares = [Double](repeating: 0, count: c)
-            input.data.withUnsafeBufferPointer { x in
-                sum.withUnsafeMutableBufferPointer { sum in
-                    squares.withUnsafeMutableBufferPointer { squares in
-                        for r in 0..<rows {
-                            for ch in 0..<c {
-                                let v = Double(x[r * c + ch])
-                                sum[ch] += v
-                                squares[ch] += v * v
-                            }
-                        }
-                    }
-                }
+            let (sum, squares) = input.data.withUnsafeBufferPointer { x in
+                channelSums(x.baseAddress!, x.baseAddress!, rows: rows, channels: c, multiplyByFirst: false)
             }
             for ch in 0..<c {
                 let m = sum[ch] / Double(rows)
@@ -54,17 +42,25 @@ public final class BatchNorm: Layer {
             }
         }
         let inverse = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        let (gamma, beta) = (scale.value, shift.value)
+        // y = x * a + b per channel, with a = gamma / deviation and b = beta - mean * a.
+        let a = (0..<c).map { scale.value[$0] * inverse[$0] }
+        let b = (0..<c).map { shift.value[$0] - mean[$0] * a[$0] }
         var output = Tensor(uninitialized: input.shape)
         var normalized = [Float](repeating: 0, count: training ? input.count : 0)
         input.data.withUnsafeBufferPointer { x in
             output.data.withUnsafeMutableBufferPointer { y in
                 normalized.withUnsafeMutableBufferPointer { xhat in
-                    for r in 0..<rows {
-                        for ch in 0..<c {
-                            let n = (x[r * c + ch] - mean[ch]) * inverse[ch]
-                            if training { xhat[r * c + ch] = n }
-                            y[r * c + ch] = n * gamma[ch] + beta[ch]
+                    withChannelVectors(a, b, mean, inverse) { a, b, mean, inverse in
+                        Parallel.forEachRange(rows, minimum: 1024) { _, share in
+                            for r in share {
+                                let (xr, yr) = (x.baseAddress! + r * c, y.baseAddress! + r * c)
+                                for ch in 0..<c { yr[ch] = xr[ch] * a[ch] + b[ch] }
+                            }
+                            guard training else { return }
+                            for r in share {
+                                let (xr, nr) = (x.baseAddress! + r * c, xhat.baseAddress! + r * c)
+                                for ch in 0..<c { nr[ch] = (xr[ch] - mean[ch]) * inverse[ch] }
+                            }
                         }
                     }
                 }
@@ -81,43 +77,90 @@ public final class BatchNorm: Layer {
         let c = channels
         let rows = outputGradient.count / c
         precondition(normalized.count == outputGradient.count, "\(scale.name): backward without a training forward")
-        var sumGradient = [Float](repeating: 0, count: c), sumGradientNormalized = [Float](repeating: 0, count: c)
+        let (sumGradient, sumGradientNormalized) = outputGradient.data.withUnsafeBufferPointer { dy in
+            normalized.withUnsafeBufferPointer { xhat in
+                channelSums(dy.baseAddress!, xhat.baseAddress!, rows: rows, channels: c, multiplyByFirst: true)
+            }
+        }
+        for ch in 0..<c {
+            scale.gradient[ch] += Float(sumGradientNormalized[ch])
+            shift.gradient[ch] += Float(sumGradient[ch])
+        }
+        var inputGradient = Tensor(uninitialized: outputGradient.shape)
+        let count = Double(rows)
+        let factors = (0..<c).map { scale.value[$0] * inverseDeviation[$0] }
+        // With batch statistics, the mean and variance depend on every input of the batch.
+        let meanGradient = (0..<c).map { usedBatchStatistics ? Float(sumGradient[$0] / count) : 0 }
+        let meanGradientNormalized = (0..<c).map { usedBatchStatistics ? Float(sumGradientNormalized[$0] / count) : 0 }
         outputGradient.data.withUnsafeBufferPointer { dy in
             normalized.withUnsafeBufferPointer { xhat in
-                sumGradient.withUnsafeMutableBufferPointer { sumGradient in
-                    sumGradientNormalized.withUnsafeMutableBufferPointer { sumGradientNormalized in
-                        for r in 0..<rows {
-                            for ch in 0..<c {
-                                sumGradient[ch] += dy[r * c + ch]
-                                sumGradientNormalized[ch] += dy[r * c + ch] * xhat[r * c + ch]
+                inputGradient.data.withUnsafeMutableBufferPointer { dx in
+                    withChannelVectors(factors, meanGradient, meanGradientNormalized, []) { factors, meanGradient, meanGradientNormalized, _ in
+                        Parallel.forEachRange(rows, minimum: 1024) { _, share in
+                            for r in share {
+                                let (g, n, d) = (dy.baseAddress! + r * c, xhat.baseAddress! + r * c, dx.baseAddress! + r * c)
+                                for ch in 0..<c { d[ch] = factors[ch] * (g[ch] - meanGradient[ch] - n[ch] * meanGradientNormalized[ch]) }
                             }
                         }
                     }
                 }
             }
         }
-        for ch in 0..<c {
-            scale.gradient[ch] += sumGradientNormalized[ch]
-            shift.gradient[ch] += sumGradient[ch]
-        }
-        var inputGradient = Tensor(uninitialized: outputGradient.shape)
-        let count = Float(rows)
-        let factors = (0..<c).map { scale.value[$0] * inverseDeviation[$0] }
-        // With batch statistics, the mean and variance depend on every input of the batch.
-        let meanGradient = usedBatchStatistics ? sumGradient.map { $0 / count } : [Float](repeating: 0, count: c)
-        let meanGradientNormalized = usedBatchStatistics ? sumGradientNormalized.map { $0 / count } : [Float](repeating: 0, count: c)
-        outputGradient.data.withUnsafeBufferPointer { dy in
-            normalized.withUnsafeBufferPointer { xhat in
-                inputGradient.data.withUnsafeMutableBufferPointer { dx in
-                    for r in 0..<rows {
-                        for ch in 0..<c {
-                            let i = r * c + ch
-                            dx[i] = factors[ch] * (dy[i] - meanGradient[ch] - xhat[i] * meanGradientNormalized[ch])
-                        }
+        return inputGradient
+    }
+
+    /// Per-channel sums over all rows of `u` and of `u * v` (`multiplyByFirst`) or of `u` and `u * u`: each
+    /// thread sums blocks of rows in Float (vectorised over channels), adds the blocks in Double, and the
+    /// threads' sums are added at the end.
+    private func channelSums(_ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, rows: Int, channels c: Int,
+                             multiplyByFirst: Bool) -> ([Double], [Double]) {
+        let threads = Parallel.threads
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * 2 * c)
+        partial.initialize(repeating: 0, count: threads * 2 * c)
+        defer { partial.deallocate() }
+        Parallel.forEachRange(rows, minimum: 1024, threads: threads) { part, share in
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
+            defer { block.deallocate() }
+            let sums = partial + part * 2 * c
+            let other = multiplyByFirst ? v : u
+            var first = share.lowerBound
+            while first < share.upperBound {
+                let end = min(first + 256, share.upperBound)
+                block.initialize(repeating: 0, count: 2 * c)
+                for r in first..<end {
+                    let (a, b) = (u + r * c, other + r * c)
+                    for ch in 0..<c {
+                        block[ch] += a[ch]
+                        block[c + ch] += a[ch] * b[ch]
                     }
+                }
+                for i in 0..<2 * c { sums[i] += Double(block[i]) }
+                first = end
+            }
+        }
+        var total = ([Double](repeating: 0, count: c), [Double](repeating: 0, count: c))
+        for part in 0..<threads {
+            for ch in 0..<c {
+                total.0[ch] += partial[part * 2 * c + ch]
+                total.1[ch] += partial[part * 2 * c + c + ch]
+            }
+        }
+        return total
+    }
+}
+
+/// Lends four per-channel arrays as pointers, so the inner loops over channels run without bounds checks and
+/// vectorise.
+private func withChannelVectors<R>(_ a: [Float], _ b: [Float], _ c: [Float], _ d: [Float],
+                                   _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            c.withUnsafeBufferPointer { c in
+                d.withUnsafeBufferPointer { d in
+                    // An empty array may have no address: any valid pointer does, it is not read.
+                    body(a.baseAddress!, b.baseAddress!, c.baseAddress!, d.baseAddress ?? a.baseAddress!)
                 }
             }
         }
-        return inputGradient
     }
 }

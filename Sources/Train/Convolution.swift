@@ -42,25 +42,30 @@ public final class Conv2D: Layer {
         return WindowGeometry(shape, kernel: kernel, stride: stride, padding: kernel / 2)
     }
 
-    /// Images per im2col chunk: about 4 million floats (16 MB) of columns at a time.
+    /// Images per im2col chunk: about 2 million floats (8 MB) of columns at a time per thread.
     private func chunkSize(_ g: WindowGeometry) -> Int {
-        max(1, min(g.batch, (4 << 20) / max(1, g.outHeight * g.outWidth * kernel * kernel * inChannels)))
+        max(1, min(g.batch, (2 << 20) / max(1, g.outHeight * g.outWidth * kernel * kernel * inChannels)))
     }
 
-    /// Calls `body(images, columns)` for chunks of the batch with the chunk's im2col matrix (rows: output
-    /// pixels; columns: kernel x kernel x in). A 1x1, stride-1 convolution needs no copy: its input is the matrix.
-    private func forEachChunk(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
-                              _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
-        if kernel == 1 && stride == 1 {
-            return body(0..<g.batch, UnsafeMutablePointer(mutating: x))
-        }
-        let chunk = chunkSize(g)
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * g.outHeight * g.outWidth * kernel * kernel * inChannels)
-        defer { columns.deallocate() }
-        for first in Swift.stride(from: 0, to: g.batch, by: chunk) {
-            let images = first..<min(first + chunk, g.batch)
-            im2col(x, g, images: images, into: columns)
-            body(images, columns)
+    /// Calls `body(part, images, columns)` for chunks of the batch with the chunk's im2col matrix (rows: output
+    /// pixels; columns: kernel x kernel x in), the threads of `Parallel` each taking a share of the images. A 1x1,
+    /// stride-1 convolution needs no copy: its input is the matrix.
+    private func forEachChunk(_ x: UnsafePointer<Float>, _ g: WindowGeometry, threads: Int,
+                              _ body: (_ part: Int, _ images: Range<Int>, _ columns: UnsafeMutablePointer<Float>) -> Void) {
+        let pointwise = kernel == 1 && stride == 1
+        let imageSize = g.height * g.width * g.channels
+        Parallel.forEachRange(g.batch, threads: threads) { part, share in
+            if pointwise {
+                return body(part, share, UnsafeMutablePointer(mutating: x + share.lowerBound * imageSize))
+            }
+            let chunk = chunkSize(g)
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * g.outHeight * g.outWidth * kernel * kernel * inChannels)
+            defer { columns.deallocate() }
+            for first in Swift.stride(from: share.lowerBound, to: share.upperBound, by: chunk) {
+                let images = first..<min(first + chunk, share.upperBound)
+                im2col(x, g, images: images, into: columns)
+                body(part, images, columns)
+            }
         }
     }
 
@@ -73,7 +78,7 @@ public final class Conv2D: Layer {
         output.data.withUnsafeMutableBufferPointer { out in
             weight.value.withUnsafeBufferPointer { w in
                 input.data.withUnsafeBufferPointer { x in
-                    forEachChunk(x.baseAddress!, g) { images, columns in
+                    forEachChunk(x.baseAddress!, g, threads: Parallel.threads) { _, images, columns in
                         BLAS.gemm(columns, w.baseAddress!, into: out.baseAddress! + images.lowerBound * pixels * outChannels,
                                   m: images.count * pixels, n: outChannels, k: depth)
                     }
@@ -95,71 +100,129 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         let pixels = g.outHeight * g.outWidth
         let depth = kernel * kernel * inChannels
-        let pointwise = kernel == 1 && stride == 1
-        // A pointwise convolution's column gradient is the input gradient; otherwise col2im adds it up.
-        var inputGradient = pointwise ? Tensor(uninitialized: input.shape) : Tensor(zeros: input.shape)
+        let imageSize = g.height * g.width * g.channels
+        // How the input gradient is made:
+        // - pointwise: the column gradient dy * W^T is the input gradient;
+        // - stride 1, odd kernel: a convolution of dy with the weights turned 180 degrees and in/out swapped,
+        //   a product as small as the forward one (no column gradient as large as im2col, no col2im);
+        // - otherwise: the column gradient, added back onto the pixels by col2im.
+        enum Method { case pointwise, flipped, col2im }
+        let method: Method = kernel == 1 && stride == 1 ? .pointwise : stride == 1 && kernel % 2 == 1 ? .flipped : .col2im
+        var inputGradient = method == .col2im ? Tensor(zeros: input.shape) : Tensor(uninitialized: input.shape)
+        let flipped = method == .flipped ? flippedWeights() : []
+        let gradientGeometry = WindowGeometry(outputGradient.shape, kernel: kernel, stride: 1, padding: kernel / 2)
+        // Each thread sums its share's weight gradient apart; the shares are added at the end.
+        let (weightCount, threads) = (weight.count, Parallel.threads)
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * weightCount)
+        partials.initialize(repeating: 0, count: threads * weightCount)
+        defer { partials.deallocate() }
         inputGradient.data.withUnsafeMutableBufferPointer { dx in
             outputGradient.data.withUnsafeBufferPointer { dy in
                 weight.value.withUnsafeBufferPointer { w in
-                    weight.gradient.withUnsafeMutableBufferPointer { dw in
+                    flipped.withUnsafeBufferPointer { flipped in
                         input.data.withUnsafeBufferPointer { x in
-                            forEachChunk(x.baseAddress!, g) { images, columns in
+                            forEachChunk(x.baseAddress!, g, threads: threads) { part, images, columns in
                                 let rows = images.count * pixels
                                 let dyChunk = dy.baseAddress! + images.lowerBound * pixels * outChannels
-                                BLAS.gemm(columns, transposeA: true, dyChunk, into: dw.baseAddress!,
+                                let dxChunk = dx.baseAddress! + images.lowerBound * imageSize
+                                BLAS.gemm(columns, transposeA: true, dyChunk, into: partials + part * weightCount,
                                           m: depth, n: outChannels, k: rows, beta: 1)
-                                // The columns are used up: they receive their own gradient, unless they are the input.
-                                let columnGradient = pointwise ? dx.baseAddress! : columns
-                                BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: columnGradient,
-                                          m: rows, n: depth, k: outChannels)
-                                if !pointwise { col2im(columns, g, images: images, into: dx.baseAddress!) }
+                                switch method {
+                                case .pointwise:
+                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: dxChunk, m: rows, n: depth, k: outChannels)
+                                case .flipped:
+                                    let gradientColumns = UnsafeMutablePointer<Float>.allocate(capacity: rows * kernel * kernel * outChannels)
+                                    defer { gradientColumns.deallocate() }
+                                    im2col(dy.baseAddress!, gradientGeometry, images: images, into: gradientColumns)
+                                    BLAS.gemm(gradientColumns, flipped.baseAddress!, into: dxChunk,
+                                              m: rows, n: inChannels, k: kernel * kernel * outChannels)
+                                case .col2im:
+                                    // The columns are used up: they receive their own gradient.
+                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: columns, m: rows, n: depth, k: outChannels)
+                                    col2im(columns, g, images: images, into: dx.baseAddress!)
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        weight.gradient.withUnsafeMutableBufferPointer { dw in
+            for part in 0..<threads {
+                for i in 0..<weightCount { dw[i] += partials[part * weightCount + i] }
+            }
+        }
         if let bias { accumulateChannelSums(outputGradient, into: bias) }
         return inputGradient
+    }
+
+    /// The weights turned 180 degrees with in and out swapped: [ky][kx][out][in] = W[k-1-ky][k-1-kx][in][out].
+    private func flippedWeights() -> [Float] {
+        let k = kernel
+        var flipped = [Float](repeating: 0, count: weight.count)
+        for ky in 0..<k {
+            for kx in 0..<k {
+                for i in 0..<inChannels {
+                    for o in 0..<outChannels {
+                        flipped[((ky * k + kx) * outChannels + o) * inChannels + i] =
+                            weight.value[(((k - 1 - ky) * k + (k - 1 - kx)) * inChannels + i) * outChannels + o]
+                    }
+                }
+            }
+        }
+        return flipped
     }
 }
 
 /// Copies each output pixel's receptive field (kernel x kernel x channels, zeros outside) into one row.
 func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
-    forEachCell(g, images: images) { column, pixel in
+    forEachKernelRow(g, images: images) { column, pixel, count in
         if let pixel {
-            (columns + column).update(from: x + pixel, count: g.channels)
+            (columns + column).update(from: x + pixel, count: count)
         } else {
-            (columns + column).update(repeating: 0, count: g.channels)
+            (columns + column).update(repeating: 0, count: count)
         }
     }
 }
 
 /// The adjoint of `im2col`: adds each row's values back onto the pixels they came from.
 func col2im(_ columns: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
-    forEachCell(g, images: images) { column, pixel in
+    forEachKernelRow(g, images: images) { column, pixel, count in
         guard let pixel else { return }
         let (source, target) = (columns + column, dx + pixel)
-        for i in 0..<g.channels { target[i] += source[i] }
+        for i in 0..<count { target[i] += source[i] }
     }
 }
 
-/// The im2col layout: for each output pixel of `images` and each kernel cell, the element offset of the cell in
-/// the column matrix (counted from the first of `images`) and of its input pixel (nil in the padding).
+/// The im2col layout, a run of values at a time: for each output pixel of `images` and each row of its kernel
+/// window, `body(column, pixel, count)` with the element offset of the run in the column matrix (counted from
+/// the first of `images`), of its first input value (nil for a run of padding) and its length. A window row
+/// that lies inside the image is one run (its pixels are adjacent in NHWC); at the edges each cell is one.
 @inline(__always)
-private func forEachCell(_ g: WindowGeometry, images: Range<Int>, _ body: (_ column: Int, _ pixel: Int?) -> Void) {
+private func forEachKernelRow(_ g: WindowGeometry, images: Range<Int>, _ body: (_ column: Int, _ pixel: Int?, _ count: Int) -> Void) {
     let c = g.channels
     var column = 0
     for n in images {
         let image = n * g.height * g.width * c
         for oy in 0..<g.outHeight {
             for ox in 0..<g.outWidth {
+                let left = ox * g.stride - g.padding
+                let rowInside = left >= 0 && left + g.kernel <= g.width
                 for ky in 0..<g.kernel {
                     let iy = oy * g.stride + ky - g.padding
+                    guard iy >= 0 && iy < g.height else {
+                        body(column, nil, g.kernel * c)
+                        column += g.kernel * c
+                        continue
+                    }
+                    if rowInside {
+                        body(column, image + (iy * g.width + left) * c, g.kernel * c)
+                        column += g.kernel * c
+                        continue
+                    }
                     for kx in 0..<g.kernel {
-                        let ix = ox * g.stride + kx - g.padding
-                        let inside = iy >= 0 && iy < g.height && ix >= 0 && ix < g.width
-                        body(column, inside ? image + (iy * g.width + ix) * c : nil)
+                        let ix = left + kx
+                        body(column, ix >= 0 && ix < g.width ? image + (iy * g.width + ix) * c : nil, c)
                         column += c
                     }
                 }

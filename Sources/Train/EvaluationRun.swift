@@ -44,7 +44,7 @@ public enum EvaluationRun {
         let folder = try ImageFolder(request.folder ?? request.workspace.path(request.split))
         let samples = try folder.samples(for: model.labels)
         guard !samples.isEmpty else { throw TrainError("\(folder.root): no images to evaluate on") }
-        BLAS.threads = request.threads
+        Parallel.threads = request.threads
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
         let progress = ProgressBar(title: "evaluate", total: samples.count, unit: "images", enabled: request.showProgress)
         let predictions = Evaluator.predict(model, samples, loader: loader, batchSize: request.batchSize) { progress.advance(by: $0) }

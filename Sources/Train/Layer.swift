@@ -68,7 +68,9 @@ func add(_ values: [Float], into target: inout [Float]) {
     precondition(values.count == target.count)
     values.withUnsafeBufferPointer { v in
         target.withUnsafeMutableBufferPointer { t in
-            for i in 0..<t.count { t[i] += v[i] }
+            forEachShare(t.count) { range in
+                for i in range { t[i] += v[i] }
+            }
         }
     }
 }

@@ -103,7 +103,7 @@ public final class Trainer {
     public func run() throws -> TrainingSummary {
         let started = monotonicSeconds()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        BLAS.threads = settings.threads
+        Parallel.threads = settings.threads
         let loss = SoftmaxCrossEntropy(smoothing: settings.labelSmoothing, classWeights: classWeights())
         var stoppedEarly = false
         let firstEpoch = state.history.count

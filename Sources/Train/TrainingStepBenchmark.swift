@@ -5,7 +5,7 @@ import Files
 public enum TrainingStepBenchmark {
     /// Seconds for `steps` steps, after two untimed warm-up steps.
     public static func run(_ model: Model, batchSize: Int, steps: Int, threads: Int) -> Double {
-        BLAS.threads = threads
+        Parallel.threads = threads
         var random = SplitMix64(seed: 5)
         let side = model.spec.inputSize
         let input = Tensor(shape: [batchSize, side, side, 3],
