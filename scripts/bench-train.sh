@@ -69,6 +69,7 @@ print(f"{batch * steps / elapsed:.1f} {parameters}")
 PY
 
 echo "network: resnet, ${INPUT} px, width ${WIDTH}, ${BLOCKS} blocks/stage, batch ${BATCH}, ${THREADS} threads, ${STEPS} timed steps"
+echo "(imgcls: ${THREADS} threads sharing each batch, OpenBLAS single-threaded in each; PyTorch: torch.set_num_threads(${THREADS}))"
 swift_line=$("$bin/imgcls-dev" bench-train --input-size "$INPUT" --width "$WIDTH" --blocks "$BLOCKS" \
   --batch-size "$BATCH" --threads "$THREADS" --steps "$STEPS" --save bench-data/bench-model.safetensors)
 echo "$swift_line"

@@ -17,7 +17,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Stop after this many epochs without a better validation accuracy.
     public var patience: Int?
     public var cacheMegabytes = 1024
-    /// Threads for OpenBLAS; image loading has threads of its own.
+    /// Threads for the math (see `Parallel`); image loading has a thread of its own.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Train only the classification head.
     public var freeze = false

@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many epochs without better validation accuracy.") var patience: Int?
     @Option(help: "Seed for initial weights, shuffling, augmentation and dropout.") var seed: UInt64 = 1
     @Option(help: "Memory for decoded, resized images, in MB.") var cacheMb = TrainingSettings().cacheMegabytes
-    @Option(help: "Threads for the math (OpenBLAS).") var threads = TrainingSettings().threads
+    @Option(help: "Threads for the math (each runs OpenBLAS single-threaded on its share of a batch).") var threads = TrainingSettings().threads
     @Option(help: "Continue from this model (a name under models/ or a .safetensors path).") var from: String?
     @Flag(help: "With --from: train only the classification head.") var freeze = false
     @Flag(help: "Continue the interrupted run of this --name from its last checkpoint.") var resume = false
