@@ -6,8 +6,10 @@ public final class BatchNorm: Layer {
     public let runningMean, runningVariance: Parameter
     public let momentum: Float
     public let epsilon: Float
-    private var normalized: [Float] = []           // x-hat, kept for backward
-    private var inverseDeviation: [Float] = []     // per channel
+    // Kept for backward: the input (shared, not copied) and the statistics it was normalised with.
+    private var input: Tensor?
+    private var mean: [Float] = []
+    private var inverseDeviation: [Float] = []
     private var usedBatchStatistics = false
 
     public init(_ name: String, channels: Int, momentum: Float = 0.9, epsilon: Float = 1e-5) {
@@ -46,60 +48,67 @@ public final class BatchNorm: Layer {
         let a = (0..<c).map { scale.value[$0] * inverse[$0] }
         let b = (0..<c).map { shift.value[$0] - mean[$0] * a[$0] }
         var output = Tensor(uninitialized: input.shape)
-        var normalized = [Float](repeating: 0, count: training ? input.count : 0)
         input.data.withUnsafeBufferPointer { x in
             output.data.withUnsafeMutableBufferPointer { y in
-                normalized.withUnsafeMutableBufferPointer { xhat in
-                    withChannelVectors(a, b, mean, inverse) { a, b, mean, inverse in
-                        Parallel.forEachRange(rows, minimum: 1024) { _, share in
-                            for r in share {
-                                let (xr, yr) = (x.baseAddress! + r * c, y.baseAddress! + r * c)
-                                for ch in 0..<c { yr[ch] = xr[ch] * a[ch] + b[ch] }
-                            }
-                            guard training else { return }
-                            for r in share {
-                                let (xr, nr) = (x.baseAddress! + r * c, xhat.baseAddress! + r * c)
-                                for ch in 0..<c { nr[ch] = (xr[ch] - mean[ch]) * inverse[ch] }
-                            }
+                withChannelVectors(a, b, b) { a, b, _ in
+                    Parallel.forEachRange(rows, minimum: 1024) { _, share in
+                        for r in share {
+                            let (xr, yr) = (x.baseAddress! + r * c, y.baseAddress! + r * c)
+                            for ch in 0..<c { yr[ch] = xr[ch] * a[ch] + b[ch] }
                         }
                     }
                 }
             }
         }
         if training {
-            self.normalized = normalized
+            self.input = input
+            self.mean = mean
             inverseDeviation = inverse
         }
         return output
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let input, input.count == outputGradient.count else {
+            preconditionFailure("\(scale.name): backward without a training forward")
+        }
         let c = channels
         let rows = outputGradient.count / c
-        precondition(normalized.count == outputGradient.count, "\(scale.name): backward without a training forward")
-        let (sumGradient, sumGradientNormalized) = outputGradient.data.withUnsafeBufferPointer { dy in
-            normalized.withUnsafeBufferPointer { xhat in
-                channelSums(dy.baseAddress!, xhat.baseAddress!, rows: rows, channels: c, multiplyByFirst: true)
+        // Sums of dy and of dy * x; with x-hat = (x - mean) / deviation, sum(dy * x-hat) follows from them.
+        let (sumGradient, sumGradientTimesInput) = outputGradient.data.withUnsafeBufferPointer { dy in
+            input.data.withUnsafeBufferPointer { x in
+                channelSums(dy.baseAddress!, x.baseAddress!, rows: rows, channels: c, multiplyByFirst: true)
             }
+        }
+        let sumGradientNormalized = (0..<c).map {
+            Double(inverseDeviation[$0]) * (sumGradientTimesInput[$0] - Double(mean[$0]) * sumGradient[$0])
         }
         for ch in 0..<c {
             scale.gradient[ch] += Float(sumGradientNormalized[ch])
             shift.gradient[ch] += Float(sumGradient[ch])
         }
-        var inputGradient = Tensor(uninitialized: outputGradient.shape)
+        // dx = f * (dy - mean(dy) - x-hat * mean(dy * x-hat)), f = gamma / deviation, when the batch statistics
+        // were used (they depend on every input of the batch); dx = f * dy otherwise. Written per channel as
+        // dx = f * dy + p * x + q.
         let count = Double(rows)
-        let factors = (0..<c).map { scale.value[$0] * inverseDeviation[$0] }
-        // With batch statistics, the mean and variance depend on every input of the batch.
-        let meanGradient = (0..<c).map { usedBatchStatistics ? Float(sumGradient[$0] / count) : 0 }
-        let meanGradientNormalized = (0..<c).map { usedBatchStatistics ? Float(sumGradientNormalized[$0] / count) : 0 }
+        var f = [Float](repeating: 0, count: c), p = f, q = f
+        for ch in 0..<c {
+            f[ch] = scale.value[ch] * inverseDeviation[ch]
+            guard usedBatchStatistics else { continue }
+            let meanGradient = Float(sumGradient[ch] / count)
+            let meanGradientNormalized = Float(sumGradientNormalized[ch] / count)
+            p[ch] = -f[ch] * inverseDeviation[ch] * meanGradientNormalized
+            q[ch] = -f[ch] * meanGradient - p[ch] * mean[ch]
+        }
+        var inputGradient = Tensor(uninitialized: outputGradient.shape)
         outputGradient.data.withUnsafeBufferPointer { dy in
-            normalized.withUnsafeBufferPointer { xhat in
+            input.data.withUnsafeBufferPointer { x in
                 inputGradient.data.withUnsafeMutableBufferPointer { dx in
-                    withChannelVectors(factors, meanGradient, meanGradientNormalized, []) { factors, meanGradient, meanGradientNormalized, _ in
+                    withChannelVectors(f, p, q) { f, p, q in
                         Parallel.forEachRange(rows, minimum: 1024) { _, share in
                             for r in share {
-                                let (g, n, d) = (dy.baseAddress! + r * c, xhat.baseAddress! + r * c, dx.baseAddress! + r * c)
-                                for ch in 0..<c { d[ch] = factors[ch] * (g[ch] - meanGradient[ch] - n[ch] * meanGradientNormalized[ch]) }
+                                let (g, xr, d) = (dy.baseAddress! + r * c, x.baseAddress! + r * c, dx.baseAddress! + r * c)
+                                for ch in 0..<c { d[ch] = f[ch] * g[ch] + p[ch] * xr[ch] + q[ch] }
                             }
                         }
                     }
@@ -149,18 +158,13 @@ public final class BatchNorm: Layer {
     }
 }
 
-/// Lends four per-channel arrays as pointers, so the inner loops over channels run without bounds checks and
+/// Lends per-channel arrays as pointers, so the inner loops over channels run without bounds checks and
 /// vectorise.
-private func withChannelVectors<R>(_ a: [Float], _ b: [Float], _ c: [Float], _ d: [Float],
-                                   _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
+private func withChannelVectors<R>(_ a: [Float], _ b: [Float], _ c: [Float],
+                                   _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
     a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
-            c.withUnsafeBufferPointer { c in
-                d.withUnsafeBufferPointer { d in
-                    // An empty array may have no address: any valid pointer does, it is not read.
-                    body(a.baseAddress!, b.baseAddress!, c.baseAddress!, d.baseAddress ?? a.baseAddress!)
-                }
-            }
+            c.withUnsafeBufferPointer { c in body(a.baseAddress!, b.baseAddress!, c.baseAddress!) }
         }
     }
 }

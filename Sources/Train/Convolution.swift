@@ -42,29 +42,31 @@ public final class Conv2D: Layer {
         return WindowGeometry(shape, kernel: kernel, stride: stride, padding: kernel / 2)
     }
 
-    /// Images per im2col chunk: about 2 million floats (8 MB) of columns at a time per thread.
-    private func chunkSize(_ g: WindowGeometry) -> Int {
-        max(1, min(g.batch, (2 << 20) / max(1, g.outHeight * g.outWidth * kernel * kernel * inChannels)))
+    /// Output pixels per im2col chunk: about 64K floats (256 KB) of columns, so the columns are still in the
+    /// core's cache when OpenBLAS packs them (chunks of whole batches spent more time moving memory than
+    /// multiplying).
+    private func chunkRows(_ g: WindowGeometry) -> Int {
+        max(16, (64 << 10) / max(1, kernel * kernel * inChannels))
     }
 
-    /// Calls `body(part, images, columns)` for chunks of the batch with the chunk's im2col matrix (rows: output
-    /// pixels; columns: kernel x kernel x in), the threads of `Parallel` each taking a share of the images. A 1x1,
-    /// stride-1 convolution needs no copy: its input is the matrix.
+    /// Calls `body(part, pixels, columns)` for chunks of output pixels (numbered across the batch) with the
+    /// chunk's im2col matrix (rows: those pixels; columns: kernel x kernel x in), the threads of `Parallel`
+    /// each taking a share of the images. A 1x1, stride-1 convolution needs no copy: its input is the matrix.
     private func forEachChunk(_ x: UnsafePointer<Float>, _ g: WindowGeometry, threads: Int,
-                              _ body: (_ part: Int, _ images: Range<Int>, _ columns: UnsafeMutablePointer<Float>) -> Void) {
-        let pointwise = kernel == 1 && stride == 1
-        let imageSize = g.height * g.width * g.channels
+                              _ body: (_ part: Int, _ pixels: Range<Int>, _ columns: UnsafeMutablePointer<Float>) -> Void) {
+        let perImage = g.outHeight * g.outWidth
         Parallel.forEachRange(g.batch, threads: threads) { part, share in
-            if pointwise {
-                return body(part, share, UnsafeMutablePointer(mutating: x + share.lowerBound * imageSize))
+            let pixels = share.lowerBound * perImage..<share.upperBound * perImage
+            if kernel == 1 && stride == 1 {
+                return body(part, pixels, UnsafeMutablePointer(mutating: x + pixels.lowerBound * g.channels))
             }
-            let chunk = chunkSize(g)
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * g.outHeight * g.outWidth * kernel * kernel * inChannels)
+            let chunk = chunkRows(g)
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * kernel * kernel * inChannels)
             defer { columns.deallocate() }
-            for first in Swift.stride(from: share.lowerBound, to: share.upperBound, by: chunk) {
-                let images = first..<min(first + chunk, share.upperBound)
-                im2col(x, g, images: images, into: columns)
-                body(part, images, columns)
+            for first in Swift.stride(from: pixels.lowerBound, to: pixels.upperBound, by: chunk) {
+                let rows = first..<min(first + chunk, pixels.upperBound)
+                im2col(x, g, pixels: rows, into: columns)
+                body(part, rows, columns)
             }
         }
     }
@@ -78,9 +80,9 @@ public final class Conv2D: Layer {
         output.data.withUnsafeMutableBufferPointer { out in
             weight.value.withUnsafeBufferPointer { w in
                 input.data.withUnsafeBufferPointer { x in
-                    forEachChunk(x.baseAddress!, g, threads: Parallel.threads) { _, images, columns in
-                        BLAS.gemm(columns, w.baseAddress!, into: out.baseAddress! + images.lowerBound * pixels * outChannels,
-                                  m: images.count * pixels, n: outChannels, k: depth)
+                    forEachChunk(x.baseAddress!, g, threads: Parallel.threads) { _, rows, columns in
+                        BLAS.gemm(columns, w.baseAddress!, into: out.baseAddress! + rows.lowerBound * outChannels,
+                                  m: rows.count, n: outChannels, k: depth)
                     }
                 }
             }
@@ -98,9 +100,7 @@ public final class Conv2D: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input else { preconditionFailure("\(weight.name): backward without a training forward") }
         let g = geometry(input.shape)
-        let pixels = g.outHeight * g.outWidth
         let depth = kernel * kernel * inChannels
-        let imageSize = g.height * g.width * g.channels
         // How the input gradient is made:
         // - pointwise: the column gradient dy * W^T is the input gradient;
         // - stride 1, odd kernel: a convolution of dy with the weights turned 180 degrees and in/out swapped,
@@ -121,25 +121,25 @@ public final class Conv2D: Layer {
                 weight.value.withUnsafeBufferPointer { w in
                     flipped.withUnsafeBufferPointer { flipped in
                         input.data.withUnsafeBufferPointer { x in
-                            forEachChunk(x.baseAddress!, g, threads: threads) { part, images, columns in
-                                let rows = images.count * pixels
-                                let dyChunk = dy.baseAddress! + images.lowerBound * pixels * outChannels
-                                let dxChunk = dx.baseAddress! + images.lowerBound * imageSize
+                            forEachChunk(x.baseAddress!, g, threads: threads) { part, rows, columns in
+                                let dyChunk = dy.baseAddress! + rows.lowerBound * outChannels
                                 BLAS.gemm(columns, transposeA: true, dyChunk, into: partials + part * weightCount,
-                                          m: depth, n: outChannels, k: rows, beta: 1)
+                                          m: depth, n: outChannels, k: rows.count, beta: 1)
                                 switch method {
                                 case .pointwise:
-                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: dxChunk, m: rows, n: depth, k: outChannels)
+                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: dx.baseAddress! + rows.lowerBound * inChannels,
+                                              m: rows.count, n: depth, k: outChannels)
                                 case .flipped:
-                                    let gradientColumns = UnsafeMutablePointer<Float>.allocate(capacity: rows * kernel * kernel * outChannels)
+                                    // Stride 1, same padding: output pixel p is input pixel p.
+                                    let gradientColumns = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * kernel * kernel * outChannels)
                                     defer { gradientColumns.deallocate() }
-                                    im2col(dy.baseAddress!, gradientGeometry, images: images, into: gradientColumns)
-                                    BLAS.gemm(gradientColumns, flipped.baseAddress!, into: dxChunk,
-                                              m: rows, n: inChannels, k: kernel * kernel * outChannels)
+                                    im2col(dy.baseAddress!, gradientGeometry, pixels: rows, into: gradientColumns)
+                                    BLAS.gemm(gradientColumns, flipped.baseAddress!, into: dx.baseAddress! + rows.lowerBound * inChannels,
+                                              m: rows.count, n: inChannels, k: kernel * kernel * outChannels)
                                 case .col2im:
                                     // The columns are used up: they receive their own gradient.
-                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: columns, m: rows, n: depth, k: outChannels)
-                                    col2im(columns, g, images: images, into: dx.baseAddress!)
+                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: columns, m: rows.count, n: depth, k: outChannels)
+                                    col2im(columns, g, pixels: rows, into: dx.baseAddress!)
                                 }
                             }
                         }
@@ -175,8 +175,8 @@ public final class Conv2D: Layer {
 }
 
 /// Copies each output pixel's receptive field (kernel x kernel x channels, zeros outside) into one row.
-func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
-    forEachKernelRow(g, images: images) { column, pixel, count in
+func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, pixels: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+    forEachKernelRow(g, pixels: pixels) { column, pixel, count in
         if let pixel {
             (columns + column).update(from: x + pixel, count: count)
         } else {
@@ -186,46 +186,46 @@ func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, 
 }
 
 /// The adjoint of `im2col`: adds each row's values back onto the pixels they came from.
-func col2im(_ columns: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
-    forEachKernelRow(g, images: images) { column, pixel, count in
+func col2im(_ columns: UnsafePointer<Float>, _ g: WindowGeometry, pixels: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
+    forEachKernelRow(g, pixels: pixels) { column, pixel, count in
         guard let pixel else { return }
         let (source, target) = (columns + column, dx + pixel)
         for i in 0..<count { target[i] += source[i] }
     }
 }
 
-/// The im2col layout, a run of values at a time: for each output pixel of `images` and each row of its kernel
-/// window, `body(column, pixel, count)` with the element offset of the run in the column matrix (counted from
-/// the first of `images`), of its first input value (nil for a run of padding) and its length. A window row
-/// that lies inside the image is one run (its pixels are adjacent in NHWC); at the edges each cell is one.
+/// The im2col layout, a run of values at a time: for each output pixel of `pixels` (numbered across the batch)
+/// and each row of its kernel window, `body(column, pixel, count)` with the element offset of the run in the
+/// column matrix (counted from the first of `pixels`), of its first input value (nil for a run of padding) and
+/// its length. A window row inside the image is one run (its pixels are adjacent in NHWC); at the edges each
+/// cell is one.
 @inline(__always)
-private func forEachKernelRow(_ g: WindowGeometry, images: Range<Int>, _ body: (_ column: Int, _ pixel: Int?, _ count: Int) -> Void) {
+private func forEachKernelRow(_ g: WindowGeometry, pixels: Range<Int>, _ body: (_ column: Int, _ pixel: Int?, _ count: Int) -> Void) {
     let c = g.channels
+    let perImage = g.outHeight * g.outWidth
     var column = 0
-    for n in images {
+    for p in pixels {
+        let (n, within) = p.quotientAndRemainder(dividingBy: perImage)
+        let (oy, ox) = within.quotientAndRemainder(dividingBy: g.outWidth)
         let image = n * g.height * g.width * c
-        for oy in 0..<g.outHeight {
-            for ox in 0..<g.outWidth {
-                let left = ox * g.stride - g.padding
-                let rowInside = left >= 0 && left + g.kernel <= g.width
-                for ky in 0..<g.kernel {
-                    let iy = oy * g.stride + ky - g.padding
-                    guard iy >= 0 && iy < g.height else {
-                        body(column, nil, g.kernel * c)
-                        column += g.kernel * c
-                        continue
-                    }
-                    if rowInside {
-                        body(column, image + (iy * g.width + left) * c, g.kernel * c)
-                        column += g.kernel * c
-                        continue
-                    }
-                    for kx in 0..<g.kernel {
-                        let ix = left + kx
-                        body(column, ix >= 0 && ix < g.width ? image + (iy * g.width + ix) * c : nil, c)
-                        column += c
-                    }
-                }
+        let left = ox * g.stride - g.padding
+        let rowInside = left >= 0 && left + g.kernel <= g.width
+        for ky in 0..<g.kernel {
+            let iy = oy * g.stride + ky - g.padding
+            guard iy >= 0 && iy < g.height else {
+                body(column, nil, g.kernel * c)
+                column += g.kernel * c
+                continue
+            }
+            if rowInside {
+                body(column, image + (iy * g.width + left) * c, g.kernel * c)
+                column += g.kernel * c
+                continue
+            }
+            for kx in 0..<g.kernel {
+                let ix = left + kx
+                body(column, ix >= 0 && ix < g.width ? image + (iy * g.width + ix) * c : nil, c)
+                column += c
             }
         }
     }

@@ -70,19 +70,32 @@ struct GradientCheck {
         #expect(check.worstError(layer, input: input) < 2e-2)
     }
 
-    @Test func conv2DInChunksMatchesOneChunk() {
-        // A batch larger than one im2col chunk must give the same output as the images one by one.
+    @Test(arguments: [1, 2])
+    func conv2DInManyChunksMatchesImageByImage(stride: Int) {
+        // Chunks of about 113 output pixels cut images anywhere: forward and backward of the batch must equal
+        // the images' own forward and backward (input gradients) and their sum (weight gradients).
         var check = GradientCheck()
-        let layer = Conv2D("conv", in: 64, out: 8, kernel: 3, random: &check.random)
-        let input = check.tensor([16, 24, 24, 64])  // two chunks of 12 and 4 images
-        let whole = layer.forward(input, training: false)
-        let first = layer.forward(Tensor(shape: [1, 24, 24, 64], data: Array(input.data[0..<(24 * 24 * 64)])), training: false)
-        #expect(zip(whole.data, first.data).allSatisfy { abs($0 - $1) < 1e-4 })
-        let imageSize = 24 * 24 * 64, outputSize = 24 * 24 * 8
-        let lastImage = Array(input.data[(15 * imageSize)...])
-        let last = layer.forward(Tensor(shape: [1, 24, 24, 64], data: lastImage), training: false)
-        let wholeLast = Array(whole.data[(15 * outputSize)...])
-        #expect(zip(wholeLast, last.data).allSatisfy { abs($0 - $1) < 1e-4 })
+        let layer = Conv2D("conv", in: 64, out: 8, kernel: 3, stride: stride, random: &check.random)
+        let (n, side, imageSize) = (3, 12, 12 * 12 * 64)
+        let input = check.tensor([n, side, side, 64])
+        let output = layer.forward(input, training: true)
+        let outputGradient = check.tensor(output.shape)
+        layer.weight.zeroGradient()
+        let inputGradient = layer.backward(outputGradient)
+        let batchWeightGradient = layer.weight.gradient
+        layer.weight.zeroGradient()
+        let outputSize = output.count / n
+        for i in 0..<n {
+            let image = Tensor(shape: [1, side, side, 64], data: Array(input.data[(i * imageSize)..<((i + 1) * imageSize)]))
+            let own = layer.forward(image, training: true)
+            let ownOutput = Array(output.data[(i * outputSize)..<((i + 1) * outputSize)])
+            #expect(zip(own.data, ownOutput).allSatisfy { abs($0 - $1) < 1e-4 })
+            let gradient = Tensor(shape: own.shape, data: Array(outputGradient.data[(i * outputSize)..<((i + 1) * outputSize)]))
+            let ownInputGradient = layer.backward(gradient)
+            let batchPart = Array(inputGradient.data[(i * imageSize)..<((i + 1) * imageSize)])
+            #expect(zip(ownInputGradient.data, batchPart).allSatisfy { abs($0 - $1) < 1e-3 })
+        }
+        #expect(zip(layer.weight.gradient, batchWeightGradient).allSatisfy { abs($0 - $1) < 1e-2 * max(1, abs($1)) })
     }
 
     @Test(arguments: [1, 2])

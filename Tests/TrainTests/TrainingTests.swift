@@ -89,7 +89,10 @@ import Testing
         #expect(file.metadata["metrics"] == "{\"accuracy\":0.5}")
         var random = SplitMix64(seed: 1)
         let input = Tensor(shape: [2, 16, 16, 3], data: (0..<(2 * 16 * 16 * 3)).map { _ in Float(random.nextGaussian()) })
-        #expect(loaded.logits(input, training: false) == model.logits(input, training: false))
+        // Equal up to rounding: another test may change the thread count, and with it how products are split.
+        let (a, b) = (loaded.logits(input, training: false), model.logits(input, training: false))
+        #expect(zip(a.data, b.data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        #expect(zip(loaded.parameters, model.parameters).allSatisfy { $0.value == $1.value && $0.name == $1.name })
 
         // The layout the safetensors package expects: u64 header size, JSON header, contiguous data.
         let bytes = try FileIO.read(path)
