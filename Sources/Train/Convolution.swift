@@ -23,6 +23,9 @@ public final class Conv2D: Layer {
     public let kernel, stride, inChannels, outChannels: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// False for a network's first layer: its backward then only computes the weight gradients and returns
+    /// zeros (the images need no gradient, and it is the largest of the products).
+    public var computesInputGradient = true
     private var input: Tensor?
 
     /// `bias` is pointless before batch norm, which subtracts the mean.
@@ -106,9 +109,11 @@ public final class Conv2D: Layer {
         // - stride 1, odd kernel: a convolution of dy with the weights turned 180 degrees and in/out swapped,
         //   a product as small as the forward one (no column gradient as large as im2col, no col2im);
         // - otherwise: the column gradient, added back onto the pixels by col2im.
-        enum Method { case pointwise, flipped, col2im }
-        let method: Method = kernel == 1 && stride == 1 ? .pointwise : stride == 1 && kernel % 2 == 1 ? .flipped : .col2im
-        var inputGradient = method == .col2im ? Tensor(zeros: input.shape) : Tensor(uninitialized: input.shape)
+        // - none at all for the network's first layer: the images need no gradient.
+        enum Method { case none, pointwise, flipped, col2im }
+        let method: Method = !computesInputGradient ? .none : kernel == 1 && stride == 1 ? .pointwise
+            : stride == 1 && kernel % 2 == 1 ? .flipped : .col2im
+        var inputGradient = method == .col2im || method == .none ? Tensor(zeros: input.shape) : Tensor(uninitialized: input.shape)
         let flipped = method == .flipped ? flippedWeights() : []
         let gradientGeometry = WindowGeometry(outputGradient.shape, kernel: kernel, stride: 1, padding: kernel / 2)
         // Each thread sums its share's weight gradient apart; the shares are added at the end.
@@ -126,6 +131,8 @@ public final class Conv2D: Layer {
                                 BLAS.gemm(columns, transposeA: true, dyChunk, into: partials + part * weightCount,
                                           m: depth, n: outChannels, k: rows.count, beta: 1)
                                 switch method {
+                                case .none:
+                                    break
                                 case .pointwise:
                                     BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: dx.baseAddress! + rows.lowerBound * inChannels,
                                               m: rows.count, n: depth, k: outChannels)

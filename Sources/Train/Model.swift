@@ -53,6 +53,7 @@ public final class Model {
         case .resnet: network = Self.residualNetwork(spec, &random)
         case .baseline: network = Self.baselineNetwork(spec, &random)
         }
+        (network.layers.first as? Conv2D)?.computesInputGradient = false
         network.append(Dropout(rate: spec.dropout, seed: random.next()))
         network.append(Dense("head", in: spec.width * 4, out: spec.classes, random: &random))
     }
@@ -63,6 +64,14 @@ public final class Model {
     public var head: Dense { network.layers.last as! Dense }
 
     public func logits(_ batch: Tensor, training: Bool) -> Tensor { network.forward(batch, training: training) }
+
+    /// Backward from the gradient of the loss with respect to the logits, stopping below the lowest layer that
+    /// has something to train (with `--freeze`, only the head's gradient is computed).
+    public func backward(_ logitsGradient: Tensor) {
+        let lowest = network.layers.firstIndex { $0.parameters.contains(where: \.trainable) } ?? network.layers.count
+        var gradient = logitsGradient
+        for layer in network.layers[lowest...].reversed() { gradient = layer.backward(gradient) }
+    }
 
     /// Freezes every parameter but the head's (fine-tuning only the top). Frozen batch norms use their running
     /// statistics, as Keras does.

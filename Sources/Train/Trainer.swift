@@ -175,7 +175,7 @@ public final class Trainer {
             rate = settings.schedule.rate(atEpoch: Double(epoch) + step, of: settings.epochs)
             let logits = model.logits(batch.input, training: true)
             let result = loss.evaluate(logits: logits, labels: batch.labels)
-            _ = model.network.backward(result.gradient)
+            model.backward(result.gradient)
             optimizer.update(model.parameters, rate: rate)
             lossSum += Double(result.loss) * Double(batch.labels.count)
             correct += Evaluator.correctCount(result.probabilities, batch.labels)

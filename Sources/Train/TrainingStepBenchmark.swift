@@ -15,7 +15,7 @@ public enum TrainingStepBenchmark {
         let loss = SoftmaxCrossEntropy(smoothing: 0.1)
         func step() {
             let result = loss.evaluate(logits: model.logits(input, training: true), labels: labels)
-            _ = model.network.backward(result.gradient)
+            model.backward(result.gradient)
             optimizer.update(model.parameters, rate: 1e-3)
         }
         step()

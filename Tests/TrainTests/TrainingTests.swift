@@ -19,7 +19,7 @@ import Testing
         var last: Float = 10
         for _ in 0..<150 {
             let result = loss.evaluate(logits: model.logits(input, training: true), labels: labels)
-            _ = model.network.backward(result.gradient)
+            model.backward(result.gradient)
             optimizer.update(model.parameters, rate: 0.01)
             last = result.loss
         }
