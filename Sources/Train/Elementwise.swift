@@ -23,24 +23,31 @@ public final class ReLU: Layer {
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var inputGradient = outputGradient
-        let (zero, cap) = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: self.cap))
-        inputGradient.data.withUnsafeMutableBufferPointer { g in
-            input.withUnsafeBufferPointer { x in
-                forEachShare(g.count) { range in
-                    // Eight at a time: the gradient passes where 0 < x < cap.
-                    var i = range.lowerBound
-                    while i + 8 <= range.upperBound {
-                        let xs = UnsafeRawPointer(x.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                        let gs = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                        let passed = gs.replacing(with: zero, where: (xs .<= zero) .| (xs .>= cap))
-                        UnsafeMutableRawPointer(g.baseAddress! + i).storeBytes(of: passed, as: SIMD8<Float>.self)
-                        i += 8
-                    }
-                    for j in i..<range.upperBound where !(x[j] > 0 && x[j] < self.cap) { g[j] = 0 }
+        maskReLUGradient(&inputGradient, by: input, cap: cap)
+        return inputGradient
+    }
+}
+
+/// The gradient through ReLU: zeroes `gradient` where `values` (the ReLU's input or its output) is not
+/// strictly between 0 and `cap`.
+func maskReLUGradient(_ gradient: inout Tensor, by values: [Float], cap: Float = .infinity) {
+    precondition(values.count == gradient.count, "ReLU: backward without a training forward")
+    let (zero, capVector) = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: cap))
+    gradient.data.withUnsafeMutableBufferPointer { g in
+        values.withUnsafeBufferPointer { x in
+            forEachShare(g.count) { range in
+                // Eight at a time: the gradient passes where 0 < x < cap.
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                    let xs = UnsafeRawPointer(x.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let gs = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let passed = gs.replacing(with: zero, where: (xs .<= zero) .| (xs .>= capVector))
+                    UnsafeMutableRawPointer(g.baseAddress! + i).storeBytes(of: passed, as: SIMD8<Float>.self)
+                    i += 8
                 }
+                for j in i..<range.upperBound where !(x[j] > 0 && x[j] < cap) { g[j] = 0 }
             }
         }
-        return inputGradient
     }
 }
 

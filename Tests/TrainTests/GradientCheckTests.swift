@@ -113,6 +113,33 @@ struct GradientCheck {
         #expect(check.worstError(layer, input: check.tensor([4, 3, 2, 3], scale: 2)) < 2e-2)
     }
 
+    @Test func batchNormWithVectorisedSums() {
+        // Channel counts that are a multiple of eight take the vectorised path for the sums.
+        var check = GradientCheck()
+        let layer = BatchNorm("bn", channels: 16)
+        layer.scale.value = (0..<16).map { Float($0) / 8 - 1 }
+        #expect(check.worstError(layer, input: check.tensor([3, 2, 3, 16], scale: 2)) < 2e-2)
+    }
+
+    @Test func batchNormWithReLU() {
+        // The fused ReLU against the two layers apart, forward and backward.
+        var check = GradientCheck()
+        let fused = BatchNorm("bn", channels: 3, relu: true), plain = BatchNorm("bn", channels: 3)
+        for layer in [fused, plain] {
+            layer.scale.value = [0.5, 1.5, -1]
+            layer.shift.value = [0.1, -0.2, 0.3]
+        }
+        let separate = Sequential([plain, ReLU()])
+        let input = check.tensor([4, 3, 2, 3], scale: 2)
+        let (a, b) = (fused.forward(input, training: true), separate.forward(input, training: true))
+        #expect(zip(a.data, b.data).allSatisfy { abs($0 - $1) < 1e-6 })
+        let gradient = check.tensor(a.shape)
+        let (da, db) = (fused.backward(gradient), separate.backward(gradient))
+        #expect(zip(da.data, db.data).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(zip(fused.scale.gradient, plain.scale.gradient).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(check.worstError(fused, input: input) < 2e-2)
+    }
+
     @Test func batchNormEvaluationAndFrozen() {
         var check = GradientCheck()
         let layer = BatchNorm("bn", channels: 3)
@@ -175,6 +202,8 @@ struct GradientCheck {
         #expect(check.worstError(block, input: check.tensor([2, 4, 4, 2])) < 3e-2)
         let identity = Residual(body: Sequential([Conv2D("i", in: 2, out: 2, kernel: 3, random: &check.random)]))
         #expect(check.worstError(identity, input: check.tensor([1, 3, 3, 2])) < 2e-2)
+        let rectified = Residual(body: Sequential([Conv2D("r", in: 2, out: 2, kernel: 3, random: &check.random)]), relu: true)
+        #expect(check.worstError(rectified, input: check.tensor([2, 3, 3, 2])) < 2e-2)
     }
 
     @Test(arguments: [Float(0), 0.1])
