@@ -31,8 +31,8 @@ public struct Predictions: Sendable {
         return Float(hits) / Float(count)
     }
 
-    /// Mean cross-entropy.
-    public func loss(smoothing: Float) -> Float {
+    /// Mean cross-entropy (without label smoothing).
+    public var loss: Float {
         guard count > 0 else { return 0 }
         let total = (0..<count).reduce(0.0) { $0 - log(Double(max(row($1)[$1 * classes + labels[$1]], 1e-30))) }
         return Float(total / Double(count))

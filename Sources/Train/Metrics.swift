@@ -68,7 +68,7 @@ public struct EvaluationMetrics: Codable, Sendable {
         images = p.count
         accuracy = p.accuracy
         topKAccuracy = Dictionary(uniqueKeysWithValues: Set([1, min(3, k), min(5, k)]).map { ("top\($0)", p.topKAccuracy($0)) })
-        loss = p.loss(smoothing: 0)
+        loss = p.loss
         confusionMatrix = confusion
         fallbackLabel = fallback
         let fallbackIndex = fallback.flatMap { labels.firstIndex(of: $0) }

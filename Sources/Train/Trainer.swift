@@ -108,7 +108,8 @@ public final class Trainer {
         var stoppedEarly = false
         let firstEpoch = state.history.count
         if firstEpoch > 0 { log.info("resuming after epoch \(firstEpoch) of \(settings.epochs)") }
-        for epoch in firstEpoch..<settings.epochs {
+        // A run resumed with fewer epochs than it has done has nothing left to do.
+        for epoch in firstEpoch..<max(firstEpoch, settings.epochs) {
             if let patience = settings.patience, epoch - state.bestEpoch >= patience, state.bestEpoch > 0 {
                 log.info("stopping early: no better validation accuracy for \(patience) epochs")
                 stoppedEarly = true
@@ -117,7 +118,7 @@ public final class Trainer {
             var record = trainEpoch(epoch, loss)
             if !validation.isEmpty {
                 let result = Evaluator.predict(model, validation, loader: loader, batchSize: settings.batchSize)
-                record.validationLoss = result.loss(smoothing: 0)
+                record.validationLoss = result.loss
                 record.validationAccuracy = result.accuracy
             }
             state.history.append(record)

@@ -181,6 +181,8 @@ import Testing
         #expect(resumed.epochs.map(\.epoch) == [1, 2, 3, 4, 5, 6])
         #expect(Array(resumed.epochs.prefix(2)) == first.epochs)
         #expect((resumed.bestValidationAccuracy ?? 0) >= 0.9)
+        request.resumedEpochs = 3  // fewer than done: nothing to do, and no crash
+        #expect(try TrainingRun.run(request).epochs.count == 6)
 
         // Retraining on a changed label set gets a new head.
         try SampleImages.writeTwoClassFolder(folder.file("more/train"), perClass: 6, seed: 3)
