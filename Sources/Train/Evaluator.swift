@@ -12,10 +12,7 @@ public struct Predictions: Sendable {
 
     public func row(_ i: Int) -> ArraySlice<Float> { probabilities[i * classes..<(i + 1) * classes] }
 
-    public func predicted(_ i: Int) -> Int {
-        let r = row(i)
-        return r.indices.max { r[$0] < r[$1] }! - i * classes
-    }
+    public func predicted(_ i: Int) -> Int { mostProbable(row(i)) }
 
     public var accuracy: Float {
         count == 0 ? 0 : Float((0..<count).filter { predicted($0) == labels[$0] }.count) / Float(count)
@@ -61,9 +58,11 @@ public enum Evaluator {
     /// How many rows of `probabilities` have their highest value at the label.
     static func correctCount(_ probabilities: Tensor, _ labels: [Int]) -> Int {
         let k = probabilities.shape[1]
-        return labels.enumerated().filter { i, label in
-            let row = probabilities.data[i * k..<(i + 1) * k]
-            return row.indices.max { row[$0] < row[$1] }! - i * k == label
-        }.count
+        return labels.enumerated().filter { i, label in mostProbable(probabilities.data[i * k..<(i + 1) * k]) == label }.count
     }
+}
+
+/// The class index (from 0) of the highest value in one row of probabilities or logits.
+func mostProbable(_ row: ArraySlice<Float>) -> Int {
+    row.indices.max { row[$0] < row[$1] }! - row.startIndex
 }
