@@ -54,11 +54,6 @@ struct FetchResponse: Sendable {
     var elapsed: Double
 }
 
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension FetchResponse {
     /// A response for a job that was never sent (robots.txt forbade it).
     init(job: FetchJob) {

@@ -71,6 +71,11 @@ public struct Augmentation: Codable, Sendable, Equatable {
         let factors = (0..<3).map { scale / 255 / normalization.deviation[$0] }
         let offsets = (0..<3).map { (shifts[$0] / 255 - normalization.mean[$0]) / normalization.deviation[$0] }
         image.pixels.withUnsafeBufferPointer { pixels in
+            guard isGeometric else {
+                // No transform (evaluation, or colour changes only): each pixel is its own source.
+                for i in 0..<(side * side * 3) { output[i] = Float(pixels[i]) * factors[i % 3] + offsets[i % 3] }
+                return
+            }
             var out = output
             for y in 0..<side {
                 for x in 0..<side {

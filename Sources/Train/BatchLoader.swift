@@ -67,7 +67,7 @@ public final class BatchLoader: @unchecked Sendable {
     {
         var images: [(RGBImage, ImageFolder.Sample)] = []
         for sample in samples { if let image = image(sample.path) { images.append((image, sample)) } }
-        var input = Tensor(zeros: [images.count, side, side, 3])
+        var input = Tensor(uninitialized: [images.count, side, side, 3])  // every value is written below
         var random = SplitMix64(seed: seed)
         let identity = Augmentation()
         input.data.withUnsafeMutableBufferPointer { out in

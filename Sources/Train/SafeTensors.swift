@@ -32,10 +32,9 @@ public enum SafeTensors {
         bytes.reserveCapacity(8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: json)
+        // The format is little-endian, as every platform Swift runs this on: the values go in as they lie.
         for name in names {
-            file.tensors[name]!.data.withUnsafeBufferPointer { values in
-                for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-            }
+            file.tensors[name]!.data.withUnsafeBytes { bytes.append(contentsOf: $0) }
         }
         return bytes
     }
@@ -78,12 +77,23 @@ public enum SafeTensors {
                 throw ModelFileError(path, "tensor \(name)'s byte range \(offsets) does not match its shape \(shape) or the file size")
             }
             let start = dataStart + offsets[0]
-            let values: [Float] = (0..<count).map { i in
-                let p = start + i * width
-                switch dtype {
-                case "F32": return Float(bitPattern: UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24)
-                case "BF16": return Float(bitPattern: (UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8) << 16)
-                default: return Float(Float16(bitPattern: UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8))
+            let values = bytes.withUnsafeBytes { raw in
+                [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                    let source = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count * width)])
+                    switch dtype {
+                    case "F32":
+                        // Little-endian on disk and in memory: one copy (the data need not be aligned).
+                        UnsafeMutableRawBufferPointer(out).copyMemory(from: source)
+                    case "BF16":
+                        for i in 0..<count {
+                            out[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+                        }
+                    default:
+                        for i in 0..<count {
+                            out[i] = Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                        }
+                    }
+                    initialized = count
                 }
             }
             file.tensors[name] = Tensor(shape: shape, data: values)

@@ -107,6 +107,17 @@ import Testing
         #expect((header["stem.conv.weight"] as? [String: Any])?["dtype"] as? String == "F32")
     }
 
+    @Test func halfPrecisionTensorsAreRead() throws {
+        // F16 [1, -2] and BF16 [1, 0.5], written by hand as the safetensors package lays them out.
+        let header = #"{"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#
+        var bytes = [UInt8]()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes += Array(header.utf8) + [0x00, 0x3C, 0x00, 0xC0] + [0x80, 0x3F, 0x00, 0x3F]
+        let file = try SafeTensors.decode(bytes, path: "half.safetensors")
+        #expect(file.tensors["h"]?.data == [1, -2])
+        #expect(file.tensors["b"]?.data == [1, 0.5])
+    }
+
     @Test func brokenModelFilesSayWhy() throws {
         let folder = TemporaryFolder()
         var spec = ModelSpec(classes: 2)
