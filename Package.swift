@@ -1,9 +1,27 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 /// One `systemLibrary` per C library from Debian; `providers` names the package that installs it.
 func system(_ name: String, _ pkgConfig: String?, _ apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+/// The trainer's direct convolution loops (Sources/Train/DirectConvolution.swift) are built for AVX2 and FMA when
+/// the machine that builds has them, as `-march=native` builds do; the binary then needs such a CPU (any x86-64
+/// since 2013-2015). `IMGCLS_PORTABLE=1 swift build` builds for any x86-64 and trains with im2col + OpenBLAS.
+func vectorSettings() -> [SwiftSetting] {
+    #if arch(x86_64) && os(Linux)
+    guard ProcessInfo.processInfo.environment["IMGCLS_PORTABLE"] != "1",
+          let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    // Everything `-target-cpu haswell` lets the compiler use.
+    let haswell: Set<Substring> = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt"]
+    guard haswell.isSubset(of: Set(flagsLine.split(separator: " "))) else { return [] }
+    return [.unsafeFlags(["-target-cpu", "haswell"]), .define("IMGCLS_FMA")]
+    #else
+    return []
+    #endif
 }
 
 let package = Package(
@@ -46,7 +64,8 @@ let package = Package(
         .target(name: "Curate", dependencies: ["Imaging", "Catalog", "Files", "Console",
                                                .product(name: "Logging", package: "swift-log")]),
         .target(name: "Train", dependencies: ["COpenBLAS", "CMalloc", "Imaging", "Catalog", "Files", "Console",
-                                              .product(name: "Logging", package: "swift-log")]),
+                                              .product(name: "Logging", package: "swift-log")],
+                swiftSettings: vectorSettings()),
         .executableTarget(
             name: "imgcls",
             dependencies: [

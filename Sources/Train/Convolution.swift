@@ -26,6 +26,9 @@ public final class Conv2D: Layer {
     /// False for a network's first layer: its backward then only computes the weight gradients and returns
     /// zeros (the images need no gradient, and it is the largest of the products).
     public var computesInputGradient = true
+    /// Direct loops (`DirectConvolution`) instead of im2col + sgemm where they apply and are fast; tests turn
+    /// them on and off to compare the two.
+    var usesDirectLoops = DirectConvolution.isFast
     private var input: Tensor?
 
     /// `bias` is pointless before batch norm, which subtracts the mean.
@@ -74,6 +77,26 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// Direct loops need a window larger than one pixel (a 1x1 convolution is a plain product, already without
+    /// im2col) and whole blocks of output channels.
+    private var directForward: Bool {
+        usesDirectLoops && kernel > 1 && outChannels % DirectConvolution.blockWidth == 0
+    }
+
+    /// Calls `body(part, image, padded)` for every image of the batch with a copy of it inside a zero border of
+    /// kernel / 2 pixels, the threads of `Parallel` each taking a share of the images.
+    private func forEachPaddedImage(_ x: UnsafePointer<Float>, _ g: WindowGeometry, threads: Int = Parallel.threads,
+                                    _ body: (_ part: Int, _ image: Int, _ padded: DirectConvolution.PaddedImage) -> Void) {
+        Parallel.forEachRange(g.batch, threads: threads) { part, share in
+            let padded = DirectConvolution.PaddedImage(height: g.height, width: g.width, channels: g.channels, padding: g.padding)
+            defer { padded.deallocate() }
+            for n in share {
+                padded.fill(from: x + n * g.height * g.width * g.channels)
+                body(part, n, padded)
+            }
+        }
+    }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = geometry(input.shape)
         if training { self.input = input }
@@ -83,6 +106,14 @@ public final class Conv2D: Layer {
         output.data.withUnsafeMutableBufferPointer { out in
             weight.value.withUnsafeBufferPointer { w in
                 input.data.withUnsafeBufferPointer { x in
+                    if directForward {
+                        forEachPaddedImage(x.baseAddress!, g) { _, n, padded in
+                            DirectConvolution.convolve(padded, kernel: kernel, stride: stride, weights: w.baseAddress!,
+                                                       outChannels: outChannels, outHeight: g.outHeight, outWidth: g.outWidth,
+                                                       into: out.baseAddress! + n * pixels * outChannels)
+                        }
+                        return
+                    }
                     forEachChunk(x.baseAddress!, g, threads: Parallel.threads) { _, rows, columns in
                         BLAS.gemm(columns, w.baseAddress!, into: out.baseAddress! + rows.lowerBound * outChannels,
                                   m: rows.count, n: outChannels, k: depth)
@@ -100,22 +131,29 @@ public final class Conv2D: Layer {
         return output
     }
 
+    /// How the input gradient is made:
+    /// - none at all for the network's first layer: the images need no gradient;
+    /// - pointwise: the column gradient dy * W^T is the input gradient;
+    /// - flipped (stride 1, odd kernel): a convolution of dy with the weights turned 180 degrees and in/out
+    ///   swapped, as small as the forward one (no column gradient as large as im2col, no col2im); the direct
+    ///   loops need whole blocks of input channels for it;
+    /// - col2im otherwise: the column gradient, added back onto the pixels.
+    private enum InputGradientMethod { case none, pointwise, flipped, col2im }
+
+    private func inputGradientMethod(direct: Bool) -> InputGradientMethod {
+        if !computesInputGradient { return .none }
+        if kernel == 1 && stride == 1 { return .pointwise }
+        if stride == 1 && kernel % 2 == 1 && (!direct || inChannels % DirectConvolution.blockWidth == 0) { return .flipped }
+        return .col2im
+    }
+
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input else { preconditionFailure("\(weight.name): backward without a training forward") }
         let g = geometry(input.shape)
-        let depth = kernel * kernel * inChannels
-        // How the input gradient is made:
-        // - pointwise: the column gradient dy * W^T is the input gradient;
-        // - stride 1, odd kernel: a convolution of dy with the weights turned 180 degrees and in/out swapped,
-        //   a product as small as the forward one (no column gradient as large as im2col, no col2im);
-        // - otherwise: the column gradient, added back onto the pixels by col2im.
-        // - none at all for the network's first layer: the images need no gradient.
-        enum Method { case none, pointwise, flipped, col2im }
-        let method: Method = !computesInputGradient ? .none : kernel == 1 && stride == 1 ? .pointwise
-            : stride == 1 && kernel % 2 == 1 ? .flipped : .col2im
+        let direct = directForward
+        let method = inputGradientMethod(direct: direct)
         var inputGradient = method == .col2im || method == .none ? Tensor(zeros: input.shape) : Tensor(uninitialized: input.shape)
         let flipped = method == .flipped ? flippedWeights() : []
-        let gradientGeometry = WindowGeometry(outputGradient.shape, kernel: kernel, stride: 1, padding: kernel / 2)
         // Each thread sums its share's weight gradient apart; the shares are added at the end.
         let (weightCount, threads) = (weight.count, Parallel.threads)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * weightCount)
@@ -126,28 +164,12 @@ public final class Conv2D: Layer {
                 weight.value.withUnsafeBufferPointer { w in
                     flipped.withUnsafeBufferPointer { flipped in
                         input.data.withUnsafeBufferPointer { x in
-                            forEachChunk(x.baseAddress!, g, threads: threads) { part, rows, columns in
-                                let dyChunk = dy.baseAddress! + rows.lowerBound * outChannels
-                                BLAS.gemm(columns, transposeA: true, dyChunk, into: partials + part * weightCount,
-                                          m: depth, n: outChannels, k: rows.count, beta: 1)
-                                switch method {
-                                case .none:
-                                    break
-                                case .pointwise:
-                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: dx.baseAddress! + rows.lowerBound * inChannels,
-                                              m: rows.count, n: depth, k: outChannels)
-                                case .flipped:
-                                    // Stride 1, same padding: output pixel p is input pixel p.
-                                    let gradientColumns = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * kernel * kernel * outChannels)
-                                    defer { gradientColumns.deallocate() }
-                                    im2col(dy.baseAddress!, gradientGeometry, pixels: rows, into: gradientColumns)
-                                    BLAS.gemm(gradientColumns, flipped.baseAddress!, into: dx.baseAddress! + rows.lowerBound * inChannels,
-                                              m: rows.count, n: inChannels, k: kernel * kernel * outChannels)
-                                case .col2im:
-                                    // The columns are used up: they receive their own gradient.
-                                    BLAS.gemm(dyChunk, w.baseAddress!, transposeB: true, into: columns, m: rows.count, n: depth, k: outChannels)
-                                    col2im(columns, g, pixels: rows, into: dx.baseAddress!)
-                                }
+                            let buffers = BackwardBuffers(x: x.baseAddress!, dy: dy.baseAddress!, w: w.baseAddress!, flipped: flipped.baseAddress,
+                                                          dx: dx.baseAddress!, partials: partials)
+                            if direct {
+                                backwardDirect(buffers, g, method, threads: threads)
+                            } else {
+                                backwardWithColumns(buffers, g, method, threads: threads)
                             }
                         }
                     }
@@ -161,6 +183,74 @@ public final class Conv2D: Layer {
         }
         if let bias { accumulateChannelSums(outputGradient, into: bias) }
         return inputGradient
+    }
+
+    /// What a backward pass reads and writes; `partials` holds one weight gradient per thread.
+    private struct BackwardBuffers {
+        let x, dy, w: UnsafePointer<Float>
+        let flipped: UnsafePointer<Float>?
+        let dx, partials: UnsafeMutablePointer<Float>
+    }
+
+    /// im2col + sgemm, a chunk of output pixels at a time.
+    private func backwardWithColumns(_ b: BackwardBuffers, _ g: WindowGeometry, _ method: InputGradientMethod, threads: Int) {
+        let depth = kernel * kernel * inChannels
+        let gradientGeometry = WindowGeometry([g.batch, g.outHeight, g.outWidth, outChannels], kernel: kernel, stride: 1, padding: kernel / 2)
+        forEachChunk(b.x, g, threads: threads) { part, rows, columns in
+            let dyChunk = b.dy + rows.lowerBound * outChannels
+            BLAS.gemm(columns, transposeA: true, dyChunk, into: b.partials + part * weight.count,
+                      m: depth, n: outChannels, k: rows.count, beta: 1)
+            switch method {
+            case .none:
+                break
+            case .pointwise:
+                BLAS.gemm(dyChunk, b.w, transposeB: true, into: b.dx + rows.lowerBound * inChannels, m: rows.count, n: depth, k: outChannels)
+            case .flipped:
+                // Stride 1, same padding: output pixel p is input pixel p.
+                let gradientColumns = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * kernel * kernel * outChannels)
+                defer { gradientColumns.deallocate() }
+                im2col(b.dy, gradientGeometry, pixels: rows, into: gradientColumns)
+                BLAS.gemm(gradientColumns, b.flipped!, into: b.dx + rows.lowerBound * inChannels,
+                          m: rows.count, n: inChannels, k: kernel * kernel * outChannels)
+            case .col2im:
+                // The columns are used up: they receive their own gradient.
+                BLAS.gemm(dyChunk, b.w, transposeB: true, into: columns, m: rows.count, n: depth, k: outChannels)
+                col2im(columns, g, pixels: rows, into: b.dx)
+            }
+        }
+    }
+
+    /// The direct loops, an image at a time: the weight gradient from the padded image and its output gradient;
+    /// the input gradient as the flipped convolution of the padded output gradient, or through col2im.
+    private func backwardDirect(_ b: BackwardBuffers, _ g: WindowGeometry, _ method: InputGradientMethod, threads: Int) {
+        let (outputPixels, depth) = (g.outHeight * g.outWidth, kernel * kernel * inChannels)
+        // Per thread: the padded output gradient of one image (flipped) or its column gradient (col2im).
+        let paddedGradients = method != .flipped ? [] : (0..<threads).map { _ in
+            DirectConvolution.PaddedImage(height: g.outHeight, width: g.outWidth, channels: outChannels, padding: kernel / 2)
+        }
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: method == .col2im ? threads * outputPixels * depth : 0)
+        defer {
+            for buffer in paddedGradients { buffer.deallocate() }
+            columns.deallocate()
+        }
+        forEachPaddedImage(b.x, g, threads: threads) { part, n, padded in
+            let dyImage = b.dy + n * outputPixels * outChannels
+            DirectConvolution.accumulateWeightGradient(padded, kernel: kernel, stride: stride, outputGradient: dyImage,
+                                                       outChannels: outChannels, outHeight: g.outHeight, outWidth: g.outWidth,
+                                                       into: b.partials + part * weight.count)
+            switch method {
+            case .none, .pointwise:
+                break
+            case .flipped:
+                paddedGradients[part].fill(from: dyImage)
+                DirectConvolution.convolve(paddedGradients[part], kernel: kernel, stride: 1, weights: b.flipped!, outChannels: inChannels,
+                                           outHeight: g.height, outWidth: g.width, into: b.dx + n * g.height * g.width * inChannels)
+            case .col2im:
+                let columns = columns + part * outputPixels * depth
+                BLAS.gemm(dyImage, b.w, transposeB: true, into: columns, m: outputPixels, n: depth, k: outChannels)
+                col2im(columns, g, pixels: n * outputPixels..<(n + 1) * outputPixels, into: b.dx)
+            }
+        }
     }
 
     /// The weights turned 180 degrees with in and out swapped: [ky][kx][out][in] = W[k-1-ky][k-1-kx][in][out].

@@ -98,6 +98,41 @@ struct GradientCheck {
         #expect(zip(layer.weight.gradient, batchWeightGradient).allSatisfy { abs($0 - $1) < 1e-2 * max(1, abs($1)) })
     }
 
+    @Test(arguments: [(3, 1, 16), (3, 2, 16), (5, 1, 3), (3, 1, 5)])
+    func conv2DDirectLoops(kernel: Int, stride: Int, inChannels: Int) {
+        // The direct loops (whatever this build's CPU target): 16 output channels, input channels that do and
+        // do not allow a direct input gradient, widths that leave pixel tails, weight rows that cross taps.
+        var check = GradientCheck()
+        let layer = Conv2D("conv", in: inChannels, out: 16, kernel: kernel, stride: stride, random: &check.random)
+        layer.usesDirectLoops = true
+        #expect(check.worstError(layer, input: check.tensor([2, 5, 7, inChannels])) < 2e-2)
+    }
+
+    @Test(arguments: [(3, 1, 16, 32), (3, 2, 32, 16), (3, 1, 3, 16), (5, 1, 16, 16), (3, 1, 24, 48), (3, 1, 8, 20)])
+    func conv2DDirectLoopsMatchIm2col(kernel: Int, stride: Int, inChannels: Int, outChannels: Int) {
+        // Forward, input and weight gradients of a batch split between two threads, both ways.
+        var check = GradientCheck()
+        let layer = Conv2D("conv", in: inChannels, out: outChannels, kernel: kernel, stride: stride, random: &check.random)
+        let input = check.tensor([3, 9, 13, inChannels])
+        func run(direct: Bool) -> (Tensor, Tensor, [Float]) {
+            layer.usesDirectLoops = direct
+            layer.weight.zeroGradient()
+            let output = layer.forward(input, training: true)
+            var gradients = GradientCheck(random: SplitMix64(seed: 3))
+            let inputGradient = layer.backward(gradients.tensor(output.shape))
+            return (output, inputGradient, layer.weight.gradient)
+        }
+        let saved = Parallel.threads
+        Parallel.threads = 2
+        defer { Parallel.threads = saved }
+        let (direct, viaColumns) = (run(direct: true), run(direct: false))
+        func close(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) } }
+        #expect(direct.0.shape == viaColumns.0.shape)
+        #expect(close(direct.0.data, viaColumns.0.data))
+        #expect(close(direct.1.data, viaColumns.1.data))
+        #expect(close(direct.2, viaColumns.2))
+    }
+
     @Test(arguments: [1, 2])
     func depthwiseConv2D(stride: Int) {
         var check = GradientCheck()
