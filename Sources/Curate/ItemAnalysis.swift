@@ -17,15 +17,20 @@ public struct ItemAnalysis: Sendable {
     /// need no more, and libjpeg then skips most of the IDCT work. Everything is measured on one copy at most
     /// 128 pixels long.
     public static func analyze(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(ImageError) -> ItemAnalysis {
-        let info = try ImageProbe.probe(bytes)
-        let side = ImageStatistics.analysisSide
-        let scale = max(1, side * min(info.width, info.height) / max(info.width, info.height))
-        let decodeOptions = DecodeOptions.thumbnail(of: info, minimumSide: scale, base: options)
-        let decoded = try ImageDecoder.decode(bytes, options: decodeOptions)
+        let (info, decoded) = try decode(bytes, options: options)
         // The same pixels give the same hash whatever the encoding or metadata (the size is part of it).
         let pixelHash = "\(info.orientedWidth)x\(info.orientedHeight):" + SHA256.hex(decoded.pixels)
+        let side = ImageStatistics.analysisSide
         let image = max(decoded.width, decoded.height) > side ? decoded.resized(mode: .keepRatioLargest, size: side) : decoded
         return ItemAnalysis(format: info.format, width: info.orientedWidth, height: info.orientedHeight,
                             pixelSHA256: pixelHash, hashes: PerceptualHashes(of: image), statistics: ImageStatistics(of: image))
+    }
+
+    /// The validating decode that `analyze` starts with (benchmarks time it on its own).
+    public static func decode(_ bytes: [UInt8], options: DecodeOptions = DecodeOptions()) throws(ImageError) -> (ImageInfo, RGBImage) {
+        let info = try ImageProbe.probe(bytes)
+        let side = ImageStatistics.analysisSide
+        let scale = max(1, side * min(info.width, info.height) / max(info.width, info.height))
+        return (info, try ImageDecoder.decode(bytes, options: DecodeOptions.thumbnail(of: info, minimumSide: scale, base: options)))
     }
 }

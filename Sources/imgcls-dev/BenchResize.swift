@@ -12,11 +12,13 @@ struct BenchResize: ParsableCommand {
         commandName: "bench-resize", abstract: "Time the steps of fetch's resize path and of curate's analysis.")
 
     @Argument(help: "A folder of JPEG and PNG files.") var folder: String
-    @Option(help: "Files to use.") var limit = 300
+    @Option(help: "Files to use (0: all).") var limit = 300
     @Option(help: "Passes per step; the fastest counts.") var repeats = 5
+    @Flag(help: "Only curate's decode and whole analysis (no full-size copies kept: any number of files).")
+    var analysisOnly = false
 
     func run() throws {
-        let files = Array(DirectoryWalker(root: folder).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }.prefix(limit))
+        let files = Array(DirectoryWalker(root: folder).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }.prefix(limit > 0 ? limit : Int.max))
         let bytes = try files.map { try FileIO.read($0) }
         func time(_ name: String, _ body: () throws -> Void) rethrows {
             var best = Double.infinity
@@ -28,6 +30,7 @@ struct BenchResize: ParsableCommand {
             print("\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.3f", best)) ms/image")
         }
         print("\(files.count) files")
+        if analysisOnly { return try timeAnalysis(bytes, time) }
         var full: [RGBImage] = []
         try time("full decode") { full = try bytes.map { try ImageDecoder.decode($0) } }
         var scaled: [RGBImage] = []
@@ -43,6 +46,11 @@ struct BenchResize: ParsableCommand {
         time("full to 128 (analysis)") { analysed = full.map { $0.resized(mode: .keepRatioLargest, size: 128) } }
         time("perceptual hashes") { _ = analysed.map { PerceptualHashes(of: $0) } }
         time("statistics") { _ = analysed.map { ImageStatistics(of: $0) } }
-        time("analyze (whole)") { _ = bytes.map { try? ItemAnalysis.analyze($0) } }
+        try timeAnalysis(bytes, time)
+    }
+
+    private func timeAnalysis(_ bytes: [[UInt8]], _ time: (String, () throws -> Void) throws -> Void) throws {
+        try time("decode for analysis") { for file in bytes { _ = try? ItemAnalysis.decode(file) } }
+        try time("analyze (whole)") { for file in bytes { _ = try? ItemAnalysis.analyze(file) } }
     }
 }
