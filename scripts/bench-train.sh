@@ -4,10 +4,10 @@
 # here), side by side in one run on random batches (the engines alone: no image loading on either side).
 # Prints training images/s of both, best of alternating rounds (this machine is shared and noisy), and the
 # ratio (goal: at least 1.0).
-# Environment: INPUT (32), BATCH (64), WIDTH (16), BLOCKS (2), THREADS (2), STEPS (20), ROUNDS (3).
+# Environment: INPUT (32), BATCH (64), WIDTH (16), BLOCKS (2), THREADS (2), STEPS (20), ROUNDS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INPUT=${INPUT:-32}; BATCH=${BATCH:-64}; WIDTH=${WIDTH:-16}; BLOCKS=${BLOCKS:-2}; THREADS=${THREADS:-2}; STEPS=${STEPS:-20}; ROUNDS=${ROUNDS:-3}
+INPUT=${INPUT:-32}; BATCH=${BATCH:-64}; WIDTH=${WIDTH:-16}; BLOCKS=${BLOCKS:-2}; THREADS=${THREADS:-2}; STEPS=${STEPS:-20}; ROUNDS=${ROUNDS:-5}
 scripts/setup.sh python3-venv
 swift build -c release --product imgcls-dev >/dev/null
 bin=$(swift build -c release --show-bin-path)
@@ -70,7 +70,7 @@ print(f"{batch * steps / elapsed:.1f} {parameters}")
 PY
 
 echo "network: resnet, ${INPUT} px, width ${WIDTH}, ${BLOCKS} blocks/stage, batch ${BATCH}, ${THREADS} threads, ${STEPS} timed steps, best of ${ROUNDS} alternating rounds"
-echo "(imgcls: ${THREADS} threads sharing each batch, OpenBLAS single-threaded in each; PyTorch: torch.set_num_threads(${THREADS}))"
+echo "(imgcls: ${THREADS} threads sharing each batch, $("$bin/imgcls-dev" bench-train --describe-engine); PyTorch: torch.set_num_threads(${THREADS}))"
 torch_version=$("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null)
 best_swift=0; best_torch=0; best_format=""
 for round in $(seq 1 "$ROUNDS"); do

@@ -48,34 +48,52 @@ enum DirectConvolution {
                          outChannels: Int, outHeight: Int, outWidth: Int, into y: UnsafeMutablePointer<Float>) {
         let c = x.channels
         let (tapsPerRow, rowStep) = (k * c, x.paddedWidth * c)
-        let pixels = outHeight * outWidth
+        let (pixels, steps) = (outHeight * outWidth, k * k * c)
         // Where output pixel p's window starts. Blocks run over the image's pixels in order, across output rows,
         // so only the image's last pixels are left to the one-row block.
         func window(_ p: Int) -> UnsafePointer<Float> {
             let (oy, ox) = p.quotientAndRemainder(dividingBy: outWidth)
             return UnsafePointer(x.values) + (oy * s * x.paddedWidth + ox * s) * c
         }
-        for o in Swift.stride(from: 0, to: outChannels, by: blockWidth) {
-            var p = 0
-            while p + 4 <= pixels {
-                var block = Block4x16()
-                let (a0, a1, a2, a3) = (window(p), window(p + 1), window(p + 2), window(p + 3))
-                for ky in 0..<k {
-                    let down = ky * rowStep
-                    block.accumulate(a0 + down, a1 + down, a2 + down, a3 + down, aStep: 1,
-                                     w + ky * tapsPerRow * outChannels + o, bStep: outChannels, steps: tapsPerRow)
-                }
-                block.store(y + p * outChannels + o, rowStride: outChannels)
-                p += 4
+        // Passes over the image, each with a slice of the block's weights: all of them when they are small (the
+        // sums stay in registers for the whole window); else 192 steps (12 KB) at a time, which stay in the
+        // first-level cache while every pixel uses them, the sums going through memory between passes.
+        let stepsPerPass = steps <= 512 ? steps : 192
+        // Adds steps first..<last of the window (row ky, offset `within` in it) to a block.
+        func forEachWindowRun(_ first: Int, _ last: Int, _ body: (_ offset: Int, _ weights: Int, _ count: Int) -> Void) {
+            var t = first
+            while t < last {
+                let (ky, within) = t.quotientAndRemainder(dividingBy: tapsPerRow)
+                let count = min(tapsPerRow - within, last - t)
+                body(ky * rowStep + within, t * outChannels, count)
+                t += count
             }
-            while p < pixels {
-                var block = Block1x16()
-                for ky in 0..<k {
-                    block.accumulate(window(p) + ky * rowStep, aStep: 1,
-                                     w + ky * tapsPerRow * outChannels + o, bStep: outChannels, steps: tapsPerRow)
+        }
+        for o in Swift.stride(from: 0, to: outChannels, by: blockWidth) {
+            for first in Swift.stride(from: 0, to: steps, by: stepsPerPass) {
+                let last = min(first + stepsPerPass, steps)
+                var p = 0
+                while p + 4 <= pixels {
+                    let out = y + p * outChannels + o
+                    var block = first == 0 ? Block4x16() : Block4x16(loading: out, rowStride: outChannels)
+                    let (a0, a1, a2, a3) = (window(p), window(p + 1), window(p + 2), window(p + 3))
+                    forEachWindowRun(first, last) { offset, weights, count in
+                        block.accumulate(a0 + offset, a1 + offset, a2 + offset, a3 + offset, aStep: 1,
+                                         w + weights + o, bStep: outChannels, steps: count)
+                    }
+                    block.store(out, rowStride: outChannels)
+                    p += 4
                 }
-                block.store(y + p * outChannels + o)
-                p += 1
+                while p < pixels {
+                    let out = y + p * outChannels + o
+                    var block = first == 0 ? Block1x16() : Block1x16(loading: out)
+                    let a = window(p)
+                    forEachWindowRun(first, last) { offset, weights, count in
+                        block.accumulate(a + offset, aStep: 1, w + weights + o, bStep: outChannels, steps: count)
+                    }
+                    block.store(out)
+                    p += 1
+                }
             }
         }
     }
@@ -94,30 +112,37 @@ enum DirectConvolution {
             return (ky * x.paddedWidth + kx) * c + ci
         }
         let pixelStep = s * c
-        for o in Swift.stride(from: 0, to: outChannels, by: blockWidth) {
-            var r = 0
-            while r + 6 <= rows {
-                let target = dw + r * outChannels + o
-                var block = Block6x16(loading: target, rowStride: outChannels)
-                let (o0, o1, o2, o3, o4, o5) = (offset(r), offset(r + 1), offset(r + 2), offset(r + 3), offset(r + 4), offset(r + 5))
-                for oy in 0..<outHeight {
-                    let top = UnsafePointer(x.values) + oy * s * x.paddedWidth * c
-                    block.accumulate((top + o0, top + o1, top + o2, top + o3, top + o4, top + o5), aStep: pixelStep,
-                                     dy + oy * outWidth * outChannels + o, bStep: outChannels, steps: outWidth)
+        // Bands of output rows whose gradient for one block of output channels (about 8 KB) stays in the
+        // core's first-level cache while every block of weight rows passes over it; the sums go back to
+        // memory between bands.
+        let band = max(1, 128 / outWidth)
+        for first in Swift.stride(from: 0, to: outHeight, by: band) {
+            let bandRows = first..<min(first + band, outHeight)
+            for o in Swift.stride(from: 0, to: outChannels, by: blockWidth) {
+                var r = 0
+                while r + 6 <= rows {
+                    let target = dw + r * outChannels + o
+                    var block = Block6x16(loading: target, rowStride: outChannels)
+                    let (o0, o1, o2, o3, o4, o5) = (offset(r), offset(r + 1), offset(r + 2), offset(r + 3), offset(r + 4), offset(r + 5))
+                    for oy in bandRows {
+                        let top = UnsafePointer(x.values) + oy * s * x.paddedWidth * c
+                        block.accumulate((top + o0, top + o1, top + o2, top + o3, top + o4, top + o5), aStep: pixelStep,
+                                         dy + oy * outWidth * outChannels + o, bStep: outChannels, steps: outWidth)
+                    }
+                    block.store(target, rowStride: outChannels)
+                    r += 6
                 }
-                block.store(target, rowStride: outChannels)
-                r += 6
-            }
-            while r < rows {
-                let target = dw + r * outChannels + o
-                var block = Block1x16(loading: target)
-                let o0 = offset(r)
-                for oy in 0..<outHeight {
-                    block.accumulate(x.values + oy * s * x.paddedWidth * c + o0, aStep: pixelStep,
-                                     dy + oy * outWidth * outChannels + o, bStep: outChannels, steps: outWidth)
+                while r < rows {
+                    let target = dw + r * outChannels + o
+                    var block = Block1x16(loading: target)
+                    let o0 = offset(r)
+                    for oy in bandRows {
+                        block.accumulate(x.values + oy * s * x.paddedWidth * c + o0, aStep: pixelStep,
+                                         dy + oy * outWidth * outChannels + o, bStep: outChannels, steps: outWidth)
+                    }
+                    block.store(target)
+                    r += 1
                 }
-                block.store(target)
-                r += 1
             }
         }
     }
@@ -199,6 +224,13 @@ private struct Block4x16 {
     var r2a = Lanes(), r2b = Lanes(), r3a = Lanes(), r3b = Lanes()
 
     init() {}
+
+    @inline(__always) init(loading p: UnsafePointer<Float>, rowStride: Int) {
+        (r0a, r0b) = (load(p), load(p + 8))
+        (r1a, r1b) = (load(p + rowStride), load(p + rowStride + 8))
+        (r2a, r2b) = (load(p + 2 * rowStride), load(p + 2 * rowStride + 8))
+        (r3a, r3b) = (load(p + 3 * rowStride), load(p + 3 * rowStride + 8))
+    }
 
     @inline(__always) mutating func accumulate(_ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>,
                                                _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>, aStep: Int,

@@ -3,6 +3,13 @@ import Files
 /// Times whole training steps (forward, loss, backward, AdamW update) on random batches: the engine's speed
 /// without image loading, which the benchmark script compares with PyTorch on the same network.
 public enum TrainingStepBenchmark {
+    /// How this build convolves, for benchmark reports.
+    public static var engine: String {
+        DirectConvolution.isFast
+            ? "direct convolution loops built for AVX2/FMA where channels allow, im2col + OpenBLAS (single-threaded) elsewhere"
+            : "im2col + OpenBLAS (single-threaded) in each (a portable build: no AVX2/FMA loops)"
+    }
+
     /// Seconds for `steps` steps, after two untimed warm-up steps.
     public static func run(_ model: Model, batchSize: Int, steps: Int, threads: Int) -> Double {
         Parallel.threads = threads

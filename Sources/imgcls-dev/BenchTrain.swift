@@ -18,8 +18,10 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Timed steps (after two untimed ones).") var steps = 20
     @Option var threads = 2
     @Option(help: "Write the trained model here (to check that Python's safetensors reads it).") var save: String?
+    @Flag(help: "Only print how this build convolves.") var describeEngine = false
 
     func run() throws {
+        if describeEngine { return print(TrainingStepBenchmark.engine) }
         var spec = ModelSpec(classes: classes)
         spec.architecture = ModelSpec.Architecture(rawValue: arch) ?? .resnet
         (spec.inputSize, spec.width, spec.blocksPerStage) = (inputSize, width, blocks)
@@ -30,5 +32,22 @@ struct BenchTrain: ParsableCommand {
                      arch, inputSize, width, blocks, parameters, batchSize, threads,
                      Double(batchSize * steps) / seconds, seconds / Double(steps) * 1000))
         if let save { try ModelFile.save(model, to: save) }
+    }
+}
+
+/// One 3x3 convolution's passes on one thread, in GFLOPS, to see how near the core's peak each shape runs.
+struct BenchConvolution: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-conv", abstract: "Time one 3x3 convolution's forward and backward passes (GFLOPS, one thread).")
+
+    @Option(help: "Input and output channels.") var channels = 32
+    @Option(help: "Image side in pixels.") var side = 32
+    @Option var batch = 16
+    @Option(help: "Passes per step; the fastest counts.") var repeats = 7
+
+    func run() {
+        for (pass, gflops) in ConvolutionBenchmark.run(channels: channels, side: side, batch: batch, repeats: repeats) {
+            print(String(format: "%@ %.1f GFLOPS", pass, gflops))
+        }
     }
 }

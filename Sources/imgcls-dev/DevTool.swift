@@ -13,7 +13,8 @@ struct DevTool: ParsableCommand {
         commandName: "imgcls-dev",
         abstract: "Sample files and benchmarks for imgcls developers.",
         subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, BenchResize.self,
-                      NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self])
+                      NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self,
+                      BenchConvolution.self])
 }
 
 struct Samples: ParsableCommand {
