@@ -9,13 +9,14 @@ func system(_ name: String, _ pkgConfig: String?, _ apt: [String]) -> Target {
 
 /// The trainer's direct convolution loops (Sources/Train/DirectConvolution.swift) are built for AVX2 and FMA when
 /// the machine that builds has them, as `-march=native` builds do; the binary then needs such a CPU (any x86-64
-/// since 2013-2015). `IMGCLS_PORTABLE=1 swift build` builds for any x86-64 and trains with im2col + OpenBLAS.
+/// since 2013-2015). `IMGCLS_PORTABLE=1 swift build` builds for any x86-64 and trains with im2col + OpenBLAS:
+/// use it for a binary that runs elsewhere, and when cross-compiling (the manifest sees the building machine).
 func vectorSettings() -> [SwiftSetting] {
     #if arch(x86_64) && os(Linux)
     guard ProcessInfo.processInfo.environment["IMGCLS_PORTABLE"] != "1",
           let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-    // Everything `-target-cpu haswell` lets the compiler use.
+    // What `-target-cpu haswell` lets the compiler generate from plain Swift code.
     let haswell: Set<Substring> = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt"]
     guard haswell.isSubset(of: Set(flagsLine.split(separator: " "))) else { return [] }
     return [.unsafeFlags(["-target-cpu", "haswell"]), .define("IMGCLS_FMA")]

@@ -29,6 +29,9 @@ public final class Conv2D: Layer {
     /// Direct loops (`DirectConvolution`) instead of im2col + sgemm where they apply and are fast; tests turn
     /// them on and off to compare the two.
     var usesDirectLoops = DirectConvolution.isFast
+    /// The threads that share this layer's batch; nil: `Parallel.threads`. Tests set it to split a batch without
+    /// changing the global count under other tests.
+    var threads: Int?
     private var input: Tensor?
 
     /// `bias` is pointless before batch norm, which subtracts the mean.
@@ -85,7 +88,7 @@ public final class Conv2D: Layer {
 
     /// Calls `body(part, image, padded)` for every image of the batch with a copy of it inside a zero border of
     /// kernel / 2 pixels, the threads of `Parallel` each taking a share of the images.
-    private func forEachPaddedImage(_ x: UnsafePointer<Float>, _ g: WindowGeometry, threads: Int = Parallel.threads,
+    private func forEachPaddedImage(_ x: UnsafePointer<Float>, _ g: WindowGeometry, threads: Int,
                                     _ body: (_ part: Int, _ image: Int, _ padded: DirectConvolution.PaddedImage) -> Void) {
         Parallel.forEachRange(g.batch, threads: threads) { part, share in
             let padded = DirectConvolution.PaddedImage(height: g.height, width: g.width, channels: g.channels, padding: g.padding)
@@ -102,19 +105,20 @@ public final class Conv2D: Layer {
         if training { self.input = input }
         let pixels = g.outHeight * g.outWidth
         let depth = kernel * kernel * inChannels
+        let threads = self.threads ?? Parallel.threads
         var output = Tensor(uninitialized: [g.batch, g.outHeight, g.outWidth, outChannels])
         output.data.withUnsafeMutableBufferPointer { out in
             weight.value.withUnsafeBufferPointer { w in
                 input.data.withUnsafeBufferPointer { x in
                     if directForward {
-                        forEachPaddedImage(x.baseAddress!, g) { _, n, padded in
+                        forEachPaddedImage(x.baseAddress!, g, threads: threads) { _, n, padded in
                             DirectConvolution.convolve(padded, kernel: kernel, stride: stride, weights: w.baseAddress!,
                                                        outChannels: outChannels, outHeight: g.outHeight, outWidth: g.outWidth,
                                                        into: out.baseAddress! + n * pixels * outChannels)
                         }
                         return
                     }
-                    forEachChunk(x.baseAddress!, g, threads: Parallel.threads) { _, rows, columns in
+                    forEachChunk(x.baseAddress!, g, threads: threads) { _, rows, columns in
                         BLAS.gemm(columns, w.baseAddress!, into: out.baseAddress! + rows.lowerBound * outChannels,
                                   m: rows.count, n: outChannels, k: depth)
                     }
@@ -155,7 +159,7 @@ public final class Conv2D: Layer {
         var inputGradient = method == .col2im || method == .none ? Tensor(zeros: input.shape) : Tensor(uninitialized: input.shape)
         let flipped = method == .flipped ? flippedWeights() : []
         // Each thread sums its share's weight gradient apart; the shares are added at the end.
-        let (weightCount, threads) = (weight.count, Parallel.threads)
+        let (weightCount, threads) = (weight.count, self.threads ?? Parallel.threads)
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * weightCount)
         partials.initialize(repeating: 0, count: threads * weightCount)
         defer { partials.deallocate() }

@@ -26,14 +26,18 @@ struct ImportCommand: ParsableCommand {
         importer.copy = copy
         let summary = try importer.run(folder: folder, label: try label.map { try Label($0) })
         if json { return try Output.printJSON(summary) }
+        Self.print(summary)
+    }
+
+    static func print(_ summary: ImportSummary) {
         var text = "\(summary.files) files: \(summary.added) added, \(summary.alreadyKnown) already in the catalog"
         if !summary.rejected.isEmpty {
             text += "; rejected: " + summary.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
-        print(text)
+        Swift.print(text)
         if !summary.byLabel.isEmpty {
-            print("")
-            print(TextTable.counts(summary.byLabel, name: "label", unit: "added").render())
+            Swift.print("")
+            Swift.print(TextTable.counts(summary.byLabel, name: "label", unit: "added").render())
         }
     }
 }
@@ -49,10 +53,12 @@ struct CurateCommand: ParsableCommand {
             labels is a label_conflict; the same bytes behind --placeholder-sources URLs is a placeholder. Quality \
             flags (blurry, dark, light, low_information, grayscale, odd_aspect, odd_size) are reported and \
             exclude only with --exclude. Nothing is deleted: re-running starts over, --reset undoes it. Reports: \
-            data/reports/curate.{json,md} and contact sheets in data/reports/curate/.
+            data/reports/curate.{json,md} and contact sheets in data/reports/curate/. --from DIR imports a \
+            <label>/<files> folder first, as imgcls import does.
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Import this <label>/<files> folder first (as `imgcls import DIR` does).") var from: String?
     @Option(help: "Near-duplicate candidates: pHash distance (of 64 bits).") var near = CurateOptions().near
     @Option(help: "Near-duplicate confirmation: detail-hash distance (of 256 bits).") var verify = CurateOptions().verify
     @Option(help: "Identical bytes behind this many URLs are a placeholder.") var placeholderSources = CurateOptions().placeholderSources
@@ -71,6 +77,7 @@ struct CurateCommand: ParsableCommand {
         if !(0...128).contains(verify) { throw ValidationError("--verify must be between 0 and 128") }
         if placeholderSources < 2 { throw ValidationError("--placeholder-sources must be at least 2") }
         if let maxAspect, maxAspect < 1 { throw ValidationError("--max-aspect must be at least 1") }
+        if reset && from != nil { throw ValidationError("--reset and --from do not go together: --reset only undoes curation") }
         _ = try flags()
     }
 
@@ -87,8 +94,15 @@ struct CurateCommand: ParsableCommand {
     func run() throws {
         global.startLogging()
         let workspace = global.workspaceFolder
+        if let from, !reset {
+            let imported = try FolderImport(workspace: workspace).run(folder: from, label: nil)
+            if !json {
+                ImportCommand.print(imported)
+                print("")
+            }
+        }
         guard workspace.hasCatalog else {
-            throw ValidationError("\(workspace.root) has no catalog yet; fetch or import images first")
+            throw ValidationError("\(workspace.root) has no catalog yet; fetch or import images first (or give --from DIR)")
         }
         if reset {
             let restored = try Curator.reset(workspace)

@@ -55,6 +55,26 @@ struct Imgcls {
         }
     }
 
+    @Test func curateFromAFolderImportsItFirst() throws {
+        // `curate --from DIR` does what `import DIR` then `curate` do: one copied file is a duplicate, the page
+        // saved as .jpg is rejected at import, and running it again imports nothing new.
+        let folder = TemporaryFolder()
+        let images = folder.file("images"), workspace = folder.file("data")
+        try SampleImages.writeTwoClassFolder(images, perClass: 6)
+        try FileManager.default.copyItem(atPath: images + "/light/0.png", toPath: images + "/light/copy.png")
+        let first = try Imgcls.run(["curate", "--workspace", workspace, "--from", images, "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("14 files: 14 added, 0 already in the catalog; rejected: not_an_image 1"), "\(first.stdout)")
+        let again = try Imgcls.run(["curate", "--workspace", workspace, "--from", images, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        let reasons = try #require(summary["byReason"] as? [String: Int])
+        #expect(reasons == ["duplicate": 1], "\(reasons)")
+        #expect(summary["kept"] as? Int == 12)
+        let both = try Imgcls.run(["curate", "--workspace", workspace, "--from", images, "--reset"])
+        #expect(both.status != 0 && both.stderr.contains("do not go together"))
+    }
+
     @Test func inspectClassifiesTheSampleSetAsJSON() throws {
         let folder = TemporaryFolder()
         let samples = try SampleImages.writeSampleSet(to: folder.path)

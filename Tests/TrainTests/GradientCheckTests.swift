@@ -109,14 +109,17 @@ struct GradientCheck {
     }
 
     @Test(arguments: [(3, 1, 16, 32), (3, 2, 32, 16), (3, 1, 3, 16), (5, 1, 16, 16), (3, 1, 24, 48), (3, 1, 8, 20),
-                      (3, 1, 64, 16), (3, 2, 72, 32)])
+                      (3, 1, 64, 16), (3, 2, 72, 32), (3, 1, 16, 80)])
     func conv2DDirectLoopsMatchIm2col(kernel: Int, stride: Int, inChannels: Int, outChannels: Int) {
-        // Forward, input and weight gradients of a batch split between two threads, both ways. The last two
-        // windows are long enough for the forward pass to take the weights in slices (72 channels: a slice
-        // ends inside a kernel row).
+        // Forward, input and weight gradients of a batch split between two threads, both ways. 20 output
+        // channels do not qualify for the direct loops (they must fall back). Long windows make the forward
+        // pass take the weights in slices: 64 and 72 input channels, and 80 output channels for the flipped
+        // input gradient (72 and 80: a slice ends inside a kernel row). At stride 1 the 21 x 13 output takes
+        // the weight gradient in three bands of rows.
         var check = GradientCheck()
         let layer = Conv2D("conv", in: inChannels, out: outChannels, kernel: kernel, stride: stride, random: &check.random)
-        let input = check.tensor([3, 9, 13, inChannels])
+        layer.threads = 2
+        let input = check.tensor([3, 21, 13, inChannels])
         func run(direct: Bool) -> (Tensor, Tensor, [Float]) {
             layer.usesDirectLoops = direct
             layer.weight.zeroGradient()
@@ -125,9 +128,6 @@ struct GradientCheck {
             let inputGradient = layer.backward(gradients.tensor(output.shape))
             return (output, inputGradient, layer.weight.gradient)
         }
-        let saved = Parallel.threads
-        Parallel.threads = 2
-        defer { Parallel.threads = saved }
         let (direct, viaColumns) = (run(direct: true), run(direct: false))
         // The largest difference, relative to values of at least 1 (a short message when it fails).
         func worst(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0 }
