@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Curate benchmark, side by side in one run on the same folder of generated JPEG/PNG files with planted near
 # duplicates (re-encoded, resized, cropped 1%, metadata changed):
-#   1. images/s: `imgcls import` + `imgcls curate` (validation, hashes, quality measures, decisions) against
+#   1. images/s: `imgcls curate --from` (import, then validation, hashes, quality measures, decisions) against
 #      Python imagehash's phash (installed from PyPI into a venv here), goal at least 5x; and the recall on
 #      planted pairs and the false-positive pairs of both, at a pHash threshold of 10 (imgcls also confirms
 #      with its detail hash, as it does by default).
@@ -37,15 +37,13 @@ files=$((COUNT + PLANTED))
 # for the disk).
 find "$corpus" -type f -exec cat {} + > /dev/null
 
-# imgcls: import (read, hash, check headers) then curate (decode, hashes, measures, decisions).
+# imgcls: `curate --from` imports the folder (read, hash, check headers, link) then curates it (decode, hashes,
+# measures, decisions, reports).
 rm -rf "$out/ws"
 TIMEFORMAT='%R %U %S'
-{ time "$bin/imgcls" import "$corpus" --workspace "$out/ws" --quiet >/dev/null; } 2> "$out/import.time"
-{ time "$bin/imgcls" curate --workspace "$out/ws" --quiet --near 10 >/dev/null; } 2> "$out/curate.time"
-read -r import_s import_u import_sy < "$out/import.time"
-read -r curate_s curate_u curate_sy < "$out/curate.time"
-imgcls_s=$(awk "BEGIN { print $import_s + $curate_s }")
-imgcls_cpu=$(awk "BEGIN { print $import_u + $import_sy + $curate_u + $curate_sy }")
+{ time "$bin/imgcls" curate --from "$corpus" --workspace "$out/ws" --quiet --near 10 >/dev/null; } 2> "$out/curate.time"
+read -r imgcls_s curate_u curate_sy < "$out/curate.time"
+imgcls_cpu=$(awk "BEGIN { print $curate_u + $curate_sy }")
 # Pairs imgcls found: each excluded duplicate with the item kept in its place.
 sqlite3 -csv "$out/ws/catalog.sqlite" "
   SELECT substr(d.source, length('$corpus') + 2), substr(k.source, length('$corpus') + 2)
@@ -88,7 +86,7 @@ read -r ih_recall ih_fp < <(score "$out/imagehash-pairs.csv")
 echo "corpus: $files files ($COUNT distinct pictures, JPEG and PNG, 320x240 to 1024x768; $PLANTED planted near duplicates)"
 echo
 echo "1.                                 images/s   planted pairs found   false-positive pairs"
-printf "   imgcls import + curate          %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $files / $imgcls_s }")" "$imgcls_recall" "$imgcls_fp"
+printf "   imgcls curate --from            %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $files / $imgcls_s }")" "$imgcls_recall" "$imgcls_fp"
 printf "   imagehash phash (one process)   %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $ih_files / $ih_s }")" "$ih_recall" "$ih_fp"
 echo "   ratio imgcls/imagehash: $(awk "BEGIN { printf \"%.2f\", ($files / $imgcls_s) / ($ih_files / $ih_s) }") (goal: at least 5); imgcls used $imgcls_cpu CPU s on $(nproc) cores"
 echo "   (imgcls also validates every file fully, measures quality and records everything in its catalog)"
