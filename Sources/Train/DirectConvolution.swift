@@ -2,9 +2,10 @@
 /// matrix and no OpenBLAS packing of it, which took a third of a training step at the channel counts of a small
 /// CPU network. Each image is first copied into a zero-bordered buffer, so the loops need no bounds checks.
 ///
-/// The same multiply-accumulate block serves the forward pass (rows: output pixels; sum over the kernel window
-/// and input channels), the input gradient of a stride-1 convolution (the forward pass over the output gradient
-/// with the weights turned 180 degrees) and the weight gradient (rows: weight rows; sum over output pixels).
+/// One kind of multiply-accumulate block (rows x 16 sums in registers) serves the forward pass (rows: output
+/// pixels; sum over the kernel window and input channels), the input gradient of a stride-1 convolution (the
+/// forward pass over the output gradient with the weights turned 180 degrees) and the weight gradient (rows:
+/// weight rows; sum over output pixels).
 enum DirectConvolution {
     #if IMGCLS_FMA
     /// Package.swift builds this module for AVX2 and FMA when the building machine has them; only then do these
@@ -59,7 +60,8 @@ enum DirectConvolution {
         // sums stay in registers for the whole window); else 192 steps (12 KB) at a time, which stay in the
         // first-level cache while every pixel uses them, the sums going through memory between passes.
         let stepsPerPass = steps <= 512 ? steps : 192
-        // Adds steps first..<last of the window (row ky, offset `within` in it) to a block.
+        // Steps first..<last of the window as runs within one kernel row: `body(offset, weights, count)` with the
+        // run's offset from the window's start and from the weights' start.
         func forEachWindowRun(_ first: Int, _ last: Int, _ body: (_ offset: Int, _ weights: Int, _ count: Int) -> Void) {
             var t = first
             while t < last {

@@ -1,0 +1,84 @@
+import Files
+
+/// A depthwise convolution: each channel with its own kernel x kernel filter (MobileNet's building block).
+/// Direct loops over NHWC, the channel loop innermost and contiguous.
+public final class DepthwiseConv2D: Layer {
+    public let kernel, stride, channels: Int
+    public let weight: Parameter
+    private var input: Tensor?
+
+    public init(_ name: String, channels: Int, kernel: Int = 3, stride: Int = 1, random: inout SplitMix64) {
+        (self.kernel, self.stride, self.channels) = (kernel, stride, channels)
+        weight = Parameter("\(name).weight", shape: [kernel, kernel, channels],
+                           value: heNormal(count: kernel * kernel * channels, fanIn: kernel * kernel, &random), decays: true)
+    }
+
+    public var parameters: [Parameter] { [weight] }
+
+    private func geometry(_ shape: [Int]) -> WindowGeometry {
+        precondition(shape.last == channels, "\(weight.name): expected \(channels) channels, got shape \(shape)")
+        return WindowGeometry(shape, kernel: kernel, stride: stride, padding: kernel / 2)
+    }
+
+    /// Calls `body(inputPixel, outputPixel, tap)` with element offsets for every in-bounds tap.
+    private func forEachTap(_ g: WindowGeometry, _ body: (Int, Int, Int) -> Void) {
+        let c = g.channels
+        for n in 0..<g.batch {
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    let out = ((n * g.outHeight + oy) * g.outWidth + ox) * c
+                    for ky in 0..<kernel {
+                        let iy = oy * stride + ky - g.padding
+                        guard iy >= 0 && iy < g.height else { continue }
+                        for kx in 0..<kernel {
+                            let ix = ox * stride + kx - g.padding
+                            guard ix >= 0 && ix < g.width else { continue }
+                            body(((n * g.height + iy) * g.width + ix) * c, out, (ky * kernel + kx) * c)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let g = geometry(input.shape)
+        if training { self.input = input }
+        var output = Tensor(zeros: [g.batch, g.outHeight, g.outWidth, channels])
+        let c = channels
+        input.data.withUnsafeBufferPointer { x in
+            weight.value.withUnsafeBufferPointer { w in
+                output.data.withUnsafeMutableBufferPointer { y in
+                    forEachTap(g) { i, o, t in
+                        for ch in 0..<c { y[o + ch] += x[i + ch] * w[t + ch] }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let input else { preconditionFailure("\(weight.name): backward without a training forward") }
+        let g = geometry(input.shape)
+        var inputGradient = Tensor(zeros: input.shape)
+        let c = channels
+        input.data.withUnsafeBufferPointer { x in
+            outputGradient.data.withUnsafeBufferPointer { dy in
+                weight.value.withUnsafeBufferPointer { w in
+                    weight.gradient.withUnsafeMutableBufferPointer { dw in
+                        inputGradient.data.withUnsafeMutableBufferPointer { dx in
+                            forEachTap(g) { i, o, t in
+                                for ch in 0..<c {
+                                    dx[i + ch] += dy[o + ch] * w[t + ch]
+                                    dw[t + ch] += dy[o + ch] * x[i + ch]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return inputGradient
+    }
+}
