@@ -243,8 +243,10 @@ public final class Conv2D: Layer {
                                                        outChannels: outChannels, outHeight: g.outHeight, outWidth: g.outWidth,
                                                        into: b.partials + part * weight.count)
             switch method {
-            case .none, .pointwise:
+            case .none:
                 break
+            case .pointwise:
+                preconditionFailure("\(weight.name): a 1x1 convolution never takes the direct loops")
             case .flipped:
                 paddedGradients[part].fill(from: dyImage)
                 DirectConvolution.convolve(paddedGradients[part], kernel: kernel, stride: 1, weights: b.flipped!, outChannels: inChannels,
