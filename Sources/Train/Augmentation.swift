@@ -35,8 +35,6 @@ public struct Augmentation: Codable, Sendable, Equatable {
         return a
     }()
 
-    public var isIdentity: Bool { self == Augmentation() }
-
     var isGeometric: Bool {
         horizontalFlip || verticalFlip || rotationDegrees != 0 || widthShift != 0 || heightShift != 0
             || shearDegrees != 0 || zoom != 0

@@ -61,19 +61,19 @@ public final class BatchLoader: @unchecked Sendable {
         }
     }
 
-    /// A batch of the samples that decode: inputs [n, side, side, 3] and their labels.
-    public func batch(_ samples: ArraySlice<ImageFolder.Sample>, augmentation: Augmentation?, seed: UInt64)
+    /// A batch of the samples that decode: inputs [n, side, side, 3] and their labels. The default augmentation
+    /// changes nothing (evaluation).
+    public func batch(_ samples: ArraySlice<ImageFolder.Sample>, augmentation: Augmentation = Augmentation(), seed: UInt64)
         -> (input: Tensor, labels: [Int], paths: [String])
     {
         var images: [(RGBImage, ImageFolder.Sample)] = []
         for sample in samples { if let image = image(sample.path) { images.append((image, sample)) } }
         var input = Tensor(uninitialized: [images.count, side, side, 3])  // every value is written below
         var random = SplitMix64(seed: seed)
-        let identity = Augmentation()
         input.data.withUnsafeMutableBufferPointer { out in
             for (i, (image, _)) in images.enumerated() {
-                (augmentation ?? identity).apply(image, normalization: normalization, random: &random,
-                                                 into: out.baseAddress! + i * side * side * 3)
+                augmentation.apply(image, normalization: normalization, random: &random,
+                                   into: out.baseAddress! + i * side * side * 3)
             }
         }
         return (input, images.map(\.1.label), images.map(\.1.path))

@@ -77,8 +77,7 @@ public final class BatchNorm: Layer {
         guard let input, input.count == outputGradient.count else {
             preconditionFailure("\(scale.name): backward without a training forward")
         }
-        var outputGradient = outputGradient
-        if relu { maskReLUGradient(&outputGradient, by: output) }
+        let outputGradient = relu ? reluGradient(outputGradient, by: output) : outputGradient
         let c = channels
         let rows = outputGradient.count / c
         // Sums of dy and of dy * x; with x-hat = (x - mean) / deviation, sum(dy * x-hat) follows from them.

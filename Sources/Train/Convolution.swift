@@ -54,7 +54,7 @@ public final class Conv2D: Layer {
     /// Output pixels per im2col chunk: about 64K floats (256 KB) of columns, so the columns are still in the
     /// core's cache when OpenBLAS packs them (chunks of whole batches spent more time moving memory than
     /// multiplying).
-    private func chunkRows(_ g: WindowGeometry) -> Int {
+    private var chunkRows: Int {
         max(16, (64 << 10) / max(1, kernel * kernel * inChannels))
     }
 
@@ -69,7 +69,7 @@ public final class Conv2D: Layer {
             if kernel == 1 && stride == 1 {
                 return body(part, pixels, UnsafeMutablePointer(mutating: x + pixels.lowerBound * g.channels))
             }
-            let chunk = chunkRows(g)
+            let chunk = chunkRows
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * kernel * kernel * inChannels)
             defer { columns.deallocate() }
             for first in Swift.stride(from: pixels.lowerBound, to: pixels.upperBound, by: chunk) {
@@ -261,19 +261,22 @@ public final class Conv2D: Layer {
 
     /// The weights turned 180 degrees with in and out swapped: [ky][kx][out][in] = W[k-1-ky][k-1-kx][in][out].
     private func flippedWeights() -> [Float] {
-        let k = kernel
-        var flipped = [Float](repeating: 0, count: weight.count)
-        for ky in 0..<k {
-            for kx in 0..<k {
-                for i in 0..<inChannels {
-                    for o in 0..<outChannels {
-                        flipped[((ky * k + kx) * outChannels + o) * inChannels + i] =
-                            weight.value[(((k - 1 - ky) * k + (k - 1 - kx)) * inChannels + i) * outChannels + o]
+        let (k, count) = (kernel, weight.count)
+        return [Float](unsafeUninitializedCapacity: count) { flipped, initialized in
+            weight.value.withUnsafeBufferPointer { w in
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        for i in 0..<inChannels {
+                            for o in 0..<outChannels {
+                                flipped[((ky * k + kx) * outChannels + o) * inChannels + i] =
+                                    w[(((k - 1 - ky) * k + (k - 1 - kx)) * inChannels + i) * outChannels + o]
+                            }
+                        }
                     }
                 }
             }
+            initialized = count
         }
-        return flipped
     }
 }
 

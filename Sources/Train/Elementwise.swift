@@ -22,33 +22,36 @@ public final class ReLU: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        var inputGradient = outputGradient
-        maskReLUGradient(&inputGradient, by: input, cap: cap)
-        return inputGradient
+        reluGradient(outputGradient, by: input, cap: cap)
     }
 }
 
-/// The gradient through ReLU: zeroes `gradient` where `values` (the ReLU's input or its output) is not
-/// strictly between 0 and `cap`.
-func maskReLUGradient(_ gradient: inout Tensor, by values: [Float], cap: Float = .infinity) {
+/// The gradient through ReLU: `gradient` where `values` (the ReLU's input or its output) is strictly between 0
+/// and `cap`, else 0, written to a new tensor in one pass (the caller still holds `gradient`, so masking it in
+/// place would copy it first).
+func reluGradient(_ gradient: Tensor, by values: [Float], cap: Float = .infinity) -> Tensor {
     precondition(values.count == gradient.count, "ReLU: backward without a training forward")
     let (zero, capVector) = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: cap))
-    gradient.data.withUnsafeMutableBufferPointer { g in
-        values.withUnsafeBufferPointer { x in
-            forEachShare(g.count) { range in
-                // Eight at a time: the gradient passes where 0 < x < cap.
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    let xs = UnsafeRawPointer(x.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let gs = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let passed = gs.replacing(with: zero, where: (xs .<= zero) .| (xs .>= capVector))
-                    UnsafeMutableRawPointer(g.baseAddress! + i).storeBytes(of: passed, as: SIMD8<Float>.self)
-                    i += 8
+    var masked = Tensor(uninitialized: gradient.shape)
+    masked.data.withUnsafeMutableBufferPointer { out in
+        gradient.data.withUnsafeBufferPointer { g in
+            values.withUnsafeBufferPointer { x in
+                forEachShare(g.count) { range in
+                    // Eight at a time: the gradient passes where 0 < x < cap.
+                    var i = range.lowerBound
+                    while i + 8 <= range.upperBound {
+                        let xs = UnsafeRawPointer(x.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let gs = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let passed = gs.replacing(with: zero, where: (xs .<= zero) .| (xs .>= capVector))
+                        UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: passed, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    for j in i..<range.upperBound { out[j] = x[j] > 0 && x[j] < cap ? g[j] : 0 }
                 }
-                for j in i..<range.upperBound where !(x[j] > 0 && x[j] < cap) { g[j] = 0 }
             }
         }
     }
+    return masked
 }
 
 /// Zeroes a random `rate` of the values while training and scales the rest by 1 / (1 - rate), so evaluation
@@ -116,7 +119,7 @@ public final class Dense: Layer {
         precondition(input.shape.count == 2 && input.shape[1] == inputs,
                      "\(weight.name): expected [batch, \(inputs)], got shape \(input.shape)")
         if training { self.input = input }
-        var output = Tensor(zeros: [input.batch, outputs])
+        var output = Tensor(uninitialized: [input.batch, outputs])  // every row starts as the bias
         for n in 0..<input.batch { output.data.replaceSubrange(n * outputs..<(n + 1) * outputs, with: bias.value) }
         input.data.withUnsafeBufferPointer { x in
             weight.value.withUnsafeBufferPointer { w in

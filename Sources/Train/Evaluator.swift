@@ -43,7 +43,7 @@ public enum Evaluator {
         var result = Predictions(classes: model.labels.count)
         let batches = stride(from: 0, to: samples.count, by: batchSize).map { $0..<min($0 + batchSize, samples.count) }
         parallelMap(batches, threads: 1, window: 2, { range in
-            loader.batch(samples[range], augmentation: nil, seed: 0)
+            loader.batch(samples[range], seed: 0)
         }) { batch in
             if !batch.labels.isEmpty {
                 result.probabilities += softmax(model.logits(batch.input, training: false)).data

@@ -31,11 +31,6 @@ public struct ImageFolder: Sendable {
         }
     }
 
-    /// Images per label, in label order.
-    public var counts: [Int] {
-        samples.reduce(into: [Int](repeating: 0, count: labels.count)) { $0[$1.label] += 1 }
-    }
-
     /// Maps this folder's samples onto `modelLabels` (the validation folder may lack a label, or order them
     /// differently); samples of labels the model does not know are an error naming them.
     public func samples(for modelLabels: [String]) throws -> [Sample] {

@@ -21,9 +21,6 @@ public final class Sequential: Layer {
 
     public func append(_ layer: Layer) { layers.append(layer) }
 
-    /// Replaces the last layer (a new classification head for a changed label set).
-    public func replaceLast(with layer: Layer) { layers[layers.count - 1] = layer }
-
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         layers.reduce(input) { $1.forward($0, training: training) }
     }
@@ -59,8 +56,7 @@ public final class Residual: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        var outputGradient = outputGradient
-        if relu { maskReLUGradient(&outputGradient, by: output) }
+        let outputGradient = relu ? reluGradient(outputGradient, by: output) : outputGradient
         var inputGradient = body.backward(outputGradient)
         add(shortcut?.backward(outputGradient).data ?? outputGradient.data, into: &inputGradient.data)
         return inputGradient

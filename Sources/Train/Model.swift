@@ -65,6 +65,16 @@ public final class Model {
 
     public func logits(_ batch: Tensor, training: Bool) -> Tensor { network.forward(batch, training: training) }
 
+    /// One optimisation step on a batch (forward, loss, backward, update): what training runs and the training
+    /// benchmark times.
+    public func trainStep(_ input: Tensor, labels: [Int], loss: SoftmaxCrossEntropy, optimizer: Optimizer,
+                          rate: Float) -> (loss: Float, gradient: Tensor, probabilities: Tensor) {
+        let result = loss.evaluate(logits: logits(input, training: true), labels: labels)
+        backward(result.gradient)
+        optimizer.update(parameters, rate: rate)
+        return result
+    }
+
     /// Backward from the gradient of the loss with respect to the logits, stopping below the lowest layer that
     /// has something to train (with `--freeze`, only the head's gradient is computed).
     public func backward(_ logitsGradient: Tensor) {

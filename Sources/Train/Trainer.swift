@@ -165,8 +165,7 @@ public final class Trainer {
         var (lossSum, correct, seen) = (0.0, 0, 0)
         var rate: Float = 0
         let seeds = batches.map { _ in random.next() }
-        let augmentation = settings.augmentation.isIdentity ? nil : settings.augmentation
-        let (loader, shuffled) = (self.loader, order)
+        let (loader, shuffled, augmentation) = (self.loader, order, settings.augmentation)
         // Batches are prepared two ahead on a loader thread while this thread trains.
         parallelMap(Array(zip(batches, seeds)), threads: 1, window: 2, { range, seed in
             loader.batch(shuffled[range], augmentation: augmentation, seed: seed)
@@ -174,10 +173,7 @@ public final class Trainer {
             guard !batch.labels.isEmpty else { return }
             let step = Double(seen) / Double(max(1, order.count))
             rate = settings.schedule.rate(atEpoch: Double(epoch) + step, of: settings.epochs)
-            let logits = model.logits(batch.input, training: true)
-            let result = loss.evaluate(logits: logits, labels: batch.labels)
-            model.backward(result.gradient)
-            optimizer.update(model.parameters, rate: rate)
+            let result = model.trainStep(batch.input, labels: batch.labels, loss: loss, optimizer: optimizer, rate: rate)
             lossSum += Double(result.loss) * Double(batch.labels.count)
             correct += Evaluator.correctCount(result.probabilities, batch.labels)
             seen += batch.labels.count
