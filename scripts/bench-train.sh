@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training benchmark: the same network (imgcls's default small residual network), batch size, input size and
-# thread count, trained in imgcls (Swift on OpenBLAS) and in PyTorch (CPU wheel from PyPI, installed into a venv
-# here), side by side in one run on random batches (the engines alone: no image loading on either side).
+# thread count, trained in imgcls (its direct loops and OpenBLAS) and in PyTorch (from PyPI, run on the CPU,
+# installed into a venv here), side by side in one run on random batches (the engines alone: no image loading
+# on either side).
 # Prints training images/s of both, best of alternating rounds (this machine is shared and noisy), and the
 # ratio (goal: at least 1.0).
 # Environment: INPUT (32), BATCH (64), WIDTH (16), BLOCKS (2), THREADS (2), STEPS (20), ROUNDS (5).
@@ -14,7 +15,7 @@ bin=$(swift build -c release --show-bin-path)
 mkdir -p bench-data
 venv=$(pwd)/bench-data/venv-torch
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy, safetensors" 2>/dev/null; then
-  echo "installing torch (CPU) into $venv"
+  echo "installing torch from PyPI (run on the CPU; the wheel is large) into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q torch numpy safetensors
 fi
@@ -80,7 +81,7 @@ for round in $(seq 1 "$ROUNDS"); do
   line="round $round: imgcls $swift_rate"
   best_swift=$(awk "BEGIN { print ($swift_rate > $best_swift) ? $swift_rate : $best_swift }")
   for format in contiguous channels_last; do
-    read -r rate parameters < <("$venv/bin/python" bench-data/torch_train_bench.py "$INPUT" "$BATCH" "$WIDTH" "$BLOCKS" "$THREADS" "$STEPS" "$format" 2>/dev/null)
+    read -r rate parameters < <("$venv/bin/python" bench-data/torch_train_bench.py "$INPUT" "$BATCH" "$WIDTH" "$BLOCKS" "$THREADS" "$STEPS" "$format")
     line="$line, pytorch ($format) $rate"
     if awk "BEGIN { exit !($rate > $best_torch) }"; then best_torch=$rate; best_format=$format; fi
   done

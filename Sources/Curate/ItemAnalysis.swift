@@ -20,8 +20,7 @@ public struct ItemAnalysis: Sendable {
         let (info, decoded) = try decode(bytes, options: options)
         // The same pixels give the same hash whatever the encoding or metadata (the size is part of it).
         let pixelHash = "\(info.orientedWidth)x\(info.orientedHeight):" + SHA256.hex(decoded.pixels)
-        let side = ImageStatistics.analysisSide
-        let image = max(decoded.width, decoded.height) > side ? decoded.resized(mode: .keepRatioLargest, size: side) : decoded
+        let image = decoded.fitting(maxSide: ImageStatistics.analysisSide)
         return ItemAnalysis(format: info.format, width: info.orientedWidth, height: info.orientedHeight,
                             pixelSHA256: pixelHash, hashes: PerceptualHashes(of: image), statistics: ImageStatistics(of: image))
     }

@@ -40,7 +40,7 @@ public struct NearDuplicateIndex {
         var best = (m: 3, cost: Double.infinity)
         for m in 3...16 {  // any m is correct (pigeonhole); from 3 on, chunks fit a 24-bit table
             let bits = 64 / m
-            let neighbours = Double(masks(bits: bits, radius: threshold / m).count)
+            let neighbours = maskCount(bits: bits, radius: threshold / m)
             let buckets = Double(1 << bits), perBucket = Double(items) / buckets
             let cost = Double(m) * buckets * neighbours * (10 + 0.5 * perBucket * perBucket / 2)
             if cost < best.cost { best = (m, cost) }
@@ -49,6 +49,16 @@ public struct NearDuplicateIndex {
     }
 
     /// Every XOR mask of `bits` bits with at most `radius` bits set (0 first).
+    /// How many `masks(bits:radius:)` returns, without making them: the sum of binomials C(bits, r), r ≤ radius.
+    static func maskCount(bits: Int, radius: Int) -> Double {
+        var (count, term) = (0.0, 1.0)
+        for r in 0...min(radius, bits) {
+            count += term
+            term = term * Double(bits - r) / Double(r + 1)
+        }
+        return count
+    }
+
     static func masks(bits: Int, radius: Int) -> [Int] {
         var out: [Int] = []
         func extend(_ mask: Int, from bit: Int, left: Int) {
@@ -84,10 +94,10 @@ public struct NearDuplicateIndex {
             chunk.entryHashes.withUnsafeBufferPointer { hashes in
                 chunk.entries.withUnsafeBufferPointer { entries in
                     chunk.offsets.withUnsafeBufferPointer { offsets in
-                        // A pair is reported through the first chunk that finds it, so once in all.
+                        // A pair within the threshold (the callers check) is reported through the first chunk that
+                        // finds it, so once in all.
                         func report(_ a: Int, _ b: Int) {
-                            guard (hashes[a] ^ hashes[b]).nonzeroBitCount <= threshold,
-                                  firstChunkFinding(hashes[a], hashes[b]) == c else { return }
+                            guard firstChunkFinding(hashes[a], hashes[b]) == c else { return }
                             let i = Int(entries[a]), j = Int(entries[b])
                             body(min(i, j), max(i, j))
                         }

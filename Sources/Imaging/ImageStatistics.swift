@@ -24,8 +24,7 @@ public struct ImageStatistics: Sendable, Equatable, Codable {
     public init(of image: RGBImage) {
         // Larger pictures are measured at 128 px on the longer side; smaller ones as they are (enlarging
         // would only blur them).
-        let scaled = max(image.width, image.height) > ImageStatistics.analysisSide
-            ? image.resizedToLongerSide(ImageStatistics.analysisSide) : image
+        let scaled = image.fitting(maxSide: ImageStatistics.analysisSide)
         let w = scaled.width, h = scaled.height, count = w * h
         // Integer luma (ITU-R 601, as in `luma()`), so the loops below stay in integer arithmetic.
         let luma = UnsafeMutablePointer<Int32>.allocate(capacity: count)
@@ -69,9 +68,3 @@ public struct ImageStatistics: Sendable, Equatable, Codable {
     }
 }
 
-extension RGBImage {
-    /// Scaled (down or up) so the longer side is `side`, keeping the aspect ratio.
-    public func resizedToLongerSide(_ side: Int) -> RGBImage {
-        resized(mode: .keepRatioLargest, size: side)
-    }
-}

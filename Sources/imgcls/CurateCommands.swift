@@ -94,7 +94,7 @@ struct CurateCommand: ParsableCommand {
     func run() throws {
         global.startLogging()
         let workspace = global.workspaceFolder
-        if let from, !reset {
+        if let from {  // validate() refuses it with --reset
             let imported = try FolderImport(workspace: workspace).run(folder: from, label: nil)
             if !json {
                 ImportCommand.print(imported)
