@@ -7,7 +7,7 @@ func system(_ name: String, _ pkgConfig: String?, _ apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
 }
 
-/// The trainer's direct convolution loops (Sources/Train/DirectConvolution.swift) are built for AVX2 and FMA when
+/// The trainer's direct convolution loops (Sources/Train/Layers/DirectConvolution.swift) are built for AVX2 and FMA when
 /// the machine that builds has them, as `-march=native` builds do; the binary then needs such a CPU (any x86-64
 /// since 2013-2015). `IMGCLS_PORTABLE=1 swift build` builds for any x86-64 and trains with im2col + OpenBLAS:
 /// use it for a binary that runs elsewhere, and when cross-compiling (the manifest sees the building machine).
@@ -56,8 +56,8 @@ let package = Package(
 
         .target(name: "Files", dependencies: ["CCrypto"]),
         .target(name: "Console", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        .target(name: "Imaging", dependencies: ["CImageCodecs", "CJPEG", "CPNG", "CWebP", "CGIF", "Files"]),
-        .target(name: "Catalog", dependencies: ["CSQLite", "Files"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CWebP", "Files"]),
+        .target(name: "Catalog", dependencies: ["CSQLite", "Files", "Imaging"]),
         .target(
             name: "Fetch",
             dependencies: ["CCurl", "CXML2", "CZlib", "Imaging", "Catalog", "Files", "Console",
@@ -72,20 +72,19 @@ let package = Package(
             dependencies: [
                 "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // A small HTTP server on 127.0.0.1 for tests and the demo.
         .target(name: "LoopbackHTTP", dependencies: ["CZlib"]),
         // Synthetic images, valid and broken, for tests, the demo and benchmarks.
-        .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CWebP", "CGIF"]),
+        .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CPNG", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
             dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "SampleImages", "Files"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "Files", "Imaging"]),

@@ -7,8 +7,6 @@ import Foundation
 ///
 /// SQLite calls block: call a catalog from a dedicated thread, never from inside a Swift concurrency task.
 public final class Catalog: @unchecked Sendable {
-    public static let fileName = "catalog.sqlite"
-
     public let path: String
     private let connection: SQLiteConnection
     private let lock = NSLock()
@@ -208,12 +206,12 @@ public struct CatalogTransaction {
 
     /// Records curate's decision about an item: kept (`ok`) or `excluded` with a reason, its quality flags, its
     /// near-duplicate cluster and the item kept in its place.
-    public func updateCuration(id: Int64, status: ItemStatus, reason: String?, message: String?, flags: [String],
+    public func updateCuration(id: Int64, status: ItemStatus, reason: Reason?, message: String?, flags: [QualityFlag],
                                cluster: Int64?, duplicateOf: Int64?) throws(CatalogError) {
         try connection.statement("""
             UPDATE items SET status = ?, reason = ?, message = ?, flags = ?, cluster = ?, duplicate_of = ?, updated_at = ?
             WHERE id = ?
-            """).run([.text(status.rawValue), SQLiteValue(reason), SQLiteValue(message), .text(flags.joined(separator: ",")),
+            """).run([.text(status.rawValue), SQLiteValue(reason?.code), SQLiteValue(message), .text(flags.map(\.rawValue).joined(separator: ",")),
                       SQLiteValue(cluster), SQLiteValue(duplicateOf), .real(Date().timeIntervalSince1970), .integer(id)])
     }
 
@@ -235,23 +233,18 @@ public struct CatalogTransaction {
     }
 
     /// Records the split of an item (nil: in none).
-    public func updateSplit(id: Int64, split: String?, fold: Int?) throws(CatalogError) {
-        try connection.statement("UPDATE items SET split = ?, fold = ? WHERE id = ?").run([SQLiteValue(split), SQLiteValue(fold), .integer(id)])
+    public func updateSplit(id: Int64, split: Split?, fold: Int?) throws(CatalogError) {
+        try connection.statement("UPDATE items SET split = ?, fold = ? WHERE id = ?").run([SQLiteValue(split?.rawValue), SQLiteValue(fold), .integer(id)])
     }
 
     /// Sets failed items back to pending (except those failed for `keeping` reasons); returns how many.
     @discardableResult
-    public func resetFailed(keeping reasons: [String] = []) throws(CatalogError) -> Int {
+    public func resetFailed(keeping reasons: [Reason] = []) throws(CatalogError) -> Int {
         let placeholders = reasons.map { _ in "?" }.joined(separator: ", ")
         let sql = "UPDATE items SET status = 'pending', reason = NULL, message = NULL WHERE status = 'failed'"
             + (reasons.isEmpty ? "" : " AND coalesce(reason, '') NOT IN (\(placeholders))")
-        try connection.statement(sql).run(reasons.map { .text($0) })
+        try connection.statement(sql).run(reasons.map { .text($0.code) })
         return connection.changes
-    }
-
-    /// Removes every item (used by tests and by `--reset` style commands of later stages).
-    public func deleteAll() throws(CatalogError) {
-        try connection.statement("DELETE FROM items").run()
     }
 }
 
@@ -311,11 +304,11 @@ extension CatalogItem {
     var values: [SQLiteValue] {
         [
             .text(source), .text(sourceKind.rawValue), .text(label.name), .text(status.rawValue),
-            SQLiteValue(reason), SQLiteValue(message), SQLiteValue(httpStatus), SQLiteValue(finalURL),
+            SQLiteValue(reason?.code), SQLiteValue(message), SQLiteValue(httpStatus), SQLiteValue(finalURL),
             SQLiteValue(contentType), SQLiteValue(bytes), SQLiteValue(sha256), SQLiteValue(path),
             SQLiteValue(format), SQLiteValue(width), SQLiteValue(height),
             SQLiteValue(phash.map { Int64(bitPattern: $0) }), SQLiteValue(dhash.map { Int64(bitPattern: $0) }),
-            .text(flags.joined(separator: ",")), SQLiteValue(cluster), SQLiteValue(split), .integer(Int64(attempts)),
+            .text(flags.map(\.rawValue).joined(separator: ",")), SQLiteValue(cluster), SQLiteValue(split?.rawValue), .integer(Int64(attempts)),
             SQLiteValue(elapsedMilliseconds), .real(updatedAt == 0 ? Date().timeIntervalSince1970 : updatedAt),
             SQLiteValue(originalPath), SQLiteValue(pixelSHA256), SQLiteValue(detailHash), SQLiteValue(brightness),
             SQLiteValue(sharpness), SQLiteValue(entropy), SQLiteValue(colorfulness), SQLiteValue(duplicateOf),
@@ -333,10 +326,17 @@ extension CatalogItem {
         do throws(LabelError) { label = try Label(labelName) } catch {
             throw CatalogError(path: path, detail: "row \(row.int(0) ?? 0): \(error)")
         }
+        let rowID = row.int(0) ?? 0
+        func unknown(_ what: String, _ value: String) -> CatalogError {
+            CatalogError(path: path, detail: "row \(rowID) has an unknown \(what) \(value), written by a newer imgcls; upgrade imgcls")
+        }
         self.init(source: source, sourceKind: kind, label: label)
         id = row.int(0)
         self.status = status
-        reason = row.text(5)
+        if let code = row.text(5) {
+            guard let known = Reason(code: code) else { throw unknown("reason", code) }
+            reason = known
+        }
         message = row.text(6)
         httpStatus = row.int(7).map(Int.init)
         finalURL = row.text(8)
@@ -349,9 +349,15 @@ extension CatalogItem {
         height = row.int(15).map(Int.init)
         phash = row.int(16).map { UInt64(bitPattern: $0) }
         dhash = row.int(17).map { UInt64(bitPattern: $0) }
-        flags = (row.text(18) ?? "").split(separator: ",").map(String.init)
+        for name in (row.text(18) ?? "").split(separator: ",") {
+            guard let flag = QualityFlag(rawValue: String(name)) else { throw unknown("flag", String(name)) }
+            flags.append(flag)
+        }
         cluster = row.int(19)
-        split = row.text(20)
+        if let name = row.text(20) {
+            guard let known = Split(rawValue: name) else { throw unknown("split", name) }
+            split = known
+        }
         attempts = Int(row.int(21) ?? 0)
         elapsedMilliseconds = row.double(22)
         updatedAt = row.double(23) ?? 0

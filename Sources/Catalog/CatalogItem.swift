@@ -24,8 +24,8 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     public var sourceKind: SourceKind
     public var label: Label
     public var status: ItemStatus = .pending
-    /// A stable reason code when `status` is failed or excluded (`http_404`, `truncated`, `duplicate`, …).
-    public var reason: String?
+    /// Why, when `status` is failed or excluded (stored as its code: `http_404`, `truncated`, `duplicate`, …).
+    public var reason: Reason?
     public var message: String?
     // What the server said.
     public var httpStatus: Int?
@@ -53,12 +53,12 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     public var sharpness: Double?
     public var entropy: Double?
     public var colorfulness: Double?
-    public var flags: [String] = []
+    public var flags: [QualityFlag] = []
     /// Near-duplicate cluster (the id of its keeper); the split keeps a cluster on one side.
     public var cluster: Int64?
     /// For duplicates and near duplicates: the item kept in their place.
     public var duplicateOf: Int64?
-    public var split: String?
+    public var split: Split?
     /// The fold, for a k-fold split.
     public var fold: Int?
     // Bookkeeping.

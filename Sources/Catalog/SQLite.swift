@@ -62,7 +62,6 @@ final class SQLiteConnection {
         return statement
     }
 
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     var changes: Int { Int(sqlite3_changes(handle)) }
 
     func failure(_ context: String) -> CatalogError {

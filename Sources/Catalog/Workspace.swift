@@ -1,6 +1,18 @@
 import Files
 
-/// The workspace folder (`./data` by default) and where each stage keeps its files in it.
+/// The workspace folder (`./data` by default) and every path a stage reads or writes in it: the one place that
+/// spells the layout, so no stage builds a workspace path itself.
+///
+/// ```
+/// catalog.sqlite                       the catalog (`Catalog`)
+/// raw/<label>/<sha256-prefix>.<ext>    stored bytes, as received (content addressed)
+/// resized/<label>/<sha256-prefix>.jpg  copies resized while fetching
+/// tmp/                                 temporary files of atomic writes
+/// train|validation|test/<label>/       the split (`Split`); folds/<k>/{train,validation}/<label>/ for k-fold
+/// splits.csv                           every file of the split
+/// models/<name>/                       model.safetensors, checkpoint.safetensors, report/
+/// reports/                             stage summaries; reports/curate/ holds the contact sheets
+/// ```
 public struct Workspace: Sendable {
     public let root: String
 
@@ -8,23 +20,157 @@ public struct Workspace: Sendable {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
-    public var catalogPath: String { path("catalog.sqlite") }
-    public var rawFolder: String { path("raw") }
-    public var modelsFolder: String { path("models") }
-    public var reportsFolder: String { path("reports") }
-
     /// `root/relative`; catalog rows store paths relative to the workspace so it can be moved.
     public func path(_ relative: String) -> String { root + "/" + relative }
 
     public var exists: Bool { FileIO.kind(of: root) == .directory }
 
+    // MARK: The catalog
+
+    public static let catalogFileName = "catalog.sqlite"
+    public var catalogPath: String { path(Workspace.catalogFileName) }
     public var hasCatalog: Bool { FileIO.kind(of: catalogPath) == .file }
 
-    /// Opens the catalog, creating the workspace folder and the catalog when missing.
+    /// Opens the catalog, creating the workspace folder and the catalog when missing (for the stages that add
+    /// items: fetch, import, merge).
     public func openCatalog() throws(CatalogError) -> Catalog {
         do { try FileIO.createDirectory(root) } catch {
             throw CatalogError(path: root, detail: "\(error.detail); choose another folder with --workspace")
         }
         return try Catalog(path: catalogPath)
+    }
+
+    /// Opens the catalog a stage needs to exist (curate, split, status).
+    public func requireCatalog() throws(CatalogError) -> Catalog {
+        guard hasCatalog else {
+            throw CatalogError(path: root, detail: "no catalog yet (\(catalogPath) is missing); run `imgcls fetch` or `imgcls import` first, or choose the workspace with --workspace")
+        }
+        return try Catalog(path: catalogPath, create: false)
+    }
+
+    /// True for a path inside this workspace: a walk over the user's folders never enters the workspace it
+    /// writes to (its catalog and stored files are not images to import).
+    public func contains(_ other: String) -> Bool {
+        let base = FileIO.canonicalPath(root), candidate = FileIO.canonicalPath(other)
+        return candidate == base || candidate.hasPrefix(base == "/" ? "/" : base + "/")
+    }
+
+    // MARK: Stored files
+
+    /// Where the bytes as received are stored: by label and content, so the same bytes under one label are one file.
+    public static func rawFile(label: Label, sha256: String, fileExtension: String) -> String {
+        "raw/\(label.name)/\(sha256.prefix(16)).\(fileExtension)"
+    }
+
+    /// Where the copy resized while fetching is stored (always JPEG).
+    public static func resizedFile(label: Label, sha256: String) -> String {
+        "resized/\(label.name)/\(sha256.prefix(16)).jpg"
+    }
+
+    public var temporaryFolder: String { path("tmp") }
+
+    /// Makes the temporary folder and removes what killed runs left in it: a stage that stores files calls this
+    /// once before it starts.
+    public func prepareTemporaryFolder() throws(CatalogError) {
+        do { try FileIO.createDirectory(temporaryFolder) } catch {
+            throw CatalogError(path: temporaryFolder, detail: "\(error.detail); choose a writable --workspace")
+        }
+        FileIO.removeStaleTemporaryFiles(in: temporaryFolder)
+    }
+
+    /// Stores `bytes` at `relative` once: an existing file there is left alone (a content-addressed name means
+    /// the same bytes). Written through the temporary folder and linked into place, so nothing half-written is
+    /// ever seen; the label's folder is made on first use. With `linkingFrom`, a hard link to that file is
+    /// tried first (no copy when both are on one file system). True when this call created the file.
+    @discardableResult
+    public func storeOnce(_ bytes: [UInt8], at relative: String, linkingFrom source: String? = nil) throws(FileError) -> Bool {
+        let target = path(relative)
+        if let source {
+            if FileIO.kind(of: target) == .file { return false }
+            try FileIO.createDirectory(FileIO.parentFolder(of: target))
+            if FileIO.hardLink(source, at: target) { return true }
+        }
+        do {
+            return try FileIO.createOnce(bytes, at: target, temporaryFolder: temporaryFolder)
+        } catch {
+            guard FileIO.kind(of: FileIO.parentFolder(of: target)) == .missing else { throw error }
+            try FileIO.createDirectory(FileIO.parentFolder(of: target))
+            return try FileIO.createOnce(bytes, at: target, temporaryFolder: temporaryFolder)
+        }
+    }
+
+    // MARK: The split
+
+    /// A split's folder, `train/`, `validation/` or `test/`, in the Keras flow_from_directory layout.
+    public func folder(of split: Split) -> String { path(split.rawValue) }
+
+    /// A split's label folder relative to the workspace, in fold `fold` for a k-fold split.
+    public static func splitFolder(_ split: Split, label: String, fold: Int? = nil) -> String {
+        (fold.map { "\(foldsFolderName)/\($0)/" } ?? "") + "\(split.rawValue)/\(label)"
+    }
+
+    /// The top-level folders a split writes (and replaces when it runs again).
+    public static var splitFolderNames: [String] { Split.allCases.map(\.rawValue) + [foldsFolderName] }
+
+    private static let foldsFolderName = "folds"
+
+    /// Every file of the split, as CSV.
+    public var splitListPath: String { path("splits.csv") }
+
+    // MARK: Models
+
+    public var modelsFolder: String { path("models") }
+
+    public static let modelFileName = "model.safetensors"
+    public static let checkpointFileName = "checkpoint.safetensors"
+
+    /// The folder of the model called `name`.
+    public func modelFolder(_ name: String) -> String { modelsFolder + "/" + name }
+
+    /// The model file a command line's model reference means: a reference with a slash (or a `.safetensors`
+    /// ending) is a path, to the file or to the folder holding `model.safetensors`; anything else is a model name
+    /// in this workspace. The error says which was looked for, and where.
+    public func modelFile(_ reference: String) throws(CatalogError) -> String {
+        if reference.contains("/") || reference.hasSuffix(".safetensors") {
+            let file = FileIO.kind(of: reference) == .directory ? reference + "/" + Workspace.modelFileName : reference
+            guard FileIO.kind(of: file) == .file else {
+                throw CatalogError(path: file, detail: "no model file there (the model was given as a path, since it has a slash or a .safetensors ending); give a model.safetensors that `imgcls train` wrote, or a model name")
+            }
+            return file
+        }
+        let file = modelFolder(reference) + "/" + Workspace.modelFileName
+        guard FileIO.kind(of: file) == .file else {
+            throw CatalogError(path: file, detail: "no model named \(reference) in \(root); train one with `imgcls train --name \(reference)`, or give the path of a model.safetensors")
+        }
+        return file
+    }
+
+    /// Where `evaluate` writes its report for a model file: `report/` beside it.
+    public static func reportFolder(forModelFile file: String) -> String {
+        FileIO.parentFolder(of: file) + "/report"
+    }
+
+    // MARK: Reports
+
+    public var reportsFolder: String { path(Workspace.reportsFolderName) }
+
+    /// A stage's summary, e.g. `reports/curate.json`.
+    public func report(_ fileName: String) -> String { reportsFolder + "/" + fileName }
+
+    /// The curate contact sheets' folder, relative to the workspace and to the reports folder (curate.md links
+    /// them from there).
+    public static let contactSheetsFolder = (workspace: reportsFolderName + "/curate", reports: "curate")
+
+    private static let reportsFolderName = "reports"
+}
+
+/// The parts of a split; the raw values are the folder names and the catalog's `split` column.
+public enum Split: String, Sendable, Codable, CaseIterable, Comparable {
+    case train
+    case validation
+    case test
+
+    public static func < (a: Split, b: Split) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 }

@@ -20,12 +20,17 @@ public struct TextTable {
         return table
     }
 
+    /// Numbers and percentages ("0.25", "97.5%") are right-aligned, so their digits line up.
+    static func isNumber(_ cell: String) -> Bool {
+        Double(cell.hasSuffix("%") ? String(cell.dropLast()) : cell) != nil
+    }
+
     public func render() -> String {
         let all = [headers] + rows
         let columns = headers.count
         let widths = (0..<columns).map { c in all.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
         let numeric = (0..<columns).map { c in
-            !rows.isEmpty && rows.allSatisfy { c >= $0.count || $0[c].isEmpty || Double($0[c]) != nil }
+            !rows.isEmpty && rows.allSatisfy { c >= $0.count || $0[c].isEmpty || TextTable.isNumber($0[c]) }
         }
         return all.map { row in
             (0..<columns).map { c in

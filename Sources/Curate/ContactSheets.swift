@@ -7,6 +7,7 @@ import Imaging
 public struct ContactSheet: Sendable, Codable {
     /// Relative to the workspace.
     public var path: String
+    public var fileName: String { String(path.split(separator: "/").last ?? "") }
     /// The items shown, row by row (workspace-relative paths).
     public var rows: [[String]]
 }
@@ -17,10 +18,10 @@ struct ContactSheets {
     static let gap = 4
     static let perRow = 8
 
-    /// Writes the sheets under `reports/curate/` and returns them (failures to decode a thumbnail leave a
+    /// Writes the sheets in `Workspace.contactSheetsFolder` and returns them (failures to decode a thumbnail leave a
     /// grey cell).
     func write(_ entries: [CurationEntry]) -> [ContactSheet] {
-        let folder = workspace.reportsFolder + "/curate"
+        let folder = workspace.path(Workspace.contactSheetsFolder.workspace)
         try? FileIO.createDirectory(folder)
         var sheets: [ContactSheet] = []
         var clusters: [Int64: [CurationEntry]] = [:]
@@ -63,7 +64,7 @@ struct ContactSheets {
         }
         guard let bytes = try? sheet.jpegData(quality: 85),
               (try? FileIO.writeAtomically(bytes, to: folder + "/" + name)) != nil else { return nil }
-        return ContactSheet(path: "reports/curate/\(name)", rows: rows.map { $0.map(\.0) })
+        return ContactSheet(path: Workspace.contactSheetsFolder.workspace + "/" + name, rows: rows.map { $0.map(\.0) })
     }
 
     private func thumbnail(_ path: String, side: Int) -> RGBImage? {

@@ -8,8 +8,8 @@ enum CurateReport {
     static func write(_ summary: CurateSummary, to workspace: Workspace) throws(CatalogError) {
         do {
             try FileIO.createDirectory(workspace.reportsFolder)
-            try FileIO.writeAtomically(Array(try Output.jsonString(summary).utf8), to: workspace.reportsFolder + "/curate.json")
-            try FileIO.writeAtomically(Array(markdown(summary).utf8), to: workspace.reportsFolder + "/curate.md")
+            try FileIO.writeAtomically(Array(try Output.jsonString(summary).utf8), to: workspace.report(CurateSummary.reportFiles.json))
+            try FileIO.writeAtomically(Array(markdown(summary).utf8), to: workspace.report(CurateSummary.reportFiles.markdown))
         } catch {
             throw CatalogError(path: workspace.reportsFolder, detail: "cannot write the curate report: \(error)")
         }
@@ -38,7 +38,7 @@ enum CurateReport {
         if !s.contactSheets.isEmpty {
             lines += ["", "## Contact sheets", ""]
             for sheet in s.contactSheets {
-                lines.append("![\(sheet.path)](\(sheet.path.replacingOccurrences(of: "reports/", with: "")))")
+                lines.append("![\(sheet.path)](\(Workspace.contactSheetsFolder.reports)/\(sheet.fileName))")
                 lines.append("")
                 for (r, row) in sheet.rows.enumerated() { lines.append("\(r + 1). " + row.joined(separator: ", ")) }
                 lines.append("")

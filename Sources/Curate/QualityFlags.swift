@@ -1,19 +1,9 @@
+import Catalog
 import Imaging
 
-/// Data-quality flags, always reported; an item is excluded for one only when the user asks (`--exclude`).
-/// Thresholds are on `ImageStatistics`, measured at 128 pixels on the longer side; see the README for how
-/// they were chosen.
-public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
-    case blurry
-    case dark
-    case light
-    case lowInformation = "low_information"
-    case grayscale
-    case oddAspect = "odd_aspect"
-    case oddSize = "odd_size"
-
-    public static func < (a: QualityFlag, b: QualityFlag) -> Bool { a.rawValue < b.rawValue }
-
+/// How curate sets the quality flags (the catalog's `QualityFlag`): thresholds on `ImageStatistics`, measured at
+/// 128 pixels on the longer side; see the README for how they were chosen.
+extension QualityFlag {
     /// Variance of the Laplacian below this: little edge detail at 128 px.
     public static let blurryBelow = 30.0
     /// Mean luma below / above these (0–255).

@@ -1,3 +1,4 @@
+import Catalog
 internal import CCurl
 import Files
 import Foundation
@@ -241,7 +242,7 @@ final class CurlEngine: @unchecked Sendable {
             if job.kind == .robots {
                 scheduler.setRobots(.unavailable(why), for: job.host)
             } else {
-                deliverFinal(FetchResponse(job: job), .failure(reason: urlStatus == CURLE_OK ? "network_error" : "invalid_url", message: why))
+                deliverFinal(FetchResponse(job: job), .failure(reason: .fetch(urlStatus == CURLE_OK ? .networkError : .invalidURL), message: why))
             }
             return
         }
@@ -347,7 +348,7 @@ final class CurlEngine: @unchecked Sendable {
             retry(response.job, at: now + delay)
         case .failure(let reason, _):
             scheduler.finished(response.job, succeeded: false, now: now)
-            scheduler.setRobots(.unavailable(reason), for: host)
+            scheduler.setRobots(.unavailable(reason.code), for: host)
         case .success:
             scheduler.finished(response.job, succeeded: true, now: now)
             scheduler.setRobots(.ready(.allowAll), for: host)

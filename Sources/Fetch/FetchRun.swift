@@ -1,3 +1,15 @@
+// Fetch: URL lists and web pages into the workspace. Entry: `FetchRun` (a `FetchRequest` in, a `FetchSummary`
+// out). Files in reading order:
+//   FetchRun.swift         the run: manifests into the catalog, pending URLs through the engine, results committed
+//   Manifest.swift         finding manifests and their formats; LineReader.swift streams (gzipped) lines
+//   ManifestIngest.swift   manifest entries to catalog rows (LabelMap.swift, Shard.swift, Glob.swift, URLNormalizer.swift)
+//   CurlEngine.swift       the libcurl multi loop; Transfer.swift is one transfer, FetchJob.swift its job and response
+//   HostScheduler.swift    politeness per host, with RobotsRules.swift
+//   RetryPolicy.swift      a finished transfer to an outcome: success, retry or a failure `Reason`
+//   ImageProcessing.swift  checking and storing a downloaded image (ImageProcessor)
+//   PageScraper.swift      image and page links in HTML (libxml2)
+//   BlockingQueue.swift    the hand-offs between the engine, workers and the catalog writer; FetchError.swift
+
 import Catalog
 import Console
 import Files
@@ -52,6 +64,9 @@ public struct FetchSummary: Sendable, Codable {
     public var stoppedEarly = false
 
     public var finished: Int { byStatus.values.reduce(0, +) }
+
+    /// Its file in the workspace's reports folder.
+    public static let reportFileName = "fetch.json"
 }
 
 /// One fetch (or scrape) run: manifests into the catalog, then every pending URL through the curl engine,
@@ -99,11 +114,9 @@ public final class FetchRun: @unchecked Sendable {
     private func openWorkspace() throws(FetchError) -> Catalog {
         let catalog: Catalog
         do { catalog = try workspace.openCatalog() } catch { throw FetchError("\(error)") }
-        let temporary = workspace.path("tmp")
-        do { try FileIO.createDirectory(temporary) } catch { throw FetchError("\(error); choose a writable --workspace") }
-        FileIO.removeStaleTemporaryFiles(in: temporary)
+        do { try workspace.prepareTemporaryFolder() } catch { throw FetchError("\(error)") }
         if request.retryFailed {
-            do { _ = try catalog.write { t throws(CatalogError) in try t.resetFailed(keeping: ["invalid_url"]) } } catch {
+            do { _ = try catalog.write { t throws(CatalogError) in try t.resetFailed(keeping: [.fetch(.invalidURL)]) } } catch {
                 throw FetchError("\(error)")
             }
         }
@@ -285,7 +298,7 @@ public final class FetchRun: @unchecked Sendable {
     private func count(_ item: CatalogItem) {
         lock.lock()
         summary.byStatus[item.status.rawValue, default: 0] += 1
-        if let reason = item.reason { summary.byReason[reason, default: 0] += 1 }
+        if let reason = item.reason { summary.byReason[reason.code, default: 0] += 1 }
         summary.byLabel[item.label.name, default: [:]][item.status.rawValue, default: 0] += 1
         summary.bytesDownloaded += item.bytes ?? 0
         let ok = summary.byStatus["ok"] ?? 0, failed = summary.byStatus["failed"] ?? 0
@@ -300,44 +313,38 @@ public final class FetchRun: @unchecked Sendable {
         do {
             try FileIO.createDirectory(workspace.reportsFolder)
             let json = try Output.jsonString(summary)
-            try FileIO.writeAtomically(Array(json.utf8), to: workspace.reportsFolder + "/fetch.json")
+            try FileIO.writeAtomically(Array(json.utf8), to: workspace.report(FetchSummary.reportFileName))
         } catch {
-            throw FetchError("cannot write \(workspace.reportsFolder)/fetch.json: \(error)")
+            throw FetchError("cannot write \(workspace.report(FetchSummary.reportFileName)): \(error)")
         }
     }
 }
 
-/// The manifest reader's result, read by the engine's source from another thread.
+/// The manifest reader's result, read by the engine's source and by the run from other threads: every access
+/// takes the lock, since a reader that did not stop in time may still be writing it.
 private final class IngestionState: @unchecked Sendable {
     private let lock = NSLock()
     private var finished = false
-    private(set) var summary: IngestSummary?
-    private(set) var error: FetchError?
     private var cancelled = false
+    private var result: (summary: IngestSummary?, error: FetchError?) = (nil, nil)
 
-    var isCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelled
-    }
+    var isCancelled: Bool { locked { cancelled } }
+    var isFinished: Bool { locked { finished } }
+    var summary: IngestSummary? { locked { result.summary } }
+    var error: FetchError? { locked { result.error } }
 
-    func cancel() {
-        lock.lock()
-        defer { lock.unlock() }
-        cancelled = true
-    }
-
-    var isFinished: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return finished
-    }
+    func cancel() { locked { cancelled = true } }
 
     func finish(_ summary: IngestSummary?, error: FetchError?) {
+        locked {
+            result = (summary, error)
+            finished = true
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
-        self.summary = summary
-        self.error = error
-        finished = true
+        return body()
     }
 }

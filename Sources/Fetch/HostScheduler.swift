@@ -1,3 +1,4 @@
+import Catalog
 /// Politeness per host: a queue of jobs, a cap on transfers in flight, a minimum interval between request
 /// starts (`--rate`, or a robots.txt Crawl-delay), and pauses the host asked for (429/503 `Retry-After`,
 /// which also halves its concurrency until it recovers). Hosts take turns, so one big host cannot starve the
@@ -34,7 +35,7 @@ struct HostScheduler {
         case start(FetchJob)
         /// robots.txt forbids this job (or could not be read): it is out of the queue and must be reported
         /// with this reason, not fetched.
-        case refused(FetchJob, reason: String, message: String)
+        case refused(FetchJob, reason: Reason, message: String)
     }
 
     let perHostConnections: Int
@@ -97,10 +98,10 @@ struct HostScheduler {
                     continue
                 case .ready(let rules):
                     if !rules.allows(host.queue[host.head].url) {
-                        return .refused(pop(host), reason: "robots_disallowed", message: "the host's robots.txt disallows this URL")
+                        return .refused(pop(host), reason: .fetch(.robotsDisallowed), message: "the host's robots.txt disallows this URL")
                     }
                 case .unavailable(let why):
-                    return .refused(pop(host), reason: "robots_unavailable",
+                    return .refused(pop(host), reason: .fetch(.robotsUnavailable),
                                     message: "the host's robots.txt could not be read (\(why)), so RFC 9309 says to stay off; --retry-failed tries again")
                 }
             }

@@ -45,8 +45,6 @@ struct ImageProcessor: Sendable {
     let workspace: Workspace
     let settings: ProcessingSettings
 
-    var temporaryFolder: String { workspace.path("tmp") }
-
     func process(_ response: FetchResponse, _ outcome: Outcome) -> CatalogItem {
         let job = response.job
         var item = CatalogItem(source: job.url, sourceKind: .url, label: job.label!)
@@ -72,7 +70,7 @@ struct ImageProcessor: Sendable {
             item.status = .ok
         } catch let error as ImageError {
             item.status = .failed
-            item.reason = error.reason.rawValue
+            item.reason = .image(error.reason)
             item.message = error.detail
         } catch let error as StoreError {
             item.status = .failed
@@ -80,7 +78,7 @@ struct ImageProcessor: Sendable {
             item.message = error.message
         } catch {
             item.status = .failed
-            item.reason = "write_failed"
+            item.reason = .fetch(.writeFailed)
             item.message = "\(error)"
         }
         return item
@@ -96,8 +94,6 @@ struct ImageProcessor: Sendable {
         item.format = info.format.rawValue
         item.width = info.orientedWidth
         item.height = info.orientedHeight
-        let name = String(digest.prefix(16))
-        let label = item.label.name
         var decoded: RGBImage?
         if settings.validate || settings.resize != nil {
             var options = settings.decodeOptions
@@ -109,7 +105,7 @@ struct ImageProcessor: Sendable {
             }
             decoded = try ImageDecoder.decode(body, options: options)
         }
-        let original = "raw/\(label)/\(name).\(info.format.fileExtension)"
+        let original = Workspace.rawFile(label: item.label, sha256: digest, fileExtension: info.format.fileExtension)
         if let resize = settings.resize, let image = decoded {
             let small: RGBImage
             switch resize {
@@ -126,38 +122,27 @@ struct ImageProcessor: Sendable {
             }
             let encoded: [UInt8]
             do { encoded = try small.jpegData(quality: settings.jpegQuality) } catch {
-                throw StoreError(reason: "encode_failed", message: "the resized copy could not be encoded: \(error.detail)")
+                throw StoreError(reason: .fetch(.encodeFailed), message: "the resized copy could not be encoded: \(error.detail)")
             }
-            let resized = "resized/\(label)/\(name).jpg"
-            try write(encoded, to: resized)
+            let resized = Workspace.resizedFile(label: item.label, sha256: digest)
+            try workspace.storeOnce(encoded, at: resized)
             item.path = resized
             item.width = small.width
             item.height = small.height
             if settings.keepOriginals {
-                try write(body, to: original)
+                try workspace.storeOnce(body, at: original)
                 item.originalPath = original
             }
         } else {
-            try write(body, to: original)
+            try workspace.storeOnce(body, at: original)
             item.path = original
         }
     }
 
-    /// Writes once: the same bytes under the same label share a file, so an existing one is left alone.
-    private func write(_ bytes: [UInt8], to relative: String) throws {
-        let path = workspace.path(relative)
-        do {
-            try FileIO.createOnce(bytes, at: path, temporaryFolder: temporaryFolder)
-        } catch {
-            // The label's folder is made on first use only.
-            try FileIO.createDirectory(FileIO.parentFolder(of: path))
-            try FileIO.createOnce(bytes, at: path, temporaryFolder: temporaryFolder)
-        }
-    }
 }
 
 /// A failure to produce or store the files of a good download.
 struct StoreError: Error {
-    let reason: String
+    let reason: Reason
     let message: String
 }

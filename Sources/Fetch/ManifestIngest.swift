@@ -74,7 +74,7 @@ struct ManifestIngest {
         if case .failure(.invalid(let why)) = normalized {
             summary.invalid += 1
             item.status = .failed
-            item.reason = "invalid_url"
+            item.reason = .fetch(.invalidURL)
             item.message = "\(why) (\(entry.file.path == "-" ? "stdin" : entry.file.path):\(entry.line))"
         }
         do { try writer.add(.insertIfAbsent(item)) } catch { throw FetchError("\(error)") }

@@ -11,7 +11,6 @@ struct RobotsRules: Sendable {
     let crawlDelay: Double?
 
     static let allowAll = RobotsRules(rules: [], crawlDelay: nil)
-    static let disallowAll = RobotsRules(rules: [Rule(allow: false, pattern: Array("/".utf8))], crawlDelay: nil)
 
     /// RFC 9309 asks parsers to read at least 500 KiB; more is ignored.
     static let maximumBytes = 512 * 1024

@@ -8,11 +8,15 @@ import Glibc
 public struct DirectoryWalker: Sequence, IteratorProtocol {
     private var pendingFolders: [String]
     private var files: [String] = []
+    /// Canonical paths of folders not to enter.
+    private let skipped: Set<String>
     /// Folders that could not be read, with the reason; the walk goes on past them.
     public private(set) var unreadable: [FileError] = []
 
-    public init(root: String) {
+    /// `skipping`: folders left out wherever they appear below `root` (however they are spelled).
+    public init(root: String, skipping: [String] = []) {
         pendingFolders = [root]
+        skipped = Set(skipping.map(FileIO.canonicalPath))
     }
 
     public mutating func next() -> String? {
@@ -52,6 +56,7 @@ public struct DirectoryWalker: Sequence, IteratorProtocol {
         // Stacks are popped from the end: store in reverse so names come out in ascending order, and files of
         // a folder before its subfolders.
         files = found.sorted(by: >)
+        if !skipped.isEmpty { subfolders.removeAll { skipped.contains(FileIO.canonicalPath($0)) } }
         pendingFolders.append(contentsOf: subfolders.sorted(by: >))
     }
 }

@@ -165,6 +165,22 @@ public enum FileIO {
         }
     }
 
+    /// Makes `target` a hard link to `source`; false where that is impossible (another file system, no
+    /// permission, an existing `target`).
+    public static func hardLink(_ source: String, at target: String) -> Bool {
+        link(source, target) == 0
+    }
+
+    /// The absolute path with symbolic links, `.` and `..` resolved; for a path that does not exist (yet), its
+    /// absolute, standardised form.
+    public static func canonicalPath(_ path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
     public enum Kind: Sendable { case missing, file, directory, other }
 
     public static func kind(of path: String) -> Kind {

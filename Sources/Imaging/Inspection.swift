@@ -17,6 +17,37 @@ public struct Inspection: Sendable, Codable, Equatable {
     public var isValid: Bool { reason == nil }
 }
 
+/// Counts over inspected files, by verdict, reason code and format: what `imgcls inspect` prints last.
+public struct InspectionSummary: Sendable, Codable, Equatable {
+    public var total = 0
+    public var valid = 0
+    public var rejected = 0
+    public var byReason: [String: Int] = [:]
+    public var byFormat: [String: Int] = [:]
+
+    public init() {}
+
+    public mutating func add(_ result: Inspection) {
+        total += 1
+        if let reason = result.reason {
+            rejected += 1
+            byReason[reason.rawValue, default: 0] += 1
+        } else {
+            valid += 1
+        }
+        if let format = result.format { byFormat[format.rawValue, default: 0] += 1 }
+    }
+
+    /// "399 files: 348 valid, 51 rejected (corrupt 30, …)".
+    public var line: String {
+        var line = "\(total) files: \(valid) valid, \(rejected) rejected"
+        if !byReason.isEmpty {
+            line += " (" + byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        return line
+    }
+}
+
 /// Classifies files: sniff, header probe and (unless `headerOnly`) a full decode under `options`.
 public struct ImageInspector: Sendable {
     public var options: DecodeOptions

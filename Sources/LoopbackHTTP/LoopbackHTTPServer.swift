@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// A request as the server read it.
-public struct HTTPRequest: Sendable {
+public struct LoopbackRequest: Sendable {
     public let method: String
     /// Path and query, as sent.
     public let target: String
@@ -19,7 +19,7 @@ public struct HTTPRequest: Sendable {
 }
 
 /// What the handler answers, and how the server misbehaves when a test asks it to.
-public struct HTTPResponse: Sendable {
+public struct LoopbackResponse: Sendable {
     public enum Behavior: Sendable {
         case normal
         /// Send the headers and the first `afterBytes` of the body, then go silent for `seconds`.
@@ -47,16 +47,16 @@ public struct HTTPResponse: Sendable {
         self.gzip = gzip
     }
 
-    public static func ok(_ body: [UInt8], contentType: String) -> HTTPResponse {
-        HTTPResponse(status: 200, headers: [("Content-Type", contentType)], body: body)
+    public static func ok(_ body: [UInt8], contentType: String) -> LoopbackResponse {
+        LoopbackResponse(status: 200, headers: [("Content-Type", contentType)], body: body)
     }
 
-    public static func status(_ code: Int, _ text: String = "") -> HTTPResponse {
-        HTTPResponse(status: code, headers: [("Content-Type", "text/plain")], body: Array(text.utf8))
+    public static func status(_ code: Int, _ text: String = "") -> LoopbackResponse {
+        LoopbackResponse(status: code, headers: [("Content-Type", "text/plain")], body: Array(text.utf8))
     }
 
-    public static func redirect(to location: String, status: Int = 302) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Location", location)])
+    public static func redirect(to location: String, status: Int = 302) -> LoopbackResponse {
+        LoopbackResponse(status: status, headers: [("Location", location)])
     }
 }
 
@@ -66,12 +66,12 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     public let port: Int
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     private let listener: Int32
-    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let handler: @Sendable (LoopbackRequest) -> LoopbackResponse
     private let lock = NSLock()
     private var stopped = false
-    private var log: [HTTPRequest] = []
+    private var log: [LoopbackRequest] = []
 
-    public init(port requestedPort: Int = 0, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws {
+    public init(port requestedPort: Int = 0, handler: @escaping @Sendable (LoopbackRequest) -> LoopbackResponse) throws {
         self.handler = handler
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
@@ -102,7 +102,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     deinit { stop() }
 
     /// Every request so far, in arrival order.
-    public var requests: [HTTPRequest] {
+    public var requests: [LoopbackRequest] {
         lock.lock()
         defer { lock.unlock() }
         return log
@@ -157,7 +157,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         }
     }
 
-    private func readRequest(_ fd: Int32, _ buffer: inout [UInt8]) -> (HTTPRequest, Int)? {
+    private func readRequest(_ fd: Int32, _ buffer: inout [UInt8]) -> (LoopbackRequest, Int)? {
         let terminator: [UInt8] = [13, 10, 13, 10]
         while true {
             if let end = buffer.firstRange(of: terminator) {
@@ -176,7 +176,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                     guard readMore(fd, &buffer) else { return nil }
                 }
                 consumed += bodyLength
-                return (HTTPRequest(method: String(requestLine[0]), target: String(requestLine[1]), headers: headers,
+                return (LoopbackRequest(method: String(requestLine[0]), target: String(requestLine[1]), headers: headers,
                                      receivedAt: Date()), consumed)
             }
             guard readMore(fd, &buffer), buffer.count < 1 << 20 else { return nil }
@@ -191,7 +191,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         return true
     }
 
-    private func send(_ response: HTTPResponse, to fd: Int32, request: HTTPRequest, keepAlive: Bool) -> Bool {
+    private func send(_ response: LoopbackResponse, to fd: Int32, request: LoopbackRequest, keepAlive: Bool) -> Bool {
         if case .delay(let seconds) = response.behavior { pause(seconds) }
         var body = response.body
         var headers = response.headers

@@ -21,7 +21,7 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Only print how this build convolves.") var describeEngine = false
 
     func run() throws {
-        if describeEngine { return print(TrainingStepBenchmark.engine) }
+        if describeEngine { return print(Engine.convolutionKernels) }
         var spec = ModelSpec(classes: classes)
         spec.architecture = ModelSpec.Architecture(rawValue: arch) ?? .resnet
         (spec.inputSize, spec.width, spec.blocksPerStage) = (inputSize, width, blocks)
@@ -48,6 +48,54 @@ struct BenchConvolution: ParsableCommand {
     func run() {
         for (pass, gflops) in ConvolutionBenchmark.run(channels: channels, side: side, batch: batch, repeats: repeats) {
             print(String(format: "%@ %.1f GFLOPS", pass, gflops))
+        }
+    }
+}
+
+/// Times whole training steps (forward, loss, backward, AdamW update) on random batches: the engine's speed
+/// without image loading, which the benchmark script compares with PyTorch on the same network.
+enum TrainingStepBenchmark {
+    /// Seconds for `steps` steps, after two untimed warm-up steps.
+    static func run(_ model: Model, batchSize: Int, steps: Int, threads: Int) -> Double {
+        Engine.threads = threads
+        var random = SplitMix64(seed: 5)
+        let side = model.spec.inputSize
+        let input = Tensor(shape: [batchSize, side, side, 3],
+                           data: (0..<(batchSize * side * side * 3)).map { _ in Float(random.nextGaussian()) })
+        let labels = (0..<batchSize).map { _ in random.next(below: model.labels.count) }
+        let optimizer = Optimizer(OptimizerSettings())
+        let loss = SoftmaxCrossEntropy(smoothing: 0.1)
+        func step() { _ = model.trainStep(input, labels: labels, loss: loss, optimizer: optimizer, rate: 1e-3) }
+        step()
+        step()
+        let started = monotonicSeconds()
+        for _ in 0..<steps { step() }
+        return monotonicSeconds() - started
+    }
+}
+
+/// One 3x3, stride-1 convolution's passes on one thread, in GFLOPS: the forward pass, the whole backward pass
+/// (input and weight gradients) and the weight gradient alone, each the fastest of `repeats` runs.
+enum ConvolutionBenchmark {
+    static func run(channels: Int, side: Int, batch: Int, repeats: Int) -> [(pass: String, gflops: Double)] {
+        let saved = Engine.threads
+        Engine.threads = 1
+        defer { Engine.threads = saved }
+        var random = SplitMix64(seed: 5)
+        let convolution = Conv2D("bench", in: channels, out: channels, kernel: 3, random: &random)
+        let count = batch * side * side * channels
+        let input = Tensor(shape: [batch, side, side, channels], data: (0..<count).map { _ in Float(random.nextGaussian()) })
+        let forwardOperations = 2.0 * Double(batch * side * side * 9 * channels * channels)
+        return [("forward", 1.0), ("backward", 2.0), ("weight gradient", 1.0)].map { pass, products in
+            convolution.computesInputGradient = pass != "weight gradient"
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let output = convolution.forward(input, training: true)
+                let started = monotonicSeconds()
+                if pass == "forward" { _ = convolution.forward(input, training: true) } else { _ = convolution.backward(output) }
+                best = min(best, monotonicSeconds() - started)
+            }
+            return (pass, products * forwardOperations / best / 1e9)
         }
     }
 }

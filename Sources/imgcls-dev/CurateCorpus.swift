@@ -31,7 +31,7 @@ struct CurateCorpus: ParsableCommand {
             let (kind, bytes, ext): (String, [UInt8], String)
             switch i % 4 {
             case 0: (kind, bytes, ext) = ("re-encoded", SampleImages.jpeg(picture, quality: 55), "jpg")
-            case 1: (kind, bytes, ext) = ("resized", SampleImages.jpeg(picture.resized(width: w / 2, height: h / 2), quality: 90), "jpg")
+            case 1: (kind, bytes, ext) = ("half-size", SampleImages.jpeg(picture.resized(width: w / 2, height: h / 2), quality: 90), "jpg")
             case 2: (kind, bytes, ext) = ("cropped", SampleImages.png(picture.cropped(x: w / 100, y: h / 100, width: w - 2 * (w / 100), height: h - 2 * (h / 100))), "png")
             default: (kind, bytes, ext) = ("metadata", SampleImages.jpeg(picture, orientation: 1, quality: 85), "jpg")
             }

@@ -38,7 +38,7 @@ struct NearDuplicateStudy: ParsableCommand {
                 planted[name, default: []].append((hammingDistance(base.phash, h.phash), base.detail.distance(to: h.detail)))
             }
         }
-        let defaults = CurateOptions()
+        let defaults = CurateRequest()
         print("Planted near duplicates of \(scenes) generated scenes (distances: median / 95th percentile / max)")
         print("variant          pHash (64 bits)   detail (256 bits)   found at --near \(defaults.near) --verify \(defaults.verify)")
         for (name, d) in planted.sorted(by: { $0.key < $1.key }) {

@@ -22,9 +22,10 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         global.startLogging()
-        var importer = FolderImport(workspace: global.workspaceFolder)
-        importer.copy = copy
-        let summary = try importer.run(folder: folder, label: try label.map { try Label($0) })
+        var request = ImportRequest(folder: folder)
+        request.label = try label.map { try Label($0) }
+        request.copy = copy
+        let summary = try ImportRun(workspace: global.workspaceFolder, request: request).run()
         if json { return try Output.printJSON(summary) }
         Self.print(summary)
     }
@@ -59,14 +60,14 @@ struct CurateCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Import this <label>/<files> folder first (as `imgcls import DIR` does).") var from: String?
-    @Option(help: "Near-duplicate candidates: pHash distance (of 64 bits).") var near = CurateOptions().near
-    @Option(help: "Near-duplicate confirmation: detail-hash distance (of 256 bits).") var verify = CurateOptions().verify
-    @Option(help: "Identical bytes behind this many URLs are a placeholder.") var placeholderSources = CurateOptions().placeholderSources
+    @Option(help: "Near-duplicate candidates: pHash distance (of 64 bits).") var near = CurateRequest().near
+    @Option(help: "Near-duplicate confirmation: detail-hash distance (of 256 bits).") var verify = CurateRequest().verify
+    @Option(help: "Identical bytes behind this many URLs are a placeholder.") var placeholderSources = CurateRequest().placeholderSources
     @Option(help: "Quality flags that exclude, comma-separated (e.g. blurry,dark).") var exclude: String?
     @Flag(help: "Keep near duplicates (clustered, so the split keeps them together).") var keepNearDuplicates = false
     @Option(help: "Smallest accepted side, in pixels.") var minSide = 1
     @Option(help: "Largest accepted ratio of longer to shorter side.") var maxAspect: Double?
-    @Option(help: "Largest accepted image, in pixels.") var maxPixels = CurateOptions().maxPixels
+    @Option(help: "Largest accepted image, in pixels.") var maxPixels = CurateRequest().maxPixels
     @Option(help: "Files decoded in parallel.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Decode every file again, even those measured by an earlier run.") var reanalyze = false
     @Flag(help: "Undo curation (every excluded item is kept again) and stop.") var reset = false
@@ -95,39 +96,36 @@ struct CurateCommand: ParsableCommand {
         global.startLogging()
         let workspace = global.workspaceFolder
         if let from {  // validate() refuses it with --reset
-            let imported = try FolderImport(workspace: workspace).run(folder: from, label: nil)
+            let imported = try ImportRun(workspace: workspace, request: ImportRequest(folder: from)).run()
             if !json {
                 ImportCommand.print(imported)
                 print("")
             }
         }
-        guard workspace.hasCatalog else {
-            throw ValidationError("\(workspace.root) has no catalog yet; fetch or import images first (or give --from DIR)")
-        }
         if reset {
-            let restored = try Curator.reset(workspace)
+            let restored = try CurateRun.reset(workspace)
             print("reset: \(restored) excluded items are kept again; flags, clusters and splits cleared")
             return
         }
-        var options = CurateOptions()
-        options.near = near
-        options.verify = verify
-        options.placeholderSources = placeholderSources
-        options.exclude = try flags()
-        options.keepNearDuplicates = keepNearDuplicates
-        options.minSide = minSide
-        options.maxAspect = maxAspect
-        options.maxPixels = maxPixels
-        options.threads = threads
-        options.reanalyze = reanalyze
-        let summary = try Curator(workspace: workspace, options: options, showProgress: !global.quiet && !json).run()
+        var request = CurateRequest()
+        request.near = near
+        request.verify = verify
+        request.placeholderSources = placeholderSources
+        request.exclude = try flags()
+        request.keepNearDuplicates = keepNearDuplicates
+        request.minSide = minSide
+        request.maxAspect = maxAspect
+        request.maxPixels = maxPixels
+        request.threads = threads
+        request.reanalyze = reanalyze
+        let summary = try CurateRun(workspace: workspace, request: request, showProgress: !global.quiet && !json).run()
         if json { return try Output.printJSON(summary) }
         print(String(format: "%d images: %d kept, %d excluded (%d decoded in %.1f s, %.0f images/s)", summary.items, summary.kept,
                      summary.excluded, summary.analyzed, summary.seconds, summary.imagesPerSecond))
         if !summary.byReason.isEmpty { print("\n" + TextTable.counts(summary.byReason, name: "excluded", unit: "items").render()) }
         if !summary.flags.isEmpty { print("\n" + TextTable.counts(summary.flags, name: "flag", unit: "items").render()) }
         print("\n\(summary.duplicateGroups) groups of identical pictures, \(summary.nearDuplicateClusters) near-duplicate clusters (largest \(summary.largestCluster))")
-        print("report: \(workspace.reportsFolder)/curate.md (contact sheets in \(workspace.reportsFolder)/curate/)")
+        print("report: \(workspace.report(CurateSummary.reportFiles.markdown)) (contact sheets in \(workspace.path(Workspace.contactSheetsFolder.workspace))/)")
     }
 }
 
@@ -154,8 +152,8 @@ struct SplitCommand: ParsableCommand {
     @Option(help: "Warn about classes smaller than this.") var minClass = 10
     @Flag(help: "Print the summary as JSON.") var json = false
 
-    func options() throws -> SplitOptions {
-        var o = SplitOptions()
+    func request() throws -> SplitRequest {
+        var o = SplitRequest()
         let ratios = ratio.split(separator: ",").compactMap { Double($0) }
         guard (2...3).contains(ratios.count), ratios.allSatisfy({ $0 >= 0 }), abs(ratios.reduce(0, +) - 1) < 1e-6 else {
             throw ValidationError("--ratio takes two or three fractions that add up to 1, as in 0.8,0.2 or 0.7,0.15,0.15")
@@ -178,13 +176,12 @@ struct SplitCommand: ParsableCommand {
         return o
     }
 
-    func validate() throws { _ = try options() }
+    func validate() throws { _ = try request() }
 
     func run() throws {
         global.startLogging()
         let workspace = global.workspaceFolder
-        guard workspace.hasCatalog else { throw ValidationError("\(workspace.root) has no catalog yet; fetch or import images first") }
-        let summary = try Splitter(workspace: workspace, options: try options()).run()
+        let summary = try SplitRun(workspace: workspace, request: try request()).run()
         if json { return try Output.printJSON(summary) }
         let splits = summary.counts.keys.sorted { order($0) < order($1) }
         let labels = Set(summary.counts.values.flatMap(\.keys)).sorted()
@@ -200,11 +197,12 @@ struct SplitCommand: ParsableCommand {
         }
         print("leakage check: \(summary.crossSplitPairs) near-duplicate pairs across splits")
         print("\(summary.leftOut) items left out (not kept by fetch, import or curate); folders: "
-              + summary.folders.map { workspace.path($0) }.joined(separator: ", ") + "; list: \(workspace.path("splits.csv"))")
+              + summary.folders.map { workspace.path($0) }.joined(separator: ", ") + "; list: \(workspace.splitListPath)")
     }
 
+    /// Train, validation and test first, then the folds' parts by name.
     private func order(_ split: String) -> (Int, String) {
-        (["train": 0, "validation": 1, "test": 2][split] ?? 3, split)
+        (Split(rawValue: split).flatMap { Split.allCases.firstIndex(of: $0) } ?? Split.allCases.count, split)
     }
 }
 

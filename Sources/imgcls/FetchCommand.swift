@@ -92,20 +92,9 @@ enum FetchReporter {
     static func run(_ request: FetchRequest, workspace: Workspace, quiet: Bool, json: Bool) throws {
         let run = FetchRun(workspace: workspace, request: request, showProgress: !quiet && !json)
         // First Ctrl-C: finish the transfers in flight and commit; a second one quits at once.
-        signal(SIGINT, SIG_IGN)
-        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let interrupted = Interrupted()
-        interrupts.setEventHandler {
-            if interrupted.once() {
-                FileHandle.standardError.write(Data("\nstopping: finishing transfers in flight (Ctrl-C again to quit now)\n".utf8))
-                run.stop()
-            } else {
-                exit(130)
-            }
-        }
-        interrupts.resume()
+        let interruption = Interruption(notice: "stopping: finishing transfers in flight (Ctrl-C again to quit now)") { run.stop() }
+        defer { interruption.cancel() }
         let summary = try run.run()
-        interrupts.cancel()
         if json {
             try Output.printJSON(summary)
         } else {
@@ -149,20 +138,7 @@ enum FetchReporter {
         if !s.byReason.isEmpty {
             lines += ["", TextTable.counts(s.byReason, name: "reason", unit: "URLs").render()]
         }
-        lines += ["", "report: \(workspace.reportsFolder)/fetch.json"]
+        lines += ["", "report: \(workspace.report(FetchSummary.reportFileName))"]
         return lines.joined(separator: "\n")
-    }
-}
-
-/// True the first time only, from any thread.
-private final class Interrupted: @unchecked Sendable {
-    private let lock = NSLock()
-    private var seen = false
-
-    func once() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        defer { seen = true }
-        return !seen
     }
 }

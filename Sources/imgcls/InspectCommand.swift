@@ -73,25 +73,6 @@ struct InspectCommand: ParsableCommand {
     }
 }
 
-struct InspectionSummary: Encodable {
-    var total = 0
-    var valid = 0
-    var rejected = 0
-    var byReason: [String: Int] = [:]
-    var byFormat: [String: Int] = [:]
-
-    mutating func add(_ result: Inspection) {
-        total += 1
-        if let reason = result.reason {
-            rejected += 1
-            byReason[reason.rawValue, default: 0] += 1
-        } else {
-            valid += 1
-        }
-        if let format = result.format { byFormat[format.rawValue, default: 0] += 1 }
-    }
-}
-
 /// One line per file as results arrive (so a huge folder streams), as text or as one JSON document.
 final class InspectionPrinter {
     let json: Bool
@@ -127,11 +108,7 @@ final class InspectionPrinter {
             Swift.print("\n],\n\"summary\": \(body)}")
             return
         }
-        var line = "\(summary.total) files: \(summary.valid) valid, \(summary.rejected) rejected"
-        if !summary.byReason.isEmpty {
-            line += " (" + summary.byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
-        }
-        Swift.print(line)
+        Swift.print(summary.line)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalog
 import Console
 import Foundation
 import Train
@@ -6,6 +7,7 @@ import Train
 extension ModelSpec.Architecture: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension LearningRateSchedule.Shape: ExpressibleByArgument {}
+extension Split: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,6 +93,11 @@ struct TrainCommand: ParsableCommand {
         s.threads = threads
         s.freeze = freeze
         request.settings = s
+        // First Ctrl-C: finish the epoch in progress and its checkpoint; a second one quits at once.
+        let stop = StopFlag()
+        request.stop = stop
+        let interruption = Interruption(notice: "stopping after this epoch (Ctrl-C again to quit now; --resume continues)") { stop.raise() }
+        defer { interruption.cancel() }
         let summary = try TrainingRun.run(request)
         if json { return try Output.printJSON(summary) }
         let best = summary.epochs.first { $0.epoch == summary.bestEpoch }
@@ -129,16 +136,12 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "The model: a name under models/ or a model.safetensors path.") var model = "default"
     @Argument(help: "A folder with one sub-folder per label (default: the workspace's --split folder).") var folder: String?
-    @Option(help: "validation or test: the workspace folder to evaluate on.") var split = "validation"
+    @Option(help: "validation, test or train: the workspace folder to evaluate on.") var split = Split.validation
     @Option(help: "The label answered below the confidence threshold (the original service's policy).") var fallback: String?
     @Option(help: "Where to write the report (default: report/ next to the model).") var report: String?
     @Option(help: "Images per batch.") var batchSize = 64
     @Option(help: "Misclassified files to list in the terminal.") var show = 10
     @Flag(help: "Print the metrics document as JSON.") var json = false
-
-    func validate() throws {
-        if !["validation", "test", "train"].contains(split) { throw ValidationError("--split must be validation, test or train") }
-    }
 
     func run() throws {
         global.startLogging()
@@ -149,7 +152,8 @@ struct EvaluateCommand: ParsableCommand {
         request.reportFolder = report
         request.batchSize = batchSize
         request.showProgress = !global.quiet && !json
-        let (metrics, reportFolder) = try EvaluationRun.run(request)
+        let summary = try EvaluationRun.run(request)
+        let metrics = summary.metrics
         if json { return try Output.printJSON(metrics) }
         let topK = metrics.topKAccuracy.sorted { $0.key < $1.key }.map { "\($0.key) " + String(format: "%.4f", $0.value) }
         print(String(format: "%d images: accuracy %.4f, macro-F1 %.4f, loss %.4f", metrics.images, metrics.accuracy, metrics.macroF1, metrics.loss)
@@ -178,6 +182,6 @@ struct EvaluateCommand: ParsableCommand {
                 print("  \(miss.path): \(miss.label), predicted \(miss.predicted) " + String(format: "(%.3f)", miss.confidence))
             }
         }
-        print("\nreport: \(reportFolder)/ (metrics.json, confusion.svg, curves.svg, misclassified.csv)")
+        print("\nreport: \(summary.reportFolder)/ (metrics.json, confusion.svg, curves.svg, misclassified.csv)")
     }
 }

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct CatalogTests {
     let folder = TemporaryFolder()
-    var path: String { folder.file("catalog.sqlite") }
+    var path: String { folder.file(Workspace.catalogFileName) }
 
     func item(_ source: String, _ label: String, status: ItemStatus = .pending) throws -> CatalogItem {
         var item = CatalogItem(source: source, sourceKind: .url, label: try Label(label))
@@ -26,14 +26,14 @@ import Testing
         var first = try item("https://a.example/1.jpg", "cat")
         let id = try catalog.upsert(first)
         first.status = .failed
-        first.reason = "http_404"
+        first.reason = .http(status: 404)
         first.httpStatus = 404
         first.attempts = 2
         #expect(try catalog.upsert(first) == id)
         let other = try catalog.upsert(try item("https://a.example/1.jpg", "dog"))
         #expect(other != id)
         let stored = try #require(try catalog.item(source: "https://a.example/1.jpg", label: Label("cat")))
-        #expect(stored.status == .failed && stored.reason == "http_404" && stored.httpStatus == 404 && stored.attempts == 2)
+        #expect(stored.status == .failed && stored.reason == .http(status: 404) && stored.httpStatus == 404 && stored.attempts == 2)
     }
 
     @Test func everyFieldRoundTrips() throws {
@@ -45,15 +45,15 @@ import Testing
         full.contentType = "image/png"
         full.bytes = 12345
         full.sha256 = String(repeating: "ab", count: 32)
-        full.path = "raw/dog/abababab.png"
+        full.path = Workspace.rawFile(label: try Label("dog"), sha256: full.sha256!, fileExtension: "png")
         full.format = "png"
         full.width = 640
         full.height = 480
         full.phash = 0xF0F0_F0F0_F0F0_F0F0   // high bit set: stored as a signed 64-bit integer
         full.dhash = 1
-        full.flags = ["blurry", "dark"]
+        full.flags = [.blurry, .dark]
         full.cluster = 7
-        full.split = "train"
+        full.split = .train
         full.attempts = 1
         full.elapsedMilliseconds = 12.5
         full.updatedAt = 1_700_000_000
@@ -88,7 +88,7 @@ import Testing
         #expect(throws: CatalogError.self) {
             try catalog.write { t throws(CatalogError) in
                 try t.upsert(fresh)
-                throw CatalogError(path: "test", detail: "stop halfway")
+                throw CatalogError(path: "a transaction", detail: "stop halfway")
             }
         }
         #expect(try catalog.summary().total == 0)
@@ -110,17 +110,17 @@ import Testing
     @Test func summaryCountsReasonsAndSplits() throws {
         let catalog = try Catalog(path: path)
         var a = try item("1", "cat", status: .failed)
-        a.reason = "timeout"
+        a.reason = .fetch(.timeout)
         var b = try item("2", "cat", status: .ok)
-        b.split = "train"
+        b.split = .train
         b.bytes = 1000
         var c = try item("3", "dog", status: .ok)
-        c.split = "validation"
+        c.split = .validation
         c.bytes = 500
         for x in [a, b, c] { try catalog.upsert(x) }
         let summary = try catalog.summary()
         #expect(summary.byReason == ["timeout": 1])
-        #expect(summary.splits == ["train": ["cat": 1], "validation": ["dog": 1]])
+        #expect(summary.splits == [Split.train.rawValue: ["cat": 1], Split.validation.rawValue: ["dog": 1]])
         #expect(summary.storedBytes == 1500)
     }
 }
@@ -158,14 +158,13 @@ import Testing
             return item
         }
         let catalogA = try a.openCatalog(), catalogB = try b.openCatalog()
-        try catalogA.upsert(try row("u1", .ok, path: "raw/cat/1.jpg", at: 10))
+        try catalogA.upsert(try row("u1", .ok, path: "stored/cat/1.jpg", at: 10))
         try catalogA.upsert(try row("u2", .failed, at: 10))
-        try catalogB.upsert(try row("u2", .ok, path: "raw/cat/2.jpg", at: 5))   // further along: wins though older
+        try catalogB.upsert(try row("u2", .ok, path: "stored/cat/2.jpg", at: 5))   // further along: wins though older
         try catalogB.upsert(try row("u3", .pending, at: 20))
         try catalogB.upsert(try row("u1", .failed, at: 30))                       // not further along: ours stays
         for (workspace, name) in [(a, "1.jpg"), (b, "2.jpg")] {
-            try FileIO.createDirectory(workspace.path("raw/cat"))
-            try FileIO.writeAtomically(Array(name.utf8), to: workspace.path("raw/cat/\(name)"))
+            try workspace.storeOnce(Array(name.utf8), at: "stored/cat/\(name)")
         }
         let first = try merged.merge(from: a)
         #expect([first.added, first.replaced, first.kept, first.filesCopied, first.filesMissing] as [Int] == [2, 0, 0, 1, 0])
@@ -174,7 +173,7 @@ import Testing
         let catalog = try merged.openCatalog()
         #expect(try catalog.item(source: "u1", label: Label("cat"))?.status == .ok)
         #expect(try catalog.item(source: "u2", label: Label("cat"))?.status == .ok)
-        #expect(try FileIO.read(merged.path("raw/cat/2.jpg")) == Array("2.jpg".utf8))
+        #expect(try FileIO.read(merged.path("stored/cat/2.jpg")) == Array("2.jpg".utf8))
         #expect(throws: CatalogError.self) { try merged.merge(from: Workspace(root: folder.file("nothing"))) }
     }
 }

@@ -50,8 +50,15 @@ struct Imgcls {
     @Test func helpListsThePipelineStages() throws {
         let help = try Imgcls.run(["--help"])
         #expect(help.status == 0)
-        for stage in ["fetch", "curate", "split", "train", "evaluate", "predict", "serve", "inspect", "status"] {
-            #expect(help.stdout.contains(stage), "help does not mention \(stage)")
+        // The subcommands the help lists are exactly the ones this build has, and each one answers --help.
+        let listed = help.stdout.components(separatedBy: "SUBCOMMANDS:").last!.split(separator: "\n")
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        let stages = ["fetch", "scrape", "import", "curate", "split", "train", "evaluate", "inspect", "status", "catalog"]
+        #expect(listed == stages, "\(listed)")
+        for stage in listed {
+            let stageHelp = try Imgcls.run([stage, "--help"])
+            #expect(stageHelp.status == 0 && stageHelp.stdout.contains("USAGE: imgcls \(stage)"), "\(stage)")
         }
     }
 
@@ -73,6 +80,31 @@ struct Imgcls {
         #expect(summary["kept"] as? Int == 12)
         let both = try Imgcls.run(["curate", "--workspace", workspace, "--from", images, "--reset"])
         #expect(both.status != 0 && both.stderr.contains("do not go together"))
+    }
+
+    @Test func aWorkspaceInsideTheImportedFolderIsNotImported() throws {
+        // The workspace's own catalog, -wal and -shm files would otherwise come back as not_an_image items.
+        let folder = TemporaryFolder()
+        let images = folder.file("images")
+        try SampleImages.writeTwoClassFolder(images, perClass: 3)
+        let workspace = images + "/ws"
+        for _ in 0..<2 {
+            let run = try Imgcls.run(["curate", "--workspace", workspace, "--from", images, "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let sources = try Catalog(path: Workspace(root: workspace).catalogPath, create: false).summary()
+        #expect(sources.byReason == ["not_an_image": 1], "\(sources.byReason)")  // the sample page only
+        #expect(sources.total == 7, "\(sources.total) items")
+    }
+
+    @Test func aMissingCatalogIsAnErrorNotAUsageMistake() throws {
+        let folder = TemporaryFolder()
+        for stage in [["curate"], ["split"], ["curate", "--reset"]] {
+            let run = try Imgcls.run(stage + ["--workspace", folder.file("empty")])
+            #expect(run.status == 1, "\(stage): exit \(run.status)")
+            #expect(run.stderr.contains("no catalog yet") && run.stderr.contains("imgcls import"), "\(stage): \(run.stderr)")
+            #expect(!run.stderr.contains("Usage"), "\(stage) printed the usage text")
+        }
     }
 
     @Test func inspectClassifiesTheSampleSetAsJSON() throws {
@@ -119,7 +151,7 @@ struct Imgcls {
         ok.bytes = 2_000_000
         var failed = CatalogItem(source: "https://a.example/2.jpg", sourceKind: .url, label: try Label("dog"))
         failed.status = .failed
-        failed.reason = "http_404"
+        failed.reason = .http(status: 404)
         try catalog.upsert(ok)
         try catalog.upsert(failed)
 

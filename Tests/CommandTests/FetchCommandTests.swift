@@ -13,7 +13,7 @@ import Testing
         let images = (0..<60).map { SampleImages.png(SampleImages.picture(width: 24, height: 16, seed: UInt64($0))) }
         return try LoopbackHTTPServer { request in
             let name = request.path.dropFirst()
-            var response: HTTPResponse
+            var response: LoopbackResponse
             if name.hasPrefix("img"), let n = Int(name.dropFirst(3).prefix { $0.isNumber }), n < images.count {
                 response = .ok(images[n], contentType: "image/png")
             } else if name == "page.jpg" {
@@ -38,8 +38,8 @@ import Testing
     /// The parts of the outcome that must not depend on interruptions.
     static func state(of workspace: String) throws -> (rows: [String], files: [String: String]) {
         var rows: [String] = []
-        try Catalog(path: workspace + "/catalog.sqlite", create: false).forEachItem { item in
-            rows.append([item.source, item.label.name, item.status.rawValue, item.reason ?? "", item.sha256 ?? "",
+        try Catalog(path: Workspace(root: workspace).catalogPath, create: false).forEachItem { item in
+            rows.append([item.source, item.label.name, item.status.rawValue, item.reason?.code ?? "", item.sha256 ?? "",
                          item.path ?? "", item.format ?? ""].joined(separator: "|"))
         }
         var files: [String: String] = [:]
@@ -111,6 +111,6 @@ import Testing
         let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let byStatus = summary?["byStatus"] as? [String: Int]
         #expect(byStatus == ["ok": 2, "failed": 1])
-        #expect(try Catalog(path: workspace + "/catalog.sqlite").item(source: "\(server.baseURL)/img1.png", label: Label("birds"))?.status == .ok)
+        #expect(try Catalog(path: Workspace(root: workspace).catalogPath).item(source: "\(server.baseURL)/img1.png", label: Label("birds"))?.status == .ok)
     }
 }

@@ -1,8 +1,29 @@
+import Catalog
 import Foundation
 import SampleImages
 import Testing
 
 @Suite struct TrainCommandTests {
+    @Test func ctrlCStopsTrainingAfterTheEpochInProgress() throws {
+        let folder = TemporaryFolder()
+        let workspace = folder.file("data")
+        try SampleImages.writeTwoClassFolder(workspace + "/train", perClass: 20)
+        let checkpoint = Workspace(root: workspace).modelFolder("m") + "/" + Workspace.checkpointFileName
+        let process = try Imgcls.start(["train", "--workspace", workspace, "--name", "m", "--input-size", "16", "--width", "4",
+                                        "--blocks", "1", "--batch-size", "4", "--epochs", "500", "--quiet"])
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(20_000) }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "Ctrl-C did not end the run cleanly")
+        // The run stopped long before its 500 epochs, with the model and a checkpoint to resume from.
+        let resumed = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--resume", "--epochs", "1", "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any])
+        let done = try #require(summary["epochs"] as? [[String: Any]]).count
+        #expect(done >= 1 && done < 500, "\(done) epochs")
+    }
+
     @Test func aKilledTrainingRunResumesFromItsLastCheckpoint() throws {
         let folder = TemporaryFolder()
         let workspace = folder.file("data")
@@ -10,7 +31,7 @@ import Testing
         try SampleImages.writeTwoClassFolder(workspace + "/validation", perClass: 10, seed: 2)
         let arguments = ["train", "--workspace", workspace, "--name", "m", "--input-size", "16", "--width", "4",
                          "--blocks", "1", "--batch-size", "4", "--epochs", "40", "--lr", "0.01", "--quiet"]
-        let checkpoint = workspace + "/models/m/checkpoint.safetensors"
+        let checkpoint = Workspace(root: workspace).modelFolder("m") + "/" + Workspace.checkpointFileName
         let process = try Imgcls.start(arguments)
         // Kill it once it has written a checkpoint and is in the middle of a later epoch.
         let deadline = Date().addingTimeInterval(120)
@@ -37,12 +58,17 @@ import Testing
         #expect((metrics["confusionMatrix"] as? [[Int]])?.joined().reduce(0, +) == 20)
         #expect((metrics["skippedFiles"] as? [String: String])?.count == 1)
         for file in ["metrics.json", "confusion.svg", "curves.svg", "misclassified.csv"] {
-            #expect(FileManager.default.fileExists(atPath: workspace + "/models/m/report/" + file), "\(file)")
+            #expect(FileManager.default.fileExists(atPath: Workspace.reportFolder(forModelFile: Workspace(root: workspace).modelFolder("m") + "/" + Workspace.modelFileName) + "/" + file), "\(file)")
         }
         let text = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "m"])
         #expect(text.stdout.contains("confusion matrix"))
         let unknown = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "nothing"])
-        #expect(unknown.status != 0 && unknown.stderr.contains("no such model"))
+        #expect(unknown.status == 1 && unknown.stderr.contains("no model named nothing") && !unknown.stderr.contains("Usage"))
+        // A reference with a slash is a path: it is read as a model file, and the message says what was tried.
+        let notAModel = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "/etc/passwd"])
+        #expect(notAModel.status == 1 && notAModel.stderr.contains("/etc/passwd") && !notAModel.stderr.contains("models//"))
+        let noFile = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "elsewhere/m"])
+        #expect(noFile.status == 1 && noFile.stderr.contains("elsewhere/m: no model file there"))
 
         let missing = try Imgcls.run(["train", "--workspace", workspace, "--name", "other", "--resume"])
         #expect(missing.status != 0)

@@ -23,11 +23,11 @@ final class CurateFixture {
         let name = source ?? "item-\(count)"
         let digest = SHA256.hex(bytes)
         let ext = (try? ImageFormat.sniff(bytes).fileExtension) ?? "bin"
-        let relative = "raw/\(label)/\(digest.prefix(16)).\(ext)"
-        try FileIO.createDirectory(workspace.path("raw/\(label)"))
-        try FileIO.createOnce(bytes, at: workspace.path(relative))
+        let itemLabel = try Label(label)
+        let relative = Workspace.rawFile(label: itemLabel, sha256: digest, fileExtension: ext)
+        try workspace.storeOnce(bytes, at: relative)
         var item = CatalogItem(source: url ? "https://example.test/\(name)" : "/images/\(name)", sourceKind: url ? .url : .file,
-                               label: try Label(label))
+                               label: itemLabel)
         item.status = .ok
         item.sha256 = digest
         item.bytes = bytes.count
@@ -36,11 +36,11 @@ final class CurateFixture {
         return item.source
     }
 
-    func curate(_ configure: (inout CurateOptions) -> Void = { _ in }) throws -> CurateSummary {
-        var options = CurateOptions()
-        options.threads = 2
-        configure(&options)
-        return try Curator(workspace: workspace, options: options).run()
+    func curate(_ configure: (inout CurateRequest) -> Void = { _ in }) throws -> CurateSummary {
+        var request = CurateRequest()
+        request.threads = 2
+        configure(&request)
+        return try CurateRun(workspace: workspace, request: request).run()
     }
 
     func items() throws -> [CatalogItem] {

@@ -39,15 +39,15 @@ import Testing
         let truncated = try fixture.add(SampleImages.truncated(SampleImages.jpeg(Self.scene(103)), keeping: 0.7), label: "dogs", source: "cut")
 
         let summary = try fixture.curate()
-        func reason(_ source: String) throws -> String? { try fixture.item(source).reason }
+        func reason(_ source: String) throws -> Reason? { try fixture.item(source).reason }
         #expect(try reason(original) == nil)  // the largest file of its group: kept
-        for source in [sameBytes, otherEncoding] { #expect(try reason(source) == "duplicate", "\(source)") }
-        #expect(try [plainJPEG, withEXIF].compactMap(reason) == ["duplicate"])
-        for source in [reencoded, smaller, cropped] { #expect(try reason(source) == "near_duplicate", "\(source)") }
+        for source in [sameBytes, otherEncoding] { #expect(try reason(source) == .curation(.duplicate), "\(source)") }
+        #expect(try [plainJPEG, withEXIF].compactMap(reason) == [.curation(.duplicate)])
+        for source in [reencoded, smaller, cropped] { #expect(try reason(source) == .curation(.nearDuplicate), "\(source)") }
         #expect(try fixture.item(smaller).duplicateOf == fixture.item(original).id)
-        #expect(try reason(conflictA) == "label_conflict" && reason(conflictB) == "label_conflict")
-        for source in placeholders { #expect(try reason(source) == "placeholder") }
-        #expect(try reason(truncated) == "truncated")
+        #expect(try reason(conflictA) == .curation(.labelConflict) && reason(conflictB) == .curation(.labelConflict))
+        for source in placeholders { #expect(try reason(source) == .curation(.placeholder)) }
+        #expect(try reason(truncated) == .image(.truncated))
         for source in distinct { #expect(try reason(source) == nil, "distinct picture \(source) was merged") }
         #expect(summary.byReason["duplicate"] == 3 && summary.byReason["near_duplicate"] == 3)
         // Everything a cluster holds shares its keeper's id, for the split.
@@ -57,11 +57,11 @@ import Testing
         let again = try fixture.curate()
         #expect(again.byReason == summary.byReason)
         #expect(again.analyzed == 1)  // only the damaged file is decoded again (failures are not cached)
-        #expect(try Curator.reset(fixture.workspace) == summary.excluded)
+        #expect(try CurateRun.reset(fixture.workspace) == summary.excluded)
         #expect(try fixture.items().allSatisfy { $0.status == .ok })
         // Reports.
-        #expect(FileIO.kind(of: fixture.workspace.reportsFolder + "/curate.json") == .file)
-        #expect(FileIO.kind(of: fixture.workspace.reportsFolder + "/curate/duplicates.jpg") == .file)
+        #expect(FileIO.kind(of: fixture.workspace.report(CurateSummary.reportFiles.json)) == .file)
+        #expect(FileIO.kind(of: fixture.workspace.path(Workspace.contactSheetsFolder.workspace + "/duplicates.jpg")) == .file)
     }
 
     @Test func qualityFlagsAreReportedAndExcludeOnlyWhenAsked() throws {
@@ -85,16 +85,16 @@ import Testing
             "strip": try fixture.add(SampleImages.png(strip), label: "x", source: "strip"),
         ]
         _ = try fixture.curate()
-        func flags(_ name: String) throws -> Set<String> { Set(try fixture.item(sources[name]!).flags) }
-        #expect(try !flags("sharp").contains("blurry") && !flags("sharp").contains("dark"))
-        #expect(try flags("dark").isSuperset(of: ["dark", "low_information"]))
-        #expect(try flags("blurred").contains("blurry"))
-        #expect(try flags("gray").contains("grayscale"))
-        #expect(try flags("strip").contains("odd_aspect"))
+        func flags(_ name: String) throws -> Set<QualityFlag> { Set(try fixture.item(sources[name]!).flags) }
+        #expect(try !flags("sharp").contains(.blurry) && !flags("sharp").contains(.dark))
+        #expect(try flags("dark").isSuperset(of: [.dark, .lowInformation]))
+        #expect(try flags("blurred").contains(.blurry))
+        #expect(try flags("gray").contains(.grayscale))
+        #expect(try flags("strip").contains(.oddAspect))
         #expect(try fixture.items().allSatisfy { $0.status == .ok })
         _ = try fixture.curate { $0.exclude = [.blurry, .dark] }
-        #expect(try fixture.item(sources["blurred"]!).reason == "blurry")
-        #expect(try ["blurry", "dark"].contains(fixture.item(sources["dark"]!).reason))  // a flat dark picture is both
+        #expect(try fixture.item(sources["blurred"]!).reason == .flag(.blurry))
+        #expect(try [.flag(.blurry), .flag(.dark)].contains(fixture.item(sources["dark"]!).reason))  // a flat dark picture is both
         #expect(try fixture.item(sources["sharp"]!).status == .ok)
     }
 }
@@ -105,17 +105,17 @@ struct AnimalMNISTCurateTests {
     @Test func everyRealDuplicateIsFound() throws {
         let folder = TemporaryFolder("imgcls-animal")
         let workspace = Workspace(root: folder.file("data"))
-        let imported = try FolderImport(workspace: workspace).run(folder: SharedTestData.path("animal_mnist")!, label: nil)
+        let imported = try ImportRun(workspace: workspace, request: ImportRequest(folder: SharedTestData.path("animal_mnist")!)).run()
         #expect(imported.added == 10_000)
-        var options = CurateOptions()
-        options.threads = 2
-        let summary = try Curator(workspace: workspace, options: options).run()
+        var request = CurateRequest()
+        request.threads = 2
+        let summary = try CurateRun(workspace: workspace, request: request).run()
         #expect(summary.byReason["duplicate"] == 284)
         #expect(summary.byReason["label_conflict"] == nil)
         // Each duplicate has exactly the bytes of the item kept in its place, in the same class.
         var items: [Int64: CatalogItem] = [:]
         try workspace.openCatalog().forEachItem { items[$0.id!] = $0 }
-        for item in items.values where item.reason == "duplicate" {
+        for item in items.values where item.reason == .curation(.duplicate) {
             let keeperID = try #require(item.duplicateOf)
             let keeper = try #require(items[keeperID])
             #expect(keeper.sha256 == item.sha256 && keeper.label == item.label && keeper.status == .ok)

@@ -35,10 +35,10 @@ import Testing
             case "/always-500.jpg": return .status(500, "down")
             case "/busy.jpg":
                 return counter.next("busy") == 1
-                    ? HTTPResponse(status: 429, headers: [("Retry-After", "1")]) : .ok(samplePhoto, contentType: "image/jpeg")
-            case "/patience.jpg": return HTTPResponse(status: 429, headers: [("Retry-After", "3600")])
+                    ? LoopbackResponse(status: 429, headers: [("Retry-After", "1")]) : .ok(samplePhoto, contentType: "image/jpeg")
+            case "/patience.jpg": return LoopbackResponse(status: 429, headers: [("Retry-After", "3600")])
             case "/stalled.jpg":
-                return HTTPResponse(status: 200, headers: [("Content-Type", "image/jpeg")], body: samplePhoto,
+                return LoopbackResponse(status: 200, headers: [("Content-Type", "image/jpeg")], body: samplePhoto,
                                     behavior: .stall(afterBytes: 100, seconds: 30))
             case "/hop1": return .redirect(to: "/hop2")
             case "/hop2": return .redirect(to: "/hop3", status: 301)
@@ -47,20 +47,20 @@ import Testing
             case "/to-file": return .redirect(to: "file:///etc/passwd")
             case "/huge.png": return .ok(Self.big, contentType: "image/png")
             case "/huge-streamed.png":
-                return HTTPResponse(status: 200, headers: [("Content-Type", "image/png")], body: Self.big, behavior: .closeDelimited)
+                return LoopbackResponse(status: 200, headers: [("Content-Type", "image/png")], body: Self.big, behavior: .closeDelimited)
             case "/page-as-jpeg.jpg": return .ok(SampleImages.htmlPage, contentType: "image/jpeg")
             case "/cut.jpg":
-                return HTTPResponse(status: 200, headers: [("Content-Type", "image/jpeg")], body: samplePhoto,
+                return LoopbackResponse(status: 200, headers: [("Content-Type", "image/jpeg")], body: samplePhoto,
                                     behavior: .cutOff(afterBytes: samplePhoto.count / 2))
             case "/gzipped.png":
-                return HTTPResponse(status: 200, headers: [("Content-Type", "image/png")], body: Self.png, gzip: true)
+                return LoopbackResponse(status: 200, headers: [("Content-Type", "image/png")], body: Self.png, gzip: true)
             case "/noai.jpg":
-                return HTTPResponse(status: 200, headers: [("Content-Type", "image/jpeg"), ("X-Robots-Tag", "noindex, noai")],
+                return LoopbackResponse(status: 200, headers: [("Content-Type", "image/jpeg"), ("X-Robots-Tag", "noindex, noai")],
                                     body: samplePhoto)
             case "/gone-noai.jpg":
-                return HTTPResponse(status: 404, headers: [("X-Robots-Tag", "noai")], body: [])
+                return LoopbackResponse(status: 404, headers: [("X-Robots-Tag", "noai")], body: [])
             case "/other-bot-noai.jpg":
-                return HTTPResponse(status: 200, headers: [("Content-Type", "image/jpeg"), ("X-Robots-Tag", "otherbot: noimageai")],
+                return LoopbackResponse(status: 200, headers: [("Content-Type", "image/jpeg"), ("X-Robots-Tag", "otherbot: noimageai")],
                                     body: samplePhoto)
             default: return .status(404)
             }
@@ -71,24 +71,24 @@ import Testing
         let counter = Counter()
         let server = try server(counter)
         let fixture = FetchFixture()
-        let cases: [(String, ItemStatus, String?)] = [
+        let cases: [(String, ItemStatus, Reason?)] = [
             ("/photo.jpg", .ok, nil),
-            ("/missing.jpg", .failed, "http_404"),
+            ("/missing.jpg", .failed, .http(status: 404)),
             ("/flaky.jpg", .ok, nil),
-            ("/always-500.jpg", .failed, "http_500"),
+            ("/always-500.jpg", .failed, .http(status: 500)),
             ("/busy.jpg", .ok, nil),
-            ("/patience.jpg", .failed, "http_429"),
-            ("/stalled.jpg", .failed, "timeout"),
+            ("/patience.jpg", .failed, .http(status: 429)),
+            ("/stalled.jpg", .failed, .fetch(.timeout)),
             ("/hop1", .ok, nil),
-            ("/loop", .failed, "too_many_redirects"),
-            ("/to-file", .failed, "redirect_refused"),
-            ("/huge.png", .failed, "too_large"),
-            ("/huge-streamed.png", .failed, "too_large"),
-            ("/page-as-jpeg.jpg", .failed, "not_an_image"),
-            ("/cut.jpg", .failed, "truncated"),
+            ("/loop", .failed, .fetch(.tooManyRedirects)),
+            ("/to-file", .failed, .fetch(.redirectRefused)),
+            ("/huge.png", .failed, .fetch(.tooLarge)),
+            ("/huge-streamed.png", .failed, .fetch(.tooLarge)),
+            ("/page-as-jpeg.jpg", .failed, .image(.notAnImage)),
+            ("/cut.jpg", .failed, .image(.truncated)),
             ("/gzipped.png", .ok, nil),
-            ("/noai.jpg", .failed, "opted_out"),
-            ("/gone-noai.jpg", .failed, "http_404"),
+            ("/noai.jpg", .failed, .fetch(.optedOut)),
+            ("/gone-noai.jpg", .failed, .http(status: 404)),
             ("/other-bot-noai.jpg", .ok, nil),
         ]
         let manifest = try fixture.manifest(label: "cats", cases.map { server.baseURL + $0.0 })
@@ -98,15 +98,15 @@ import Testing
         #expect(summary.finished == cases.count)
         for (path, status, reason) in cases {
             let item = try #require(try fixture.item(server.baseURL + path), "\(path) has no catalog row")
-            #expect(item.status == status, "\(path): \(item.status) \(item.reason ?? "") \(item.message ?? "")")
-            #expect(item.reason == reason, "\(path): \(item.reason ?? "nil") \(item.message ?? "")")
+            #expect(item.status == status, "\(path): \(item.status) \(item.reason?.code ?? "") \(item.message ?? "")")
+            #expect(item.reason == reason, "\(path): \(item.reason?.code ?? "nil") \(item.message ?? "")")
         }
 
         // Nothing is lost: every ok row points at its stored bytes, named by their hash.
         for item in try fixture.items() where item.status == .ok {
             let bytes = try FileIO.read(fixture.workspace.path(try #require(item.path)))
             #expect(SHA256.hex(bytes) == item.sha256)
-            #expect(item.path == "raw/cats/\(item.sha256!.prefix(16)).\(item.format == "png" ? "png" : "jpg")")
+            #expect(item.path == Workspace.rawFile(label: item.label, sha256: item.sha256!, fileExtension: item.format == "png" ? "png" : "jpg"))
         }
         let gzipped = try #require(try fixture.item(server.baseURL + "/gzipped.png"))
         #expect(try FileIO.read(fixture.workspace.path(gzipped.path!)) == Self.png)  // stored decoded
@@ -124,7 +124,7 @@ import Testing
         // The User-Agent names the tool.
         #expect(server.requests.allSatisfy { $0.headers["user-agent"]?.hasPrefix("imgcls/") == true })
         // The report was written.
-        #expect(FileIO.kind(of: fixture.workspace.reportsFolder + "/fetch.json") == .file)
+        #expect(FileIO.kind(of: fixture.workspace.report(FetchSummary.reportFileName)) == .file)
     }
 
     @Test func optOutCanBeTurnedOffAndUserAgentChanged() throws {
@@ -147,7 +147,8 @@ import Testing
         try fixture.fetch { $0.manifests = [manifest] }
         let paths = Set(try fixture.items().compactMap(\.path))
         #expect(paths.count == 1)
-        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.workspace.path("raw/cats"))
+        let stored = fixture.workspace.path(try #require(paths.first))
+        let files = try FileManager.default.contentsOfDirectory(atPath: FileIO.parentFolder(of: stored))
         #expect(files.count == 1)
     }
 
@@ -181,7 +182,7 @@ import Testing
             $0.engine.respectRobots = true
         }
         #expect(try fixture.item(urls[0])?.status == .ok)
-        #expect(try fixture.item(urls[1])?.reason == "robots_disallowed")
+        #expect(try fixture.item(urls[1])?.reason == .fetch(.robotsDisallowed))
         #expect(try fixture.item(urls[2])?.status == .ok)
         #expect(try fixture.item(urls[3])?.status == .ok)
         #expect(server.requests.filter { $0.path == "/robots.txt" }.count == 1)
@@ -203,11 +204,11 @@ import Testing
             $0.manifests = [manifest]
             $0.engine.respectRobots = true
         }
-        #expect(try fixture.item(urls[0])?.reason == "robots_unavailable")
+        #expect(try fixture.item(urls[0])?.reason == .fetch(.robotsUnavailable))
         #expect(broken.requests.filter { $0.path == "/robots.txt" }.count == 3)  // retried like any 5xx
         #expect(!broken.requests.contains { $0.path == "/a.jpg" })
         #expect(try fixture.item(urls[1])?.status == .ok)                      // a 700 KB robots.txt is read, not refused
-        #expect(try fixture.item(urls[2])?.reason == "robots_disallowed")
+        #expect(try fixture.item(urls[2])?.reason == .fetch(.robotsDisallowed))
     }
 
     @Test func aThinImageThatKeepRatioWouldBlowUpIsRefused() throws {
@@ -221,7 +222,7 @@ import Testing
             $0.processing.decodeOptions.maxPixels = 10_000_000
         }
         let item = try #require(try fixture.item(server.baseURL + "/strip.png"))
-        #expect(item.reason == "too_many_pixels" && item.message?.contains("384000x256") == true)
+        #expect(item.reason == .image(.tooManyPixels) && item.message?.contains("384000x256") == true)
     }
 
     @Test func pagesThatAreNotURLsAreAnError() throws {
@@ -243,7 +244,7 @@ import Testing
             $0.processing.resize = .mode(.centerCrop, size: 16)
         }
         let item = try #require(try fixture.item(server.baseURL + "/photo.png"))
-        #expect(item.path?.hasPrefix("resized/cats/") == true && item.path?.hasSuffix(".jpg") == true)
+        #expect(item.path == Workspace.resizedFile(label: item.label, sha256: item.sha256!))
         #expect(item.width == 16 && item.height == 16)
         let resized = try ImageDecoder.decode(file: fixture.workspace.path(item.path!))
         #expect(resized.width == 16 && resized.height == 16)
@@ -263,6 +264,6 @@ import Testing
             $0.manifests = [manifest2]
             $0.processing.validate = true
         }
-        #expect(try other.item(server.baseURL + "/a.jpg")?.reason == "truncated")
+        #expect(try other.item(server.baseURL + "/a.jpg")?.reason == .image(.truncated))
     }
 }

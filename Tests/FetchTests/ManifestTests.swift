@@ -43,7 +43,7 @@ import Testing
             "cats http://a.example.com/a.jpg", "cats https://b.example/b.jpg", "cats https://preview.redd.it/x.jpg?width=432&s=abc",
             "cats http://c.example/one_two.jpg", "cats http://d.example/esc_aped.jpg",
         ]))
-        let invalid = try fixture.items().filter { $0.reason == "invalid_url" }
+        let invalid = try fixture.items().filter { $0.reason == .fetch(.invalidURL) }
         #expect(invalid.count == 2)
         #expect(invalid.allSatisfy { $0.status == .failed && $0.message?.contains("urls_cats.txt:") == true })
     }

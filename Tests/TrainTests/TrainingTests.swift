@@ -229,8 +229,9 @@ import Testing
             histories.append(summary.epochs.flatMap { [$0.trainLoss, $0.trainAccuracy] })
         }
         #expect(histories[0] == histories[1])
-        let a = try ModelFile.load(folder.file("data/models/a/model.safetensors")).model
-        let b = try ModelFile.load(folder.file("data/models/b/model.safetensors")).model
+        let workspace = Workspace(root: folder.file("data"))
+        let a = try ModelFile.load(try workspace.modelFile("a")).model
+        let b = try ModelFile.load(try workspace.modelFile("b")).model
         #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value == $1.value })
     }
 }

@@ -1,4 +1,4 @@
-import COpenBLAS
+internal import COpenBLAS
 
 /// Row-major matrix products on OpenBLAS: `c = alpha * op(a) * op(b) + beta * c`, where op(a) is m x k and
 /// op(b) is k x n.

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// The report's pictures as SVG, which any browser shows (no Python needed).
@@ -33,10 +34,10 @@ enum ReportCharts {
     static func trainingCurves(_ history: [EpochRecord]) -> String {
         let (panelWidth, panelHeight) = (420, 260)
         var svg = header(width: 2 * panelWidth + 30, height: panelHeight + 40)
-        let losses: [(String, String, [Float?])] = [("train", "#1f77b4", history.map { Optional($0.trainLoss) }),
-                                                    ("validation", "#d62728", history.map(\.validationLoss))]
-        let accuracies: [(String, String, [Float?])] = [("train", "#1f77b4", history.map { Optional($0.trainAccuracy) }),
-                                                        ("validation", "#d62728", history.map(\.validationAccuracy))]
+        let losses: [(String, String, [Float?])] = [(Split.train.rawValue, "#1f77b4", history.map { Optional($0.trainLoss) }),
+                                                    (Split.validation.rawValue, "#d62728", history.map(\.validationLoss))]
+        let accuracies: [(String, String, [Float?])] = [(Split.train.rawValue, "#1f77b4", history.map { Optional($0.trainAccuracy) }),
+                                                        (Split.validation.rawValue, "#d62728", history.map(\.validationAccuracy))]
         svg += panel("loss", losses, x: 10, width: panelWidth, height: panelHeight, range: nil)
         svg += panel("accuracy", accuracies, x: panelWidth + 20, width: panelWidth, height: panelHeight, range: (0, 1))
         return svg + "</svg>\n"

@@ -1,3 +1,4 @@
+import Catalog
 internal import CCurl
 
 /// What the engine decides about a finished transfer.
@@ -5,9 +6,9 @@ enum Outcome: Equatable {
     /// A body to process.
     case success
     /// Try again after `delay` seconds (`serverAsked`: a Retry-After the host's schedule must honour too).
-    case retry(delay: Double, reason: String, serverAsked: Bool)
+    case retry(delay: Double, reason: Reason, serverAsked: Bool)
     /// Give up: a stable reason code and words for people.
-    case failure(reason: String, message: String)
+    case failure(reason: Reason, message: String)
 }
 
 /// Turns libcurl results and HTTP statuses into outcomes: retry with exponential backoff and jitter for
@@ -25,10 +26,10 @@ public struct RetryPolicy: Sendable {
 
     func decide(_ r: FetchResponse, random: inout some RandomNumberGenerator) -> Outcome {
         if r.optedOut && (200..<300).contains(r.httpStatus) {
-            return .failure(reason: "opted_out", message: "X-Robots-Tag forbids AI use (noai/noimageai)")
+            return .failure(reason: .fetch(.optedOut), message: "X-Robots-Tag forbids AI use (noai/noimageai)")
         }
         if r.tooLarge {
-            return .failure(reason: "too_large", message: "the response is larger than the --max-bytes cap")
+            return .failure(reason: .fetch(.tooLarge), message: "the response is larger than the --max-bytes cap")
         }
         if r.curlCode != 0 {
             return decideTransportFailure(r, random: &random)
@@ -37,7 +38,7 @@ public struct RetryPolicy: Sendable {
         case 200..<300:
             return .success
         case 429, 503:
-            let reason = "http_\(r.httpStatus)"
+            let reason = Reason.http(status: r.httpStatus)
             if let wait = r.retryAfter {
                 guard wait <= maxRetryAfter else {
                     return .failure(reason: reason, message: "the server asked to wait \(Int(wait)) s, more than --max-retry-after")
@@ -48,10 +49,10 @@ public struct RetryPolicy: Sendable {
             return retryOrFail(r, delay: backoff(r.job.attempt, &random), reason: reason, serverAsked: false,
                                message: "HTTP \(r.httpStatus) after \(r.job.attempt) attempts")
         case 408, 500..<600:
-            return retryOrFail(r, delay: backoff(r.job.attempt, &random), reason: "http_\(r.httpStatus)", serverAsked: false,
+            return retryOrFail(r, delay: backoff(r.job.attempt, &random), reason: .http(status: r.httpStatus), serverAsked: false,
                                message: "HTTP \(r.httpStatus) after \(r.job.attempt) attempts")
         default:
-            return .failure(reason: "http_\(r.httpStatus)", message: "HTTP \(r.httpStatus)")
+            return .failure(reason: .http(status: r.httpStatus), message: "HTTP \(r.httpStatus)")
         }
     }
 
@@ -59,31 +60,31 @@ public struct RetryPolicy: Sendable {
         let code = CURLcode(UInt32(r.curlCode))
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
-            return retryOrFail(r, delay: backoff(r.job.attempt, &random), reason: "timeout", serverAsked: false,
+            return retryOrFail(r, delay: backoff(r.job.attempt, &random), reason: .fetch(.timeout), serverAsked: false,
                                message: "\(r.curlMessage) (after \(r.job.attempt) attempts)")
         case CURLE_COULDNT_CONNECT, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2,
              CURLE_HTTP2_STREAM, CURLE_SSL_CONNECT_ERROR, CURLE_PARTIAL_FILE:
-            let reason = code == CURLE_PARTIAL_FILE ? "truncated" : "connection_failed"
+            let reason: Reason = code == CURLE_PARTIAL_FILE ? .image(.truncated) : .fetch(.connectionFailed)
             return retryOrFail(r, delay: backoff(r.job.attempt, &random), reason: reason, serverAsked: false,
                                message: "\(r.curlMessage) (after \(r.job.attempt) attempts)")
         case CURLE_COULDNT_RESOLVE_HOST:
-            return .failure(reason: "dns_error", message: r.curlMessage)
+            return .failure(reason: .fetch(.dnsError), message: r.curlMessage)
         case CURLE_TOO_MANY_REDIRECTS:
-            return .failure(reason: "too_many_redirects", message: r.curlMessage)
+            return .failure(reason: .fetch(.tooManyRedirects), message: r.curlMessage)
         case CURLE_UNSUPPORTED_PROTOCOL:
-            return .failure(reason: "redirect_refused", message: "redirected to a URL that is not http or https")
+            return .failure(reason: .fetch(.redirectRefused), message: "redirected to a URL that is not http or https")
         case CURLE_FILESIZE_EXCEEDED:
-            return .failure(reason: "too_large", message: "the announced size is larger than the --max-bytes cap")
+            return .failure(reason: .fetch(.tooLarge), message: "the announced size is larger than the --max-bytes cap")
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:
-            return .failure(reason: "tls_error", message: r.curlMessage)
+            return .failure(reason: .fetch(.tlsError), message: r.curlMessage)
         case CURLE_URL_MALFORMAT:
-            return .failure(reason: "invalid_url", message: r.curlMessage)
+            return .failure(reason: .fetch(.invalidURL), message: r.curlMessage)
         default:
-            return .failure(reason: "network_error", message: r.curlMessage)
+            return .failure(reason: .fetch(.networkError), message: r.curlMessage)
         }
     }
 
-    private func retryOrFail(_ r: FetchResponse, delay: Double, reason: String, serverAsked: Bool, message: String) -> Outcome {
+    private func retryOrFail(_ r: FetchResponse, delay: Double, reason: Reason, serverAsked: Bool, message: String) -> Outcome {
         r.job.attempt < maxAttempts ? .retry(delay: delay, reason: reason, serverAsked: serverAsked)
             : .failure(reason: reason, message: message)
     }

@@ -1,4 +1,4 @@
-import CMalloc
+internal import CMalloc
 
 /// Training allocates and frees the same large buffers (layer outputs, im2col matrices) every step. glibc
 /// serves large blocks with mmap and returns them on free, so each step would fault every page in again (a

@@ -1,4 +1,20 @@
+// Train: the built-in engine, networks, training and evaluation. Entries: `TrainingRun` (a `TrainingRequest` in,
+// a `TrainingSummary` out) and `EvaluationRun` (Evaluation/EvaluationRun.swift: an `EvaluationRequest` in, an
+// `EvaluationSummary` out). Folders in reading order:
+//   Training/    TrainingRun.swift (request, settings, summary, the run), Trainer.swift (the epoch loop,
+//                checkpoints), Optimizer.swift (SGD, Adam, AdamW, RMSprop, schedules)
+//   Networks/    Model.swift (spec, labels, head, one training step), ResidualNetwork.swift, BaselineNetwork.swift
+//   Layers/      Convolution.swift (Conv2D) with Im2col.swift and DirectConvolution.swift, DepthwiseConvolution.swift,
+//                BatchNorm.swift, Pooling.swift, Activations.swift, Dense.swift, Residual.swift, Loss.swift, Weights.swift
+//   Engine/      Tensor.swift, Layer.swift (the protocol, Sequential), Parallel.swift, BLAS.swift,
+//                AllocatorTuning.swift, Engine.swift (threads and kernels, for benchmarks)
+//   Data/        ImageFolder.swift (flow_from_directory folders), BatchLoader.swift, Augmentation.swift
+//   Evaluation/  EvaluationRun.swift, Evaluator.swift, Metrics.swift, ReportCharts.swift
+//   ModelFiles/  ModelFile.swift (the model file's contents), SafeTensors.swift (the format)
+//   TrainError.swift
+
 import Catalog
+import Console
 import Files
 import Foundation
 import Logging
@@ -20,13 +36,60 @@ public struct TrainingRequest: Sendable {
     /// With `resume`: a new total number of epochs (the run's own otherwise).
     public var resumedEpochs: Int?
     public var showProgress = true
+    /// Raised (by Ctrl-C): the run ends after the epoch in progress, whose checkpoint `--resume` continues from.
+    public var stop: StopFlag?
 
     public init(name: String, workspace: Workspace) {
         self.name = name
         self.workspace = workspace
     }
 
-    public var modelFolder: String { workspace.modelsFolder + "/" + name }
+    public var modelFolder: String { workspace.modelFolder(name) }
+}
+
+/// How to train; saved in the model file and the checkpoint (so `--resume` continues with the same settings).
+public struct TrainingSettings: Codable, Sendable, Equatable {
+    public var epochs = 20
+    public var batchSize = 64
+    public var schedule = LearningRateSchedule(base: 1e-3)
+    public var optimizer = OptimizerSettings()
+    public var labelSmoothing: Float = 0.1
+    public var augmentation = Augmentation()
+    public var seed: UInt64 = 1
+    /// Weights classes by total / (classes * count), as scikit-learn's "balanced" (for imbalanced data).
+    public var balanceClasses = false
+    /// Stop after this many epochs without a better validation accuracy.
+    public var patience: Int?
+    public var cacheMegabytes = 1024
+    /// Threads for the math (see `Parallel`); image loading has a thread of its own.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Train only the classification head.
+    public var freeze = false
+
+    public init() {}
+}
+
+/// One epoch's numbers.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var learningRate: Float
+    public var trainLoss: Float
+    public var trainAccuracy: Float
+    public var validationLoss: Float?
+    public var validationAccuracy: Float?
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+public struct TrainingSummary: Codable, Sendable {
+    public var model: String
+    public var labels: [String]
+    public var epochs: [EpochRecord]
+    public var bestEpoch: Int
+    public var bestValidationAccuracy: Float?
+    public var stoppedEarly: Bool
+    public var skippedFiles: [String: String]
+    public var seconds: Double
 }
 
 public enum TrainingRun {
@@ -36,11 +99,11 @@ public enum TrainingRun {
         guard (try? Label(request.name)) != nil else {
             throw TrainError("\(request.name): not a usable model name (no /, .., or control characters)")
         }
-        let trainFolder = try ImageFolder(request.trainFolder ?? request.workspace.path("train"))
-        let validationPath = request.validationFolder ?? request.workspace.path("validation")
+        let trainFolder = try ImageFolder(request.trainFolder ?? request.workspace.folder(of: .train))
+        let validationPath = request.validationFolder ?? request.workspace.folder(of: .validation)
         let validationFolder = request.validationFolder != nil || FileManager.default.fileExists(atPath: validationPath)
             ? try ImageFolder(validationPath) : nil
-        let checkpointPath = request.modelFolder + "/" + Trainer.checkpointName
+        let checkpointPath = request.modelFolder + "/" + Workspace.checkpointFileName
 
         var settings = request.settings
         let model: Model
@@ -56,7 +119,7 @@ public enum TrainingRun {
                 throw TrainError("\(trainFolder.root): its labels (\(trainFolder.labels.joined(separator: ", "))) are not the interrupted run's (\(model.labels.joined(separator: ", ")))")
             }
         } else if let from = request.from {
-            let path = from.hasSuffix(".safetensors") ? from : request.workspace.modelsFolder + "/" + from + "/" + ModelFile.fileName
+            let path = try request.workspace.modelFile(from)
             var loaded = try ModelFile.load(path).model
             if loaded.labels != trainFolder.labels {
                 log.warning("the labels differ from \(path)'s (\(loaded.labels.joined(separator: ", "))): training a new head for \(trainFolder.labels.joined(separator: ", "))")
@@ -77,7 +140,7 @@ public enum TrainingRun {
         log.info("training \(request.name) (\(model.spec.architecture.rawValue), \(model.spec.inputSize) px) on \(train.count) images, validating on \(validation.count); labels: \(model.labels.joined(separator: ", "))")
         let trainer = try Trainer(model: model, settings: settings, train: train, validation: validation,
                                   folder: request.modelFolder, checkpoint: checkpoint, resumedEpochs: request.resumedEpochs,
-                                  showProgress: request.showProgress)
+                                  showProgress: request.showProgress, stop: request.stop)
         return try trainer.run()
     }
 }

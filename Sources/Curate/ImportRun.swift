@@ -1,8 +1,22 @@
 import Catalog
-import Dispatch
 import Files
 import Foundation
 import Imaging
+
+/// What `imgcls import` (and `curate --from`) asks for.
+public struct ImportRequest: Sendable {
+    /// A `<label>/<files>` folder.
+    public var folder: String
+    /// The label of every file, instead of the names of the folders below `folder`.
+    public var label: Label?
+    /// Copy files even where a hard link is possible (so later edits of the originals do not show through).
+    public var copy = false
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    public init(folder: String) {
+        self.folder = folder
+    }
+}
 
 /// What `imgcls import` did.
 public struct ImportSummary: Sendable, Codable {
@@ -10,39 +24,37 @@ public struct ImportSummary: Sendable, Codable {
     public var added = 0
     /// Files already in the catalog (a re-run of the same import).
     public var alreadyKnown = 0
-    /// Files that are not images, or damaged in their header, by reason (recorded as failed rows).
+    /// Files that are not images, or damaged in their header, by reason code (recorded as failed rows).
     public var rejected: [String: Int] = [:]
     public var byLabel: [String: Int] = [:]
 }
 
 /// Registers an existing `<label>/<files>` tree as catalog items, so folders of images can be curated, split
 /// and trained on without fetching. Each file's bytes are stored content-addressed under `raw/<label>/`
-/// (a hard link to the original when both are on one file system, a copy otherwise).
-public struct FolderImport: Sendable {
-    public let workspace: Workspace
-    /// Copy files even where a hard link is possible (so later edits of the originals do not show through).
-    public var copy = false
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+/// (a hard link to the original when both are on one file system, a copy otherwise). The walk never enters
+/// the workspace itself, which may sit inside the folder.
+public struct ImportRun: Sendable {
+    public let workspace: Workspace, request: ImportRequest
 
-    public init(workspace: Workspace) {
-        self.workspace = workspace
+    public init(workspace: Workspace, request: ImportRequest) {
+        (self.workspace, self.request) = (workspace, request)
     }
 
-    /// Imports every file under `folder`: the label is the name of the first folder below it, or `label`
-    /// for every file when given. Hidden files are skipped.
-    public func run(folder: String, label: Label?) throws(CatalogError) -> ImportSummary {
+    public func run() throws(CatalogError) -> ImportSummary {
+        let folder = request.folder
         guard FileIO.kind(of: folder) == .directory else {
             throw CatalogError(path: folder, detail: "not a folder; give a folder holding one sub-folder per label")
         }
         let catalog = try workspace.openCatalog()
+        try workspace.prepareTemporaryFolder()
         let root = URL(fileURLWithPath: folder).standardizedFileURL.path
         var summary = ImportSummary()
         var batch: [(path: String, label: Label)] = []
-        var walker = DirectoryWalker(root: root)
+        var walker = DirectoryWalker(root: root, skipping: [workspace.root])
         while let path = walker.next() {
             let relative = path.dropFirst(root.count + 1).split(separator: "/")
             let itemLabel: Label
-            if let label {
+            if let label = request.label {
                 itemLabel = label
             } else {
                 guard relative.count > 1 else { continue }  // files directly in the folder have no label
@@ -66,11 +78,11 @@ public struct FolderImport: Sendable {
         guard !batch.isEmpty else { return }
         let importer = self
         try catalog.write { t throws(CatalogError) in
-            try parallelMap(batch, threads: threads) { importer.item(for: $0.path, label: $0.label) } consume: { item throws(CatalogError) in
+            try parallelMap(batch, threads: request.threads) { importer.item(for: $0.path, label: $0.label) } consume: { item throws(CatalogError) in
                 summary.files += 1
                 if try t.insertIfAbsent(item) {
                     summary.added += 1
-                    if let reason = item.reason { summary.rejected[reason, default: 0] += 1 }
+                    if let reason = item.reason { summary.rejected[reason.code, default: 0] += 1 }
                     else { summary.byLabel[item.label.name, default: 0] += 1 }
                 } else {
                     summary.alreadyKnown += 1
@@ -87,8 +99,10 @@ public struct FolderImport: Sendable {
             item.bytes = bytes.count
             let info = try ImageProbe.probe(bytes)
             let digest = SHA256.hex(bytes)
-            let relative = "raw/\(label.name)/\(digest.prefix(16)).\(info.format.fileExtension)"
-            try store(bytes, from: path, at: workspace.path(relative))
+            let relative = Workspace.rawFile(label: label, sha256: digest, fileExtension: info.format.fileExtension)
+            do { try workspace.storeOnce(bytes, at: relative, linkingFrom: request.copy ? nil : path) } catch {
+                throw ImageError(.unreadable, "cannot store it in the workspace: \(error.detail)", file: path)
+            }
             item.status = .ok
             item.sha256 = digest
             item.path = relative
@@ -97,20 +111,9 @@ public struct FolderImport: Sendable {
             item.height = info.orientedHeight
         } catch {
             item.status = .failed
-            item.reason = error.reason.rawValue
+            item.reason = .image(error.reason)
             item.message = error.detail
         }
         return item
-    }
-
-    private func store(_ bytes: [UInt8], from source: String, at target: String) throws(ImageError) {
-        if FileIO.kind(of: target) == .file { return }
-        do {
-            try FileIO.createDirectory(FileIO.parentFolder(of: target))
-            if !copy && link(source, target) == 0 { return }
-            try FileIO.createOnce(bytes, at: target, temporaryFolder: workspace.path("tmp"))
-        } catch {
-            throw ImageError(.unreadable, "cannot store it in the workspace: \(error.detail)", file: source)
-        }
     }
 }

@@ -6,8 +6,6 @@ import Foundation
 /// architecture, labels in class-index order, input size, normalisation, training settings, final metrics and
 /// the tool version (JSON strings, since safetensors metadata values are strings).
 public enum ModelFile {
-    public static let fileName = "model.safetensors"
-
     /// Writes the model; `extra` adds metadata entries (training settings, metrics, history), and `tensors`
     /// extra arrays (a checkpoint's optimizer state).
     public static func save(_ model: Model, to path: String, extra: [String: String] = [:],

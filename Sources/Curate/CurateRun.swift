@@ -1,3 +1,14 @@
+// Curate: import, curation and the split, each a request, a run and a summary. Entry: `CurateRun` (a
+// `CurateRequest` in, a `CurateSummary` out); beside it `ImportRun` (ImportRun.swift) and `SplitRun`
+// (SplitRun.swift). Files in reading order:
+//   ImportRun.swift          a <label>/<files> folder into the catalog
+//   CurateRun.swift          measuring and deciding: invalid, placeholder, conflict, duplicate, near duplicate, flags
+//   ItemAnalysis.swift       one file's decode, pixel hash, perceptual hashes and statistics
+//   NearDuplicateIndex.swift the pair search (multi-index hashing); UnionFind.swift clusters the pairs
+//   QualityFlags.swift       the thresholds behind the catalog's quality flags
+//   CurateReport.swift       curate.json and curate.md; ContactSheets.swift the pictures
+//   SplitRun.swift           the stratified, leak-free split into the Keras folder layout
+
 import Catalog
 import Console
 import Dispatch
@@ -8,8 +19,8 @@ import Logging
 
 let log = Logger(label: "imgcls.curate")
 
-/// What `imgcls curate` does.
-public struct CurateOptions: Sendable {
+/// What `imgcls curate` asks for.
+public struct CurateRequest: Sendable {
     /// pHash distance (of 64 bits) under which two images are near-duplicate candidates.
     public var near = 10
     /// Detail-hash distance (of 256 bits) under which a candidate pair is confirmed.
@@ -59,6 +70,9 @@ public struct CurateSummary: Sendable, Codable {
     public var contactSheets: [ContactSheet] = []
     public var seconds = 0.0
     public var imagesPerSecond = 0.0
+
+    /// Its files in the workspace's reports folder.
+    public static let reportFiles = (json: "curate.json", markdown: "curate.md")
 }
 
 /// One candidate item, in memory for the decisions (a slim copy of its catalog row).
@@ -78,7 +92,7 @@ struct CurationEntry {
     var detail: DetailHash?
     var statistics: ImageStatistics?
     // The decision.
-    var reason: String?
+    var reason: Reason?
     var message: String?
     var flags: [QualityFlag] = []
     var cluster: Int64?
@@ -110,35 +124,35 @@ struct CurationEntry {
 /// Validates, measures and de-duplicates the items of a workspace and flags quality problems, deciding for
 /// each item to keep it or to exclude it with a reason. Nothing is deleted: decisions are catalog columns,
 /// a re-run starts from scratch (idempotent), and `reset` undoes them.
-public final class Curator {
+public final class CurateRun {
     private let workspace: Workspace
-    private let options: CurateOptions
+    private let request: CurateRequest
     private let showProgress: Bool
 
-    public init(workspace: Workspace, options: CurateOptions, showProgress: Bool = false) {
+    public init(workspace: Workspace, request: CurateRequest, showProgress: Bool = false) {
         self.workspace = workspace
-        self.options = options
+        self.request = request
         self.showProgress = showProgress
     }
 
     /// Undoes curation: every excluded item is kept again. Returns how many were restored.
     public static func reset(_ workspace: Workspace) throws(CatalogError) -> Int {
-        try workspace.openCatalog().write { t throws(CatalogError) in try t.resetCuration() }
+        try workspace.requireCatalog().write { t throws(CatalogError) in try t.resetCuration() }
     }
 
     public func run() throws(CatalogError) -> CurateSummary {
-        let started = Date()
-        let catalog = try workspace.openCatalog()
+        let started = monotonicSeconds()
+        let catalog = try workspace.requireCatalog()
         var entries = try loadEntries(catalog)
-        var summary = CurateSummary(thresholds: .init(near: options.near, verify: options.verify,
-                                                      placeholderSources: options.placeholderSources,
-                                                      excludedFlags: options.exclude.map(\.rawValue).sorted()))
+        var summary = CurateSummary(thresholds: .init(near: request.near, verify: request.verify,
+                                                      placeholderSources: request.placeholderSources,
+                                                      excludedFlags: request.exclude.map(\.rawValue).sorted()))
         summary.items = entries.count
         summary.analyzed = try analyze(&entries, catalog)
         decide(&entries, &summary)
         try record(entries, catalog)
         summarize(entries, &summary)
-        summary.seconds = Date().timeIntervalSince(started)
+        summary.seconds = monotonicSeconds() - started
         summary.imagesPerSecond = Double(entries.count) / max(summary.seconds, 1e-9)
         summary.contactSheets = ContactSheets(workspace: workspace).write(entries)
         try CurateReport.write(summary, to: workspace)
@@ -160,11 +174,11 @@ public final class Curator {
     /// Decodes and measures what no run has measured yet, `threads` files at a time; results are committed
     /// batch by batch, so an interrupted run keeps its progress.
     private func analyze(_ entries: inout [CurationEntry], _ catalog: Catalog) throws(CatalogError) -> Int {
-        let todo = entries.indices.filter { options.reanalyze || !entries[$0].isAnalyzed }
+        let todo = entries.indices.filter { request.reanalyze || !entries[$0].isAnalyzed }
         guard !todo.isEmpty else { return 0 }
         let progress = ProgressBar(title: "curate", total: todo.count, unit: "images", enabled: showProgress)
-        let decodeOptions = { var o = DecodeOptions(); o.maxPixels = options.maxPixels; return o }()
-        let threads = max(1, options.threads)
+        let decodeOptions = { var o = DecodeOptions(); o.maxPixels = request.maxPixels; return o }()
+        let threads = max(1, request.threads)
         let root = workspace
         // Results are recorded while the next files decode; a commit every 1024 keeps an interrupted run's work.
         for batchStart in stride(from: 0, to: todo.count, by: 1024) {
@@ -193,7 +207,7 @@ public final class Curator {
                                              entropy: s.entropy, colorfulness: s.colorfulness)
                     case .failure(let error):
                         entries[index].pixelSHA256 = nil
-                        entries[index].reason = error.reason.rawValue
+                        entries[index].reason = .image(error.reason)
                         entries[index].message = error.detail
                     }
                     progress.advance(by: 1)
@@ -210,19 +224,19 @@ public final class Curator {
         // Invalid: failed to decode (set by analyze) or outside the size limits.
         for i in entries.indices where entries[i].reason == nil {
             guard entries[i].isAnalyzed else {
-                entries[i].reason = "corrupt"
+                entries[i].reason = .image(.corrupt)
                 entries[i].message = "no measurements"
                 continue
             }
             let (w, h) = (entries[i].width, entries[i].height)
-            if min(w, h) < options.minSide {
-                entries[i].reason = RejectReason.tooSmall.rawValue
-                entries[i].message = "\(w)x\(h) has a side shorter than \(options.minSide)"
-            } else if w * h > options.maxPixels {
-                entries[i].reason = RejectReason.tooManyPixels.rawValue
+            if min(w, h) < request.minSide {
+                entries[i].reason = .image(.tooSmall)
+                entries[i].message = "\(w)x\(h) has a side shorter than \(request.minSide)"
+            } else if w * h > request.maxPixels {
+                entries[i].reason = .image(.tooManyPixels)
                 entries[i].message = "\(w)x\(h) is over the pixel limit"
-            } else if let maxAspect = options.maxAspect, Double(max(w, h)) / Double(max(1, min(w, h))) > maxAspect {
-                entries[i].reason = "extreme_aspect"
+            } else if let maxAspect = request.maxAspect, Double(max(w, h)) / Double(max(1, min(w, h))) > maxAspect {
+                entries[i].reason = .curation(.extremeAspect)
                 entries[i].message = "\(w)x\(h) is more than \(maxAspect) times longer than wide"
             }
         }
@@ -237,8 +251,8 @@ public final class Curator {
         for i in entries.indices where entries[i].isAnalyzed {
             entries[i].flags = QualityFlag.flags(width: entries[i].width, height: entries[i].height,
                                                  statistics: entries[i].statistics!, medianPixels: median)
-            if entries[i].reason == nil, let flag = entries[i].flags.filter(options.exclude.contains).min() {
-                entries[i].reason = flag.rawValue
+            if entries[i].reason == nil, let flag = entries[i].flags.filter(request.exclude.contains).min() {
+                entries[i].reason = .flag(flag)
                 entries[i].message = "excluded by --exclude \(flag.rawValue)"
             }
         }
@@ -249,8 +263,8 @@ public final class Curator {
         var sources: [String: Set<String>] = [:]
         for e in entries where e.reason == nil && e.isURL { if let sha = e.sha256 { sources[sha, default: []].insert(e.source) } }
         for i in entries.indices where entries[i].reason == nil && entries[i].isURL {
-            if let sha = entries[i].sha256, let count = sources[sha]?.count, count >= options.placeholderSources {
-                entries[i].reason = "placeholder"
+            if let sha = entries[i].sha256, let count = sources[sha]?.count, count >= request.placeholderSources {
+                entries[i].reason = .curation(.placeholder)
                 entries[i].message = "the same bytes come from \(count) different URLs (a host's placeholder image?)"
             }
         }
@@ -262,7 +276,7 @@ public final class Curator {
         for i in entries.indices where entries[i].reason == nil { groups[entries[i].pixelSHA256!, default: []].append(i) }
         for members in groups.values where members.count > 1 {
             summary.duplicateGroups += 1
-            resolve(members, in: &entries, duplicates: [:], reason: "duplicate", exclude: true, keepFirst: true)
+            resolve(members, in: &entries, duplicates: [:], reason: .duplicate, exclude: true, keepFirst: true)
         }
     }
 
@@ -271,11 +285,11 @@ public final class Curator {
                                     _ summary: inout CurateSummary) {
         // Exact duplicates are represented by their keeper.
         let candidates = entries.indices.filter { entries[$0].reason == nil }
-        let index = NearDuplicateIndex(hashes: candidates.map { entries[$0].phash }, threshold: options.near)
+        let index = NearDuplicateIndex(hashes: candidates.map { entries[$0].phash }, threshold: request.near)
         var sets = UnionFind(count: candidates.count)
         index.forEachPair { a, b in
             let x = entries[candidates[a]], y = entries[candidates[b]]
-            if x.detail!.distance(to: y.detail!) <= options.verify { sets.union(a, b) }
+            if x.detail!.distance(to: y.detail!) <= request.verify { sets.union(a, b) }
         }
         var clusters: [Int: [Int]] = [:]
         for k in candidates.indices { clusters[sets.find(k), default: []].append(candidates[k]) }
@@ -284,7 +298,7 @@ public final class Curator {
             // A cluster's size includes the exact duplicates its members stand for.
             let size = members.reduce(0) { total, m in total + 1 + (duplicates[entries[m].id]?.count ?? 0) }
             summary.largestCluster = max(summary.largestCluster, size)
-            resolve(members, in: &entries, duplicates: duplicates, reason: "near_duplicate", exclude: !options.keepNearDuplicates)
+            resolve(members, in: &entries, duplicates: duplicates, reason: .nearDuplicate, exclude: !request.keepNearDuplicates)
         }
     }
 
@@ -292,7 +306,7 @@ public final class Curator {
     /// a label conflict. The keeper is the first seen when all have the same pixels (`keepFirst`), otherwise the
     /// largest picture, then the largest file (the least compressed), then the first seen. `duplicates`: the
     /// exact duplicates each member stands for (they follow it into a conflict).
-    private func resolve(_ members: [Int], in entries: inout [CurationEntry], duplicates: [Int64: [Int]], reason: String,
+    private func resolve(_ members: [Int], in entries: inout [CurationEntry], duplicates: [Int64: [Int]], reason: CurationReason,
                          exclude: Bool, keepFirst: Bool = false) {
         let labels = Set(members.map { entries[$0].label })
         let keeper = keepFirst ? members.min { entries[$0].id < entries[$1].id }! : members.max { a, b in
@@ -302,18 +316,18 @@ public final class Curator {
         for m in members {
             entries[m].cluster = keeperID
             if labels.count > 1 {
-                entries[m].reason = "label_conflict"
+                entries[m].reason = .curation(.labelConflict)
                 entries[m].message = "the same picture is labelled \(labels.sorted().joined(separator: " and "))"
                 // Exact duplicates excluded earlier for this member share its conflict.
                 for d in duplicates[entries[m].id] ?? [] {
-                    entries[d].reason = "label_conflict"
+                    entries[d].reason = .curation(.labelConflict)
                     entries[d].message = entries[m].message
                 }
             } else if m != keeper {
                 entries[m].duplicateOf = keeperID
                 if exclude {
-                    entries[m].reason = reason
-                    entries[m].message = "\(reason == "duplicate" ? "the same pixels" : "nearly the same picture") as item \(keeperID) (\(entries[keeper].path))"
+                    entries[m].reason = .curation(reason)
+                    entries[m].message = "\(reason == .duplicate ? "the same pixels" : "nearly the same picture") as item \(keeperID) (\(entries[keeper].path))"
                 }
             }
         }
@@ -325,7 +339,7 @@ public final class Curator {
             try catalog.write { t throws(CatalogError) in
                 for e in entries[start..<min(entries.count, start + 2000)] {
                     try t.updateCuration(id: e.id, status: e.reason == nil ? .ok : .excluded, reason: e.reason, message: e.message,
-                                         flags: e.flags.map(\.rawValue), cluster: e.cluster, duplicateOf: e.duplicateOf)
+                                         flags: e.flags, cluster: e.cluster, duplicateOf: e.duplicateOf)
                 }
             }
         }
@@ -335,11 +349,11 @@ public final class Curator {
         for e in entries {
             if let reason = e.reason {
                 summary.excluded += 1
-                summary.byReason[reason, default: 0] += 1
+                summary.byReason[reason.code, default: 0] += 1
             } else {
                 summary.kept += 1
             }
-            summary.byLabel[e.label, default: [:]][e.reason ?? "kept", default: 0] += 1
+            summary.byLabel[e.label, default: [:]][e.reason?.code ?? "kept", default: 0] += 1
             for flag in e.flags { summary.flags[flag.rawValue, default: 0] += 1 }
         }
     }

@@ -11,7 +11,7 @@ public struct EvaluationRequest: Sendable {
     public var workspace: Workspace
     /// A folder with one sub-folder per label; default: the workspace's `split` folder.
     public var folder: String?
-    public var split = "validation"
+    public var split = Split.validation
     public var fallback: String?
     public var batchSize = 64
     public var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -23,25 +23,24 @@ public struct EvaluationRequest: Sendable {
         self.model = model
         self.workspace = workspace
     }
+}
 
-    var modelPath: String {
-        model.hasSuffix(".safetensors") ? model : workspace.modelsFolder + "/" + model + "/" + ModelFile.fileName
-    }
+/// What an evaluation produced: its metrics (also in `metrics.json`) and where the report went.
+public struct EvaluationSummary: Sendable {
+    public let metrics: EvaluationMetrics
+    public let reportFolder: String
 }
 
 public enum EvaluationRun {
     /// Measures the model on the folder and writes the report: metrics.json, confusion.svg, curves.svg (from
     /// the training history in the model file), misclassified.csv.
-    public static func run(_ request: EvaluationRequest) throws -> (metrics: EvaluationMetrics, reportFolder: String) {
-        let path = request.modelPath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TrainError("\(path): no such model; train one with `imgcls train --name \(request.model)` or give a model.safetensors path")
-        }
+    public static func run(_ request: EvaluationRequest) throws -> EvaluationSummary {
+        let path = try request.workspace.modelFile(request.model)
         let (model, file) = try ModelFile.load(path)
         if let fallback = request.fallback, !model.labels.contains(fallback) {
             throw TrainError("--fallback \(fallback) is not one of the model's labels (\(model.labels.joined(separator: ", ")))")
         }
-        let folder = try ImageFolder(request.folder ?? request.workspace.path(request.split))
+        let folder = try ImageFolder(request.folder ?? request.workspace.folder(of: request.split))
         let samples = try folder.samples(for: model.labels)
         guard !samples.isEmpty else { throw TrainError("\(folder.root): no images to evaluate on") }
         Parallel.threads = request.threads
@@ -52,7 +51,7 @@ public enum EvaluationRun {
         let metrics = EvaluationMetrics(predictions, labels: model.labels, model: path, fallback: request.fallback,
                                         skipped: loader.skipped)
 
-        let report = request.reportFolder ?? (path as NSString).deletingLastPathComponent + "/report"
+        let report = request.reportFolder ?? Workspace.reportFolder(forModelFile: path)
         try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
         try FileIO.writeAtomically(Array(try Output.jsonString(metrics).utf8), to: report + "/metrics.json")
         try FileIO.writeAtomically(Array(ReportCharts.confusionMatrix(metrics.confusionMatrix, labels: model.labels).utf8),
@@ -66,6 +65,6 @@ public enum EvaluationRun {
             csv += CSV.row([miss.path, miss.label, miss.predicted, String(format: "%.4f", miss.confidence)]) + "\n"
         }
         try FileIO.writeAtomically(Array(csv.utf8), to: report + "/misclassified.csv")
-        return (metrics, report)
+        return EvaluationSummary(metrics: metrics, reportFolder: report)
     }
 }

@@ -50,8 +50,8 @@ public final class Model {
         self.normalization = normalization
         var random = SplitMix64(seed: seed)
         switch spec.architecture {
-        case .resnet: network = Self.residualNetwork(spec, &random)
-        case .baseline: network = Self.baselineNetwork(spec, &random)
+        case .resnet: network = ResidualNetwork.make(spec, &random)
+        case .baseline: network = BaselineNetwork.make(spec, &random)
         }
         (network.layers.first as? Conv2D)?.computesInputGradient = false
         network.append(Dropout(rate: spec.dropout, seed: random.next()))
@@ -98,46 +98,5 @@ public final class Model {
         let old = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
         for p in model.parameters where !p.name.hasPrefix("head.") { p.value = old[p.name]!.value }
         return model
-    }
-
-    /// Conv 3x3, batch norm, and (with `relu`) a ReLU fused into the batch norm.
-    private static func convBlock(_ name: String, _ input: Int, _ output: Int, stride: Int, relu: Bool,
-                                  _ random: inout SplitMix64) -> [Layer] {
-        [Conv2D("\(name).conv", in: input, out: output, kernel: 3, stride: stride, random: &random),
-         BatchNorm("\(name).bn", channels: output, relu: relu)]
-    }
-
-    private static func residualNetwork(_ spec: ModelSpec, _ random: inout SplitMix64) -> Sequential {
-        let w = spec.width
-        let network = Sequential(convBlock("stem", 3, w, stride: spec.stemStride, relu: true, &random))
-        var channels = w
-        for (stage, width) in [w, 2 * w, 4 * w].enumerated() {
-            for block in 0..<spec.blocksPerStage {
-                let name = "stage\(stage + 1).block\(block + 1)"
-                let stride = stage > 0 && block == 0 ? 2 : 1
-                let body = Sequential(convBlock("\(name).a", channels, width, stride: stride, relu: true, &random)
-                                      + convBlock("\(name).b", width, width, stride: 1, relu: false, &random))
-                let shortcut = stride != 1 || channels != width
-                    ? Sequential([Conv2D("\(name).shortcut.conv", in: channels, out: width, kernel: 1, stride: stride, random: &random),
-                                  BatchNorm("\(name).shortcut.bn", channels: width)])
-                    : nil
-                network.append(Residual(body: body, shortcut: shortcut, relu: true))
-                channels = width
-            }
-        }
-        network.append(GlobalAveragePool())
-        return network
-    }
-
-    private static func baselineNetwork(_ spec: ModelSpec, _ random: inout SplitMix64) -> Sequential {
-        let w = spec.width
-        var layers: [Layer] = []
-        var channels = 3
-        for (index, width) in [w, 2 * w, 4 * w].enumerated() {
-            layers += convBlock("block\(index + 1)", channels, width, stride: index == 0 ? spec.stemStride : 1, relu: true, &random)
-            layers += [MaxPool(kernel: 2)]
-            channels = width
-        }
-        return Sequential(layers + [GlobalAveragePool()])
     }
 }

@@ -1,41 +1,8 @@
+import Catalog
 import Console
 import Files
 import Foundation
 import Logging
-
-/// How to train; saved in the model file and the checkpoint (so `--resume` continues with the same settings).
-public struct TrainingSettings: Codable, Sendable, Equatable {
-    public var epochs = 20
-    public var batchSize = 64
-    public var schedule = LearningRateSchedule(base: 1e-3)
-    public var optimizer = OptimizerSettings()
-    public var labelSmoothing: Float = 0.1
-    public var augmentation = Augmentation()
-    public var seed: UInt64 = 1
-    /// Weights classes by total / (classes * count), as scikit-learn's "balanced" (for imbalanced data).
-    public var balanceClasses = false
-    /// Stop after this many epochs without a better validation accuracy.
-    public var patience: Int?
-    public var cacheMegabytes = 1024
-    /// Threads for the math (see `Parallel`); image loading has a thread of its own.
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
-    /// Train only the classification head.
-    public var freeze = false
-
-    public init() {}
-}
-
-/// One epoch's numbers.
-public struct EpochRecord: Codable, Sendable, Equatable {
-    public var epoch: Int
-    public var learningRate: Float
-    public var trainLoss: Float
-    public var trainAccuracy: Float
-    public var validationLoss: Float?
-    public var validationAccuracy: Float?
-    public var seconds: Double
-    public var imagesPerSecond: Double
-}
 
 /// Where a run stands; the checkpoint's metadata, rewritten after every epoch.
 struct RunState: Codable {
@@ -47,22 +14,10 @@ struct RunState: Codable {
     var validationSamples = 0
 }
 
-public struct TrainingSummary: Codable, Sendable {
-    public var model: String
-    public var labels: [String]
-    public var epochs: [EpochRecord]
-    public var bestEpoch: Int
-    public var bestValidationAccuracy: Float?
-    public var stoppedEarly: Bool
-    public var skippedFiles: [String: String]
-    public var seconds: Double
-}
-
 /// The training loop: shuffled batches prepared on loader threads while the network trains on the current one,
 /// validation after each epoch, the best model kept as `model.safetensors`, and a checkpoint (weights, optimizer
 /// state, history) written atomically after each epoch so a killed run resumes from its last finished epoch.
 public final class Trainer {
-    public static let checkpointName = "checkpoint.safetensors"
     let model: Model
     let folder: String
     let train: [ImageFolder.Sample]
@@ -71,17 +26,15 @@ public final class Trainer {
     let optimizer: Optimizer
     var state: RunState
     let showProgress: Bool
+    let stop: StopFlag?
     private let log = Logger(label: "imgcls.train")
 
     /// A new run, or the continuation of the one saved in `checkpoint` (whose weights `model` already has).
     init(model: Model, settings: TrainingSettings, train: [ImageFolder.Sample], validation: [ImageFolder.Sample],
          folder: String, checkpoint: (file: SafeTensors.File, path: String)?, resumedEpochs: Int? = nil,
-         showProgress: Bool) throws {
-        self.model = model
-        self.folder = folder
-        self.train = train
-        self.validation = validation
-        self.showProgress = showProgress
+         showProgress: Bool, stop: StopFlag? = nil) throws {
+        (self.model, self.folder, self.train, self.validation) = (model, folder, train, validation)
+        (self.showProgress, self.stop) = (showProgress, stop)
         state = RunState(settings: settings, trainSamples: train.count, validationSamples: validation.count)
         if let checkpoint {
             state = try ModelFile.decode("run", checkpoint.file, checkpoint.path)
@@ -115,6 +68,11 @@ public final class Trainer {
                 stoppedEarly = true
                 break
             }
+            if stop?.isRaised == true {
+                log.info("stopped after epoch \(epoch) of \(settings.epochs); `imgcls train --resume` continues")
+                stoppedEarly = true
+                break
+            }
             var record = trainEpoch(epoch, loss)
             if !validation.isEmpty {
                 let result = Evaluator.predict(model, validation, loader: loader, batchSize: settings.batchSize)
@@ -134,13 +92,13 @@ public final class Trainer {
             try saveModel()
         } else if state.bestEpoch < state.history.count {
             // The best model was saved epochs ago: give it the whole run's history (for the report's curves).
-            let path = folder + "/" + ModelFile.fileName
+            let path = folder + "/" + Workspace.modelFileName
             var best = try SafeTensors.read(path)
             best.metadata["history"] = try ModelFile.json(state.history)
             try SafeTensors.write(best, to: path)
         }
         return TrainingSummary(
-            model: folder + "/" + ModelFile.fileName, labels: model.labels, epochs: state.history, bestEpoch: state.bestEpoch,
+            model: folder + "/" + Workspace.modelFileName, labels: model.labels, epochs: state.history, bestEpoch: state.bestEpoch,
             bestValidationAccuracy: validation.isEmpty ? nil : state.bestAccuracy, stoppedEarly: stoppedEarly,
             skippedFiles: loader.skipped, seconds: monotonicSeconds() - started)
     }
@@ -204,14 +162,14 @@ public final class Trainer {
     }
 
     private func saveModel() throws {
-        try ModelFile.save(model, to: folder + "/" + ModelFile.fileName, extra: try metadata())
+        try ModelFile.save(model, to: folder + "/" + Workspace.modelFileName, extra: try metadata())
     }
 
     private func saveCheckpoint() throws {
         let optimizerTensors = optimizer.savedState.reduce(into: [String: Tensor]()) {
             $0["optimizer/" + $1.key] = Tensor(shape: [$1.value.count], data: $1.value)
         }
-        try ModelFile.save(model, to: folder + "/" + Self.checkpointName,
+        try ModelFile.save(model, to: folder + "/" + Workspace.checkpointFileName,
                            extra: try metadata().merging(["run": try ModelFile.json(state)]) { $1 }, tensors: optimizerTensors)
     }
 }

@@ -12,13 +12,13 @@ public enum LinkMode: String, Sendable, CaseIterable {
     case symlink
 }
 
-/// What `imgcls split` does.
-public struct SplitOptions: Sendable {
+/// What `imgcls split` asks for.
+public struct SplitRequest: Sendable {
     /// Fractions for train, validation and (when three are given) test.
     public var ratios: [Double] = [0.8, 0.2]
     /// Fixed counts per class for validation (and test); the rest goes to train. Overrides `ratios`.
     public var fixed: [Int]?
-    /// K folds instead of one split: `folds/<k>/{train,validation}/<label>/`.
+    /// K folds instead of one split (`Workspace.splitFolder(_:label:fold:)`).
     public var kfold: Int?
     /// Use at most this many items per class.
     public var maxPerClass: Int?
@@ -36,7 +36,7 @@ public struct SplitOptions: Sendable {
 }
 
 public struct SplitSummary: Sendable, Codable {
-    /// split name -> label -> files (including oversampled copies).
+    /// split name (or "fold K split") -> label -> files (including oversampled copies).
     public var counts: [String: [String: Int]] = [:]
     /// label -> extra copies added to train by --oversample.
     public var oversampled: [String: Int] = [:]
@@ -62,19 +62,17 @@ struct SplitItem {
 /// Splits the kept items per label (stratified), keeping each near-duplicate cluster on one side, and
 /// materialises `train/`, `validation/`, `test/` (or `folds/`) in the Keras flow_from_directory layout, plus
 /// `splits.csv` and the catalog's split column. The same items and seed give byte-identical results.
-public struct Splitter {
+public struct SplitRun {
     public let workspace: Workspace
-    public let options: SplitOptions
+    public let request: SplitRequest
 
-    public init(workspace: Workspace, options: SplitOptions) {
+    public init(workspace: Workspace, request: SplitRequest) {
         self.workspace = workspace
-        self.options = options
+        self.request = request
     }
 
-    public static let managedFolders = ["train", "validation", "test", "folds"]
-
     public func run() throws(CatalogError) -> SplitSummary {
-        let catalog = try workspace.openCatalog()
+        let catalog = try workspace.requireCatalog()
         var items: [SplitItem] = []
         var uncurated = 0, leftOut = 0
         try catalog.forEachItem { item in
@@ -109,12 +107,12 @@ public struct Splitter {
     /// An item in a split folder; `copy` > 0 for the extra copies of --oversample.
     struct Placement {
         let item: SplitItem
-        let split: String
+        let split: Split
         let fold: Int?
         let copy: Int
 
         /// Where it goes, relative to the workspace.
-        var folder: String { fold.map { "folds/\($0)/\(split)/\(item.label)" } ?? "\(split)/\(item.label)" }
+        var folder: String { Workspace.splitFolder(split, label: item.label, fold: fold) }
         var fileName: String {
             let name = (item.path as NSString).lastPathComponent
             guard copy > 0 else { return name }
@@ -131,10 +129,10 @@ public struct Splitter {
         var placements: [Placement] = []
         var trainByLabel: [String: [SplitItem]] = [:]
         for (label, groups) in byLabel.sorted(by: { $0.key < $1.key }) {
-            var random = SplitMix64(seed: options.seed ^ stableHash(label))
+            var random = SplitMix64(seed: request.seed ^ stableHash(label))
             var ordered = groups.values.map { $0.sorted { $0.id < $1.id } }.sorted { $0[0].id < $1[0].id }
             ordered.stableShuffle(using: &random)
-            if let cap = options.maxPerClass {
+            if let cap = request.maxPerClass {
                 var taken = 0
                 ordered = ordered.filter { group in
                     guard taken + group.count <= cap else { return false }
@@ -143,25 +141,25 @@ public struct Splitter {
                 }
             }
             let total = ordered.reduce(0) { $0 + $1.count }
-            if total < options.minClass { summary.smallClasses[label] = total }
-            if let k = options.kfold {
+            if total < request.minClass { summary.smallClasses[label] = total }
+            if let k = request.kfold {
                 var sizes = [Int](repeating: 0, count: k)
                 for group in ordered {
                     let fold = sizes.indices.min { (sizes[$0], $0) < (sizes[$1], $1) }!
                     sizes[fold] += group.count
                     for item in group {
                         // In fold f, the fold's items validate and every other fold trains.
-                        for f in 0..<k { placements.append(Placement(item: item, split: f == fold ? "validation" : "train", fold: f, copy: 0)) }
+                        for f in 0..<k { placements.append(Placement(item: item, split: f == fold ? .validation : .train, fold: f, copy: 0)) }
                     }
                 }
                 continue
             }
-            let names = ["train", "validation", "test"]
+            let names = Split.allCases
             var targets: [Double]
-            if let fixed = options.fixed {
+            if let fixed = request.fixed {
                 targets = [Double(max(0, total - fixed.reduce(0, +)))] + fixed.map(Double.init)
             } else {
-                targets = options.ratios.map { $0 * Double(total) }
+                targets = request.ratios.map { $0 * Double(total) }
             }
             var filled = [Int](repeating: 0, count: targets.count)
             for group in ordered {
@@ -172,16 +170,16 @@ public struct Splitter {
                 if s == 0 { trainByLabel[label, default: []] += group }
             }
         }
-        if options.oversample && options.kfold == nil {
+        if request.oversample && request.kfold == nil {
             let largest = trainByLabel.values.map(\.count).max() ?? 0
             for (label, train) in trainByLabel.sorted(by: { $0.key < $1.key }) where !train.isEmpty && train.count < largest {
                 for extra in 0..<(largest - train.count) {
-                    placements.append(Placement(item: train[extra % train.count], split: "train", fold: nil, copy: 1 + extra / train.count))
+                    placements.append(Placement(item: train[extra % train.count], split: .train, fold: nil, copy: 1 + extra / train.count))
                 }
                 summary.oversampled[label] = largest - train.count
             }
         }
-        for p in placements { summary.counts[p.fold.map { "fold \($0) \(p.split)" } ?? p.split, default: [:]][p.item.label, default: 0] += 1 }
+        for p in placements { summary.counts[p.fold.map { "fold \($0) \(p.split.rawValue)" } ?? p.split.rawValue, default: [:]][p.item.label, default: 0] += 1 }
         return placements
     }
 
@@ -198,12 +196,12 @@ public struct Splitter {
                 if made.insert(folder).inserted { try FileIO.createDirectory(folder) }
                 try place(workspace.path(p.item.path), at: folder + "/" + p.fileName, relativeDepth: p.folder.split(separator: "/").count)
             }
-            var csv = options.kfold == nil ? "path,label,split\n" : "path,label,fold,split\n"
+            var csv = request.kfold == nil ? "path,label,split\n" : "path,label,fold,split\n"
             let rows = placements.map { p in
-                CSV.row(["\(p.folder)/\(p.fileName)", "\(p.item.label)"] + (p.fold.map { ["\($0)"] } ?? []) + ["\(p.split)"])
+                CSV.row(["\(p.folder)/\(p.fileName)", "\(p.item.label)"] + (p.fold.map { ["\($0)"] } ?? []) + [p.split.rawValue])
             }.sorted()
             csv += rows.map { $0 + "\n" }.joined()
-            for name in Splitter.managedFolders {
+            for name in Workspace.splitFolderNames {
                 let target = workspace.path(name)
                 try? fm.removeItem(atPath: target)
                 if FileIO.kind(of: staging + "/" + name) == .directory {
@@ -211,7 +209,7 @@ public struct Splitter {
                     summary.folders.append(name)
                 }
             }
-            try FileIO.writeAtomically(Array(csv.utf8), to: workspace.path("splits.csv"))
+            try FileIO.writeAtomically(Array(csv.utf8), to: workspace.splitListPath)
             try? fm.removeItem(atPath: staging)
         } catch {
             try? fm.removeItem(atPath: staging)
@@ -220,9 +218,9 @@ public struct Splitter {
     }
 
     private func place(_ source: String, at target: String, relativeDepth: Int) throws {
-        switch options.mode {
+        switch request.mode {
         case .hardlink:
-            if link(source, target) == 0 { return }
+            if FileIO.hardLink(source, at: target) { return }
             try FileIO.writeAtomically(try FileIO.read(source), to: target)
         case .copy:
             try FileIO.writeAtomically(try FileIO.read(source), to: target)
@@ -239,14 +237,14 @@ public struct Splitter {
         // One entry per item: its split, or its validation fold.
         var side: [Int64: String] = [:]
         var items: [SplitItem] = []
-        for p in placements where p.copy == 0 && (p.fold == nil || p.split == "validation") {
+        for p in placements where p.copy == 0 && (p.fold == nil || p.split == .validation) {
             if side[p.item.id] == nil { items.append(p.item) }
-            side[p.item.id] = p.fold.map { "fold \($0)" } ?? p.split
+            side[p.item.id] = p.fold.map { "fold \($0)" } ?? p.split.rawValue
         }
-        let index = NearDuplicateIndex(hashes: items.map(\.phash), threshold: options.near)
+        let index = NearDuplicateIndex(hashes: items.map(\.phash), threshold: request.near)
         var crossing = 0
         index.forEachPair { a, b in
-            if side[items[a].id] != side[items[b].id] && items[a].detail.distance(to: items[b].detail) <= options.verify {
+            if side[items[a].id] != side[items[b].id] && items[a].detail.distance(to: items[b].detail) <= request.verify {
                 crossing += 1
             }
         }

@@ -42,8 +42,3 @@ public struct ImageFolder: Sendable {
         return samples.map { Sample(path: $0.path, label: index[labels[$0.label]]!) }
     }
 }
-
-public struct TrainError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
