@@ -21,7 +21,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy, 
 fi
 
 cat > bench-data/torch_train_bench.py <<'PY'
-# The twin of imgcls's `resnet` architecture (Sources/Train/Model.swift): stem conv-BN-ReLU (stride 2 from 64
+# The twin of imgcls's `resnet` architecture (Sources/Train/Networks/ResidualNetwork.swift): stem conv-BN-ReLU (stride 2 from 64
 # px), three stages of basic residual blocks (widths w, 2w, 4w; the first block of stages 2 and 3 has stride 2
 # and a 1x1 conv-BN shortcut), global average pooling, dropout 0.2, a linear head; AdamW (lr 1e-3, weight decay
 # 1e-4), cross-entropy with label smoothing 0.1.

@@ -119,7 +119,7 @@ import Testing
         c.bytes = 500
         for x in [a, b, c] { try catalog.upsert(x) }
         let summary = try catalog.summary()
-        #expect(summary.byReason == ["timeout": 1])
+        #expect(summary.byReason == [Reason.fetch(.timeout).code: 1])
         #expect(summary.splits == [Split.train.rawValue: ["cat": 1], Split.validation.rawValue: ["dog": 1]])
         #expect(summary.storedBytes == 1500)
     }

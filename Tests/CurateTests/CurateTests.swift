@@ -49,7 +49,7 @@ import Testing
         for source in placeholders { #expect(try reason(source) == .curation(.placeholder)) }
         #expect(try reason(truncated) == .image(.truncated))
         for source in distinct { #expect(try reason(source) == nil, "distinct picture \(source) was merged") }
-        #expect(summary.byReason["duplicate"] == 3 && summary.byReason["near_duplicate"] == 3)
+        #expect(summary.byReason[Reason.curation(.duplicate).code] == 3 && summary.byReason[Reason.curation(.nearDuplicate).code] == 3)
         // Everything a cluster holds shares its keeper's id, for the split.
         #expect(try fixture.item(cropped).cluster == fixture.item(original).id)
 
@@ -110,8 +110,8 @@ struct AnimalMNISTCurateTests {
         var request = CurateRequest()
         request.threads = 2
         let summary = try CurateRun(workspace: workspace, request: request).run()
-        #expect(summary.byReason["duplicate"] == 284)
-        #expect(summary.byReason["label_conflict"] == nil)
+        #expect(summary.byReason[Reason.curation(.duplicate).code] == 284)
+        #expect(summary.byReason[Reason.curation(.labelConflict).code] == nil)
         // Each duplicate has exactly the bytes of the item kept in its place, in the same class.
         var items: [Int64: CatalogItem] = [:]
         try workspace.openCatalog().forEachItem { items[$0.id!] = $0 }
@@ -121,6 +121,6 @@ struct AnimalMNISTCurateTests {
             #expect(keeper.sha256 == item.sha256 && keeper.label == item.label && keeper.status == .ok)
         }
         // Few distinct silhouettes are merged as near duplicates (documented; see the README).
-        #expect((summary.byReason["near_duplicate"] ?? 0) < 100)
+        #expect((summary.byReason[Reason.curation(.nearDuplicate).code] ?? 0) < 100)
     }
 }
