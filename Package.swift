@@ -36,6 +36,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         system("CSQLite", "sqlite3", ["libsqlite3-dev"]),
@@ -46,7 +47,8 @@ let package = Package(
         system("CWebP", "libwebp", ["libwebp-dev"]),
         system("CGIF", nil, ["libgif-dev"]),
         system("COpenBLAS", "openblas", ["libopenblas-dev"]),
-        system("CZlib", "zlib", ["zlib1g-dev"]),
+        // zlib; named CLibz because ZIPFoundation brings a module called CZlib.
+        system("CLibz", "zlib", ["zlib1g-dev"]),
         system("CCrypto", "libcrypto", ["libssl-dev"]),
         system("CMalloc", nil, ["libc6-dev"]),
         // The setjmp/longjmp error handling of libjpeg and libpng, kept inside C functions.
@@ -55,12 +57,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("gif")]),
 
         .target(name: "Files", dependencies: ["CCrypto"]),
+        // Untrusted input: the restricted PyTorch checkpoint reader.
+        .target(name: "TorchCheckpoint", dependencies: ["Files", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Console", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CWebP", "Files"]),
         .target(name: "Catalog", dependencies: ["CSQLite", "Files", "Imaging"]),
         .target(
             name: "Fetch",
-            dependencies: ["CCurl", "CXML2", "CZlib", "Imaging", "Catalog", "Files", "Console",
+            dependencies: ["CCurl", "CXML2", "CLibz", "Imaging", "Catalog", "Files", "Console",
                            .product(name: "Logging", package: "swift-log")]),
         .target(name: "Curate", dependencies: ["Imaging", "Catalog", "Files", "Console",
                                                .product(name: "Logging", package: "swift-log")]),
@@ -75,7 +79,7 @@ let package = Package(
             ]),
 
         // A small HTTP server on 127.0.0.1 for tests and the demo.
-        .target(name: "LoopbackHTTP", dependencies: ["CZlib"]),
+        .target(name: "LoopbackHTTP", dependencies: ["CLibz"]),
         // Synthetic images, valid and broken, for tests, the demo and benchmarks.
         .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CPNG", "CWebP", "CGIF"]),
         .executableTarget(
@@ -83,6 +87,7 @@ let package = Package(
             dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),

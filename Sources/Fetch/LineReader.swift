@@ -1,4 +1,4 @@
-internal import CZlib
+internal import CLibz
 import Files
 import Foundation
 
@@ -146,7 +146,7 @@ final class Inflater {
                 let status = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
                     stream.next_out = out.baseAddress
                     stream.avail_out = UInt32(out.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
+                    return CLibz.inflate(&stream, Z_NO_FLUSH)
                 }
                 let produced = chunk.count - Int(stream.avail_out)
                 output.append(contentsOf: chunk[0..<produced])

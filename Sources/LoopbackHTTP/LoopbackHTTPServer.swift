@@ -1,4 +1,4 @@
-internal import CZlib
+internal import CLibz
 import Foundation
 
 #if canImport(Glibc)
