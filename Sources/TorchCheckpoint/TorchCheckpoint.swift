@@ -16,6 +16,10 @@ public struct TorchCheckpoint: Sendable {
     public struct Tensor: Sendable, Equatable {
         public let shape: [Int]
         public let values: [Float]
+
+        public init(shape: [Int], values: [Float]) {
+            (self.shape, self.values) = (shape, values)
+        }
     }
 
     /// The names in the state dict's order.

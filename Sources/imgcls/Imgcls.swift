@@ -21,7 +21,8 @@ struct Imgcls: ParsableCommand {
             """,
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, SplitCommand.self,
-                      TrainCommand.self, EvaluateCommand.self, InspectCommand.self, StatusCommand.self, CatalogCommand.self]
+                      TrainCommand.self, EvaluateCommand.self, BackboneCommand.self, ClassifyImageNetCommand.self, InspectCommand.self,
+                      StatusCommand.self, CatalogCommand.self]
     )
 }
 

@@ -8,6 +8,10 @@ public struct ImageFolder: Sendable {
     public struct Sample: Sendable, Hashable {
         public let path: String
         public let label: Int
+
+        public init(path: String, label: Int) {
+            (self.path, self.label) = (path, label)
+        }
     }
 
     public let root: String

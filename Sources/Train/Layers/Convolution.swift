@@ -4,6 +4,9 @@ import Files
 /// which is the im2col row order, so the product needs no transposition.
 public final class Conv2D: Layer {
     public let kernel, stride, inChannels, outChannels: Int
+    /// Zeros around the input on every side: `kernel / 2` ("same" for odd kernels at stride 1), or 0 when a
+    /// `ZeroPad` layer before it pads unevenly (TensorFlow's "SAME" at stride 2).
+    public let padding: Int
     public let weight: Parameter
     public let bias: Parameter?
     /// False for a network's first layer: its backward then only computes the weight gradients and returns
@@ -19,8 +22,9 @@ public final class Conv2D: Layer {
 
     /// `bias` is pointless before batch norm, which subtracts the mean.
     public init(_ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
-                bias: Bool = false, random: inout SplitMix64) {
+                padding: Int? = nil, bias: Bool = false, random: inout SplitMix64) {
         (self.kernel, self.stride, self.inChannels, self.outChannels) = (kernel, stride, inChannels, outChannels)
+        self.padding = padding ?? kernel / 2
         let fanIn = kernel * kernel * inChannels
         weight = Parameter("\(name).weight", shape: [kernel, kernel, inChannels, outChannels],
                            value: heNormal(count: fanIn * outChannels, fanIn: fanIn, &random), decays: true)
@@ -31,7 +35,7 @@ public final class Conv2D: Layer {
 
     private func geometry(_ shape: [Int]) -> WindowGeometry {
         precondition(shape.last == inChannels, "\(weight.name): expected \(inChannels) channels, got shape \(shape)")
-        return WindowGeometry(shape, kernel: kernel, stride: stride, padding: kernel / 2)
+        return WindowGeometry(shape, kernel: kernel, stride: stride, padding: padding)
     }
 
     /// Output pixels per im2col chunk: about 64K floats (256 KB) of columns, so the columns are still in the
@@ -129,8 +133,8 @@ public final class Conv2D: Layer {
 
     private func inputGradientMethod(direct: Bool) -> InputGradientMethod {
         if !computesInputGradient { return .none }
-        if kernel == 1 && stride == 1 { return .pointwise }
-        if stride == 1 && kernel % 2 == 1 && (!direct || inChannels % DirectConvolution.blockWidth == 0) { return .flipped }
+        if kernel == 1 && stride == 1 && padding == 0 { return .pointwise }
+        if stride == 1 && kernel % 2 == 1 && padding == kernel / 2 && (!direct || inChannels % DirectConvolution.blockWidth == 0) { return .flipped }
         return .col2im
     }
 

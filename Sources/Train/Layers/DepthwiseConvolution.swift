@@ -4,20 +4,27 @@ import Files
 /// Direct loops over NHWC, the channel loop innermost and contiguous.
 public final class DepthwiseConv2D: Layer {
     public let kernel, stride, channels: Int
+    /// As `Conv2D.padding`: `kernel / 2` on every side, or 0 after an uneven `ZeroPad`.
+    public let padding: Int
     public let weight: Parameter
+    /// Present when batch norm was folded into the weights (inference).
+    public let bias: Parameter?
     private var input: Tensor?
 
-    public init(_ name: String, channels: Int, kernel: Int = 3, stride: Int = 1, random: inout SplitMix64) {
+    public init(_ name: String, channels: Int, kernel: Int = 3, stride: Int = 1, padding: Int? = nil, bias: Bool = false,
+                random: inout SplitMix64) {
         (self.kernel, self.stride, self.channels) = (kernel, stride, channels)
+        self.padding = padding ?? kernel / 2
         weight = Parameter("\(name).weight", shape: [kernel, kernel, channels],
                            value: heNormal(count: kernel * kernel * channels, fanIn: kernel * kernel, &random), decays: true)
+        self.bias = bias ? Parameter("\(name).bias", shape: [channels], value: [Float](repeating: 0, count: channels)) : nil
     }
 
-    public var parameters: [Parameter] { [weight] }
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     private func geometry(_ shape: [Int]) -> WindowGeometry {
         precondition(shape.last == channels, "\(weight.name): expected \(channels) channels, got shape \(shape)")
-        return WindowGeometry(shape, kernel: kernel, stride: stride, padding: kernel / 2)
+        return WindowGeometry(shape, kernel: kernel, stride: stride, padding: padding)
     }
 
     /// Calls `body(inputPixel, outputPixel, tap)` with element offsets for every in-bounds tap.
@@ -46,6 +53,9 @@ public final class DepthwiseConv2D: Layer {
         if training { self.input = input }
         var output = Tensor(zeros: [g.batch, g.outHeight, g.outWidth, channels])
         let c = channels
+        if let bias {
+            for row in 0..<(output.count / c) { output.data.replaceSubrange(row * c..<(row + 1) * c, with: bias.value) }
+        }
         input.data.withUnsafeBufferPointer { x in
             weight.value.withUnsafeBufferPointer { w in
                 output.data.withUnsafeMutableBufferPointer { y in
@@ -79,6 +89,7 @@ public final class DepthwiseConv2D: Layer {
                 }
             }
         }
+        if let bias { accumulateChannelSums(outputGradient, into: bias) }
         return inputGradient
     }
 }

