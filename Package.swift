@@ -89,8 +89,9 @@ let package = Package(
             dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"]),
-        .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Train", "TorchCheckpoint", "Files", "Imaging", "SampleImages"]),
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
+        .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Train", "TorchCheckpoint", "Files", "Imaging", "SampleImages"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),

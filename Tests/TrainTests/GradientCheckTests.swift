@@ -144,6 +144,15 @@ struct GradientCheck {
         #expect(check.worstError(layer, input: check.tensor([2, 5, 6, 3])) < 2e-2)
     }
 
+    /// The uneven padding of TensorFlow's "SAME" at stride 2: a `ZeroPad` then an unpadded depthwise
+    /// convolution with a bias, as EfficientNet-Lite's stride-2 blocks are built.
+    @Test func zeroPadThenUnpaddedDepthwiseWithBias() {
+        var check = GradientCheck()
+        let layer = Sequential([ZeroPad(top: 1, left: 1, bottom: 2, right: 2),
+                                DepthwiseConv2D("dw", channels: 3, kernel: 5, stride: 2, padding: 0, bias: true, random: &check.random)])
+        #expect(check.worstError(layer, input: check.tensor([2, 6, 5, 3])) < 2e-2)
+    }
+
     @Test func batchNormTraining() {
         var check = GradientCheck()
         let layer = BatchNorm("bn", channels: 3)

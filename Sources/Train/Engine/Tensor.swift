@@ -58,3 +58,11 @@ public final class Parameter {
         gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 }
+
+extension Optional where Wrapped == [Float] {
+    /// The array's storage, or nil, for loops that take an optional operand (a bias).
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let values = self else { return body(nil) }
+        return values.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}

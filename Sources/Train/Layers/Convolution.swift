@@ -15,6 +15,8 @@ public final class Conv2D: Layer {
     /// Direct loops (`DirectConvolution`) instead of im2col + sgemm where they apply and are fast; tests turn
     /// them on and off to compare the two.
     var usesDirectLoops = DirectConvolution.isFast
+    /// With batch norm folded in (inference), the ReLU that followed: outputs are clamped to [0, cap].
+    var outputCap: Float?
     /// The threads that share this layer's batch; nil: `Parallel.threads`. Tests set it to split a batch without
     /// changing the global count under other tests.
     var threads: Int?
@@ -89,6 +91,7 @@ public final class Conv2D: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = geometry(input.shape)
+        precondition(!training || outputCap == nil, "\(weight.name): a folded layer is for inference only")
         if training { self.input = input }
         let pixels = g.outHeight * g.outWidth
         let depth = kernel * kernel * inChannels
@@ -111,10 +114,14 @@ public final class Conv2D: Layer {
                     }
                 }
             }
-            if let bias {
-                bias.value.withUnsafeBufferPointer { b in
-                    for row in 0..<(g.batch * pixels) {
-                        for o in 0..<outChannels { out[row * outChannels + o] += b[o] }
+            if bias != nil || outputCap != nil {
+                let floor: Float = outputCap == nil ? -.infinity : 0, cap = outputCap ?? .infinity
+                (bias?.value).withOptionalPointer { b in
+                    Parallel.forEachRange(g.batch * pixels, minimum: 256, threads: threads) { _, rows in
+                        for row in rows {
+                            let o = out.baseAddress! + row * outChannels
+                            for c in 0..<outChannels { o[c] = min(max(o[c] + (b?[c] ?? 0), floor), cap) }
+                        }
                     }
                 }
             }

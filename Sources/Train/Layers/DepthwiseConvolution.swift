@@ -48,9 +48,52 @@ public final class DepthwiseConv2D: Layer {
         }
     }
 
+    /// With batch norm folded in (inference), the ReLU6 that followed: outputs are clamped to [0, cap].
+    var outputCap: Float?
+    /// Tests compare the direct loops with the reference loop below.
+    var usesDirectLoops = true
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = geometry(input.shape)
+        precondition(!training || outputCap == nil, "\(weight.name): a folded layer is for inference only")
         if training { self.input = input }
+        guard usesDirectLoops else { return referenceForward(input, g) }
+        var output = Tensor(uninitialized: [g.batch, g.outHeight, g.outWidth, channels])
+        let (c, paddedWidth) = (channels, g.width + 2 * g.padding)
+        let imageSize = g.height * g.width * c, outputSize = g.outHeight * g.outWidth * c
+        input.data.withUnsafeBufferPointer { x in
+            weight.value.withUnsafeBufferPointer { w in
+                output.data.withUnsafeMutableBufferPointer { y in
+                    let (source, target, weights) = (x.baseAddress!, y.baseAddress!, w.baseAddress!)
+                    (self.bias?.value).withOptionalPointer { b in
+                        // Images are shared among the threads; a single image, its rows.
+                        let byImage = g.batch > 1
+                        Parallel.forEachRange(byImage ? g.batch : 1) { _, images in
+                            let padded = g.padding > 0
+                                ? DirectConvolution.PaddedImage(height: g.height, width: g.width, channels: c, padding: g.padding) : nil
+                            defer { padded?.deallocate() }
+                            for n in images {
+                                padded?.fill(from: source + n * imageSize)
+                                let image = padded.map { UnsafePointer($0.values) } ?? source + n * imageSize
+                                func run(_ rows: Range<Int>) {
+                                    DirectDepthwise.forward(image, width: paddedWidth, channels: c, kernel: kernel, stride: stride,
+                                                            weights: weights, bias: b, cap: outputCap, outWidth: g.outWidth,
+                                                            rows: rows, into: target + n * outputSize)
+                                }
+                                if byImage { run(0..<g.outHeight) } else {
+                                    Parallel.forEachRange(g.outHeight) { _, rows in run(rows) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// The plain loop the direct loops are checked against.
+    func referenceForward(_ input: Tensor, _ g: WindowGeometry) -> Tensor {
         var output = Tensor(zeros: [g.batch, g.outHeight, g.outWidth, channels])
         let c = channels
         if let bias {
@@ -65,6 +108,7 @@ public final class DepthwiseConv2D: Layer {
                 }
             }
         }
+        if let cap = outputCap { for i in output.data.indices { output.data[i] = min(max(output.data[i], 0), cap) } }
         return output
     }
 

@@ -150,24 +150,6 @@ enum DirectConvolution {
     }
 }
 
-private typealias Lanes = SIMD8<Float>
-
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> Lanes {
-    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
-}
-
-@inline(__always) private func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
-}
-
-/// acc += a * b, fused where the build has FMA (without it `addProduct` would be a library call per lane).
-@inline(__always) private func multiplyAdd(_ acc: inout Lanes, _ a: Lanes, _ b: Lanes) {
-    #if IMGCLS_FMA
-    acc.addProduct(a, b)
-    #else
-    acc += a * b
-    #endif
-}
 
 /// Six rows of 16 sums, kept in registers: row i += Σ_t a_i[t · aStep] · b[t · bStep ..< +16]. Each step, eight
 /// loads feed twelve 8-lane multiply-adds into independent sums: enough of them in flight to hide their

