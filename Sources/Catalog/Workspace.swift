@@ -12,6 +12,7 @@ import Files
 /// splits.csv                           every file of the split
 /// models/<name>/                       model.safetensors, checkpoint.safetensors, report/
 /// reports/                             stage summaries; reports/curate/ holds the contact sheets
+/// features/<backbone>/<size>/          cached backbone features, by content hash
 /// ```
 public struct Workspace: Sendable {
     public let root: String
@@ -149,6 +150,11 @@ public struct Workspace: Sendable {
     public static func reportFolder(forModelFile file: String) -> String {
         FileIO.parentFolder(of: file) + "/report"
     }
+
+    // MARK: Features
+
+    /// Cached backbone features, by backbone and input size (the files inside are named by content hash).
+    public func featuresFolder(backbone: String, inputSize: Int) -> String { path("features/\(backbone)/\(inputSize)") }
 
     // MARK: Reports
 

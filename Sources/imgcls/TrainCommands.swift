@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backbone
 import Catalog
 import Console
 import Foundation
@@ -8,6 +9,15 @@ extension ModelSpec.Architecture: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension LearningRateSchedule.Shape: ExpressibleByArgument {}
 extension Split: ExpressibleByArgument {}
+extension TrainingMode: ExpressibleByArgument {}
+
+/// The head on a backbone's features.
+enum HeadKind: String, ExpressibleByArgument, CaseIterable {
+    /// Dense(512, ReLU), dropout, softmax: the original project's head.
+    case dense
+    /// Dropout, softmax: a linear model on the features.
+    case linear
+}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,6 +62,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Memory for decoded, resized images, in MB.") var cacheMb = TrainingSettings().cacheMegabytes
     @Option(help: "Threads for the math (each runs OpenBLAS single-threaded on its share of a batch).") var threads = TrainingSettings().threads
     @Option(help: "Continue from this model (a name under models/ or a .safetensors path).") var from: String?
+    @Option(help: "Train on a pretrained backbone (see `imgcls backbone list`); its input size replaces --input-size.") var backbone: String?
+    @Option(help: "With --backbone: head (frozen backbone, cached features) or finetune.") var mode: TrainingMode?
+    @Option(help: "With --backbone: dense (Dense(512, ReLU) + dropout + softmax) or linear.") var head = HeadKind.dense
+    @Option(help: "With --mode head: augmented views cached per training image, besides the image itself.") var augmentViews = 0
+    @Option(help: "With --mode finetune: the backbone's last blocks that train (at a tenth of the head's rate).") var unfreeze = 2
     @Flag(help: "With --from: train only the classification head.") var freeze = false
     @Flag(help: "Continue the interrupted run of this --name from its last checkpoint.") var resume = false
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -60,6 +75,10 @@ struct TrainCommand: ParsableCommand {
         if freeze && from == nil { throw ValidationError("--freeze needs --from: a fresh model has nothing to keep") }
         if resume && from != nil { throw ValidationError("--resume continues a run with its own settings; drop --from") }
         if inputSize < 8 || inputSize > 1024 { throw ValidationError("--input-size must be between 8 and 1024") }
+        if backbone == nil && (mode ?? .scratch) != .scratch { throw ValidationError("--mode \(mode!.rawValue) needs --backbone") }
+        if backbone != nil && mode == .scratch { throw ValidationError("--backbone trains with --mode head or finetune") }
+        if augmentViews < 0 || augmentViews > 32 { throw ValidationError("--augment-views must be between 0 and 32") }
+        if unfreeze < 1 { throw ValidationError("--unfreeze must be at least 1") }
     }
 
     func run() throws {
@@ -76,6 +95,13 @@ struct TrainCommand: ParsableCommand {
         request.from = from
         request.resume = resume
         request.resumedEpochs = resume ? epochs : nil
+        if let backbone {
+            request.backbone = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
+            request.mode = mode ?? .head
+            request.spec.hiddenUnits = head == .dense ? 512 : nil
+            request.augmentViews = augmentViews
+            request.unfreeze = unfreeze
+        }
         request.showProgress = !global.quiet && !json
         var s = TrainingSettings()
         s.epochs = epochs ?? s.epochs

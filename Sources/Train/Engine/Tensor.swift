@@ -41,6 +41,8 @@ public final class Parameter {
     public var trainable: Bool
     /// Weight decay applies to weights, not to biases and normalisation scales.
     public let decays: Bool
+    /// This parameter's learning rate as a fraction of the run's (a fine-tuned backbone learns slower than its head).
+    public var learningRateScale: Float = 1
 
     public init(_ name: String, shape: [Int], value: [Float], trainable: Bool = true, decays: Bool = false) {
         precondition(shape.reduce(1, *) == value.count, "\(name): shape \(shape) does not hold \(value.count) values")

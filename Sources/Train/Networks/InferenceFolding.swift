@@ -71,6 +71,6 @@ extension Model {
     /// The network up to its pooled features (no dropout, no classifier), batch norm folded: what feature
     /// extraction runs. Built anew from the current weights; inference only.
     public func featureExtractor() -> Sequential {
-        Sequential(InferenceFolding.folded(Array(network.layers.dropLast(2))))
+        Sequential(InferenceFolding.folded(bodyLayers))
     }
 }

@@ -32,6 +32,9 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     /// Residual blocks per stage.
     public var blocksPerStage = 2
     public var dropout: Float = 0.2
+    /// A hidden Dense layer with ReLU before the classifier (the original project's Dense(512) head); nil: the
+    /// classifier sits on the features.
+    public var hiddenUnits: Int?
     public var classes: Int
 
     public init(classes: Int) { self.classes = classes }
@@ -79,8 +82,12 @@ public final class Model {
         }
         // The images need no gradient: the stem (after its padding, if any) computes none.
         (network.layers.prefix(2).first { $0 is Conv2D } as? Conv2D)?.computesInputGradient = false
+        if let hidden = spec.hiddenUnits {
+            network.append(Dense("hidden", in: features, out: hidden, random: &random))
+            network.append(ReLU())
+        }
         network.append(Dropout(rate: spec.dropout, seed: random.next()))
-        network.append(Dense("head", in: features, out: spec.classes, random: &random))
+        network.append(Dense("head", in: spec.hiddenUnits ?? features, out: spec.classes, random: &random))
     }
 
     public var parameters: [Parameter] { network.parameters }
@@ -108,11 +115,44 @@ public final class Model {
         for layer in network.layers[lowest...].reversed() { gradient = layer.backward(gradient) }
     }
 
+    /// The layers after the features: the optional hidden layer, dropout and the classifier.
+    public var headLayers: [Layer] { Array(network.layers.suffix(spec.hiddenUnits == nil ? 2 : 4)) }
+
+    /// The network up to the features (what a backbone is).
+    public var bodyLayers: [Layer] { Array(network.layers.dropLast(headLayers.count)) }
+
     /// Freezes every parameter but the head's (fine-tuning only the top). Frozen batch norms use their running
     /// statistics, as Keras does.
     public func freezeAllButHead() {
-        let headNames = Set(head.parameters.map(\.name))
-        for p in parameters where !headNames.contains(p.name) { p.trainable = false }
+        for layer in bodyLayers { for p in layer.parameters { p.trainable = false } }
+    }
+
+    /// Fine-tuning the top of a backbone: its last `blocks` blocks (and what follows them) train at
+    /// `rateScale` of the head's learning rate; everything below stays frozen, batch norm included.
+    public func unfreezeLast(_ blocks: Int, rateScale: Float) {
+        let body = bodyLayers
+        // Blocks are the body's Sequential and Residual layers; the layers after the last block (the top
+        // convolution) always train with them.
+        let blockIndices = body.indices.filter { body[$0] is Sequential || body[$0] is Residual }
+        let firstTrained = blocks <= 0 ? body.count : blocks >= blockIndices.count ? 0 : blockIndices[blockIndices.count - blocks]
+        for (i, layer) in body.enumerated() {
+            for p in layer.parameters where !p.name.hasSuffix("running_mean") && !p.name.hasSuffix("running_var") {
+                p.trainable = i >= firstTrained
+                p.learningRateScale = rateScale
+            }
+        }
+    }
+
+    /// A classifier for `labels` on a backbone's features: the backbone's body weights, a fresh head.
+    public static func onBackbone(_ backbone: Model, labels: [String], hiddenUnits: Int?, dropout: Float, seed: UInt64) -> Model {
+        var spec = backbone.spec
+        spec.classes = labels.count
+        spec.hiddenUnits = hiddenUnits
+        spec.dropout = dropout
+        let model = Model(spec: spec, labels: labels, normalization: backbone.normalization, seed: seed)
+        let source = Dictionary(uniqueKeysWithValues: backbone.bodyLayers.flatMap(\.parameters).map { ($0.name, $0) })
+        for p in model.bodyLayers.flatMap(\.parameters) { p.value = source[p.name]!.value }
+        return model
     }
 
     /// A new, freshly initialised head for another label set.

@@ -32,7 +32,7 @@ public final class Optimizer {
     public func update(_ parameters: [Parameter], rate: Float) {
         step += 1
         for p in parameters where p.trainable {
-            apply(p, rate: rate)
+            apply(p, rate: rate * p.learningRateScale)
             p.zeroGradient()
         }
     }

@@ -47,6 +47,7 @@ public final class Trainer {
                 .map { (String($0.key.dropFirst(prefix.count)), $0.value.data) }))
         }
         if state.settings.freeze { model.freezeAllButHead() }
+        if let blocks = state.settings.unfreeze { model.unfreezeLast(blocks, rateScale: 0.1) }
         loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization,
                              cacheMegabytes: state.settings.cacheMegabytes)
     }

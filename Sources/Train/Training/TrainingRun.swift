@@ -19,6 +19,26 @@ import Files
 import Foundation
 import Logging
 
+/// How a model learns: from scratch, or on a pretrained backbone.
+public enum TrainingMode: String, Codable, CaseIterable, Sendable {
+    /// Every weight from random initial values.
+    case scratch
+    /// The backbone frozen, its features cached; only the head trains (the original project's recipe).
+    case head
+    /// The backbone's last `--unfreeze` blocks train too, slower than the head, on augmented images.
+    case finetune
+}
+
+/// An installed backbone: its name (for the feature cache) and its model file.
+public struct BackboneReference: Sendable {
+    public let name: String
+    public let modelFile: String
+
+    public init(name: String, modelFile: String) {
+        (self.name, self.modelFile) = (name, modelFile)
+    }
+}
+
 /// What `imgcls train` asks for.
 public struct TrainingRequest: Sendable {
     public var name: String
@@ -38,6 +58,13 @@ public struct TrainingRequest: Sendable {
     public var showProgress = true
     /// Raised (by Ctrl-C): the run ends after the epoch in progress, whose checkpoint `--resume` continues from.
     public var stop: StopFlag?
+    /// Training on a pretrained backbone (`mode` head or finetune).
+    public var backbone: BackboneReference?
+    public var mode = TrainingMode.scratch
+    /// Head mode: augmented views cached per training image besides the image itself.
+    public var augmentViews = 0
+    /// Fine-tuning: how many of the backbone's last blocks train.
+    public var unfreeze = 2
 
     public init(name: String, workspace: Workspace) {
         self.name = name
@@ -65,6 +92,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Train only the classification head.
     public var freeze = false
+    /// Fine-tuning a backbone: its last blocks that train (at a tenth of the head's learning rate).
+    public var unfreeze: Int?
 
     public init() {}
 }
@@ -93,6 +122,23 @@ public struct TrainingSummary: Codable, Sendable {
 }
 
 public enum TrainingRun {
+    /// The model a backbone run starts from: a `--from` model on the same backbone (a head trained before), or
+    /// the backbone's weights with a fresh head for `labels`.
+    static func backboneModel(_ backbone: BackboneReference, _ request: TrainingRequest, labels: [String],
+                              settings: TrainingSettings) throws -> Model {
+        let pretrained = try ModelFile.load(backbone.modelFile).model
+        if let from = request.from {
+            var model = try ModelFile.load(try request.workspace.modelFile(from)).model
+            guard model.spec.architecture == pretrained.spec.architecture else {
+                throw TrainError("--from \(from) is a \(model.spec.architecture.rawValue) model, not one on \(backbone.name)")
+            }
+            if model.labels != labels { model = model.replaceHead(labels: labels, seed: settings.seed) }
+            return model
+        }
+        return Model.onBackbone(pretrained, labels: labels, hiddenUnits: request.spec.hiddenUnits, dropout: request.spec.dropout,
+                                seed: settings.seed)
+    }
+
     /// Builds or loads the model, then trains it; see `Trainer`.
     public static func run(_ request: TrainingRequest) throws -> TrainingSummary {
         let log = Logger(label: "imgcls.train")
@@ -118,6 +164,8 @@ public enum TrainingRun {
             guard model.labels == trainFolder.labels else {
                 throw TrainError("\(trainFolder.root): its labels (\(trainFolder.labels.joined(separator: ", "))) are not the interrupted run's (\(model.labels.joined(separator: ", ")))")
             }
+        } else if let backbone = request.backbone {
+            model = try backboneModel(backbone, request, labels: trainFolder.labels, settings: settings)
         } else if let from = request.from {
             let path = try request.workspace.modelFile(from)
             var loaded = try ModelFile.load(path).model
@@ -132,12 +180,26 @@ public enum TrainingRun {
             model = Model(spec: spec, labels: trainFolder.labels, seed: settings.seed)
         }
         let usual: Float = settings.optimizer.kind == .sgd ? 0.05 : 1e-3
-        settings.schedule.base = request.learningRate ?? (request.from != nil ? usual / 10 : usual)
+        let retraining = request.from != nil  // a trained model (a head too) moves less than a fresh one
+        settings.schedule.base = request.learningRate ?? (retraining ? usual / 10 : usual)
 
         let train = trainFolder.samples
         let validation = try validationFolder?.samples(for: model.labels) ?? []
         guard !train.isEmpty else { throw TrainError("\(trainFolder.root): no images to train on") }
         log.info("training \(request.name) (\(model.spec.architecture.rawValue), \(model.spec.inputSize) px) on \(train.count) images, validating on \(validation.count); labels: \(model.labels.joined(separator: ", "))")
+        if let backbone = request.backbone, !request.resume {
+            switch request.mode {
+            case .head:
+                return try HeadTraining(model: model, backboneName: backbone.name, settings: settings, augmentViews: request.augmentViews,
+                                        train: train, validation: validation, workspace: request.workspace,
+                                        folder: request.modelFolder, showProgress: request.showProgress).run()
+            case .finetune:
+                settings.unfreeze = request.unfreeze
+                if settings.augmentation == Augmentation() { settings.augmentation = .standard }
+            case .scratch:
+                throw TrainError("--backbone needs --mode head or --mode finetune")
+            }
+        }
         let trainer = try Trainer(model: model, settings: settings, train: train, validation: validation,
                                   folder: request.modelFolder, checkpoint: checkpoint, resumedEpochs: request.resumedEpochs,
                                   showProgress: request.showProgress, stop: request.stop)
