@@ -172,3 +172,28 @@ struct BenchFeatures: ParsableCommand {
         return output
     }
 }
+
+/// Fine-tuning steps on a backbone (its last blocks unfrozen, a new head) on random batches, for
+/// `scripts/bench-finetune.sh`, which runs the same in PyTorch beside it.
+struct BenchFinetune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-finetune", abstract: "Time fine-tuning steps of a backbone's last blocks on random batches.")
+
+    @Option(help: "An installed backbone's model file.") var model: String
+    @Option var unfreeze = 2
+    @Option var classes = 7
+    @Option var batchSize = 16
+    @Option(help: "Timed steps (after two untimed ones).") var steps = 5
+    @Option var threads = 2
+
+    func run() throws {
+        let backbone = try ModelFile.load(model).model
+        let tuned = Model.onBackbone(backbone, labels: (0..<classes).map { "c\($0)" }, hiddenUnits: nil, dropout: 0.2, seed: 1)
+        tuned.unfreezeLast(unfreeze, rateScale: 0.1)
+        let seconds = TrainingStepBenchmark.run(tuned, batchSize: batchSize, steps: steps, threads: threads)
+        let trainable = tuned.parameters.filter(\.trainable).reduce(0) { $0 + $1.count }
+        print(String(format: "imgcls %@ last %d blocks, %d trainable parameters, batch %d, %d threads: %.1f images/s (%.0f ms/step)",
+                     backbone.spec.architecture.rawValue, unfreeze, trainable, batchSize, threads,
+                     Double(batchSize * steps) / seconds, seconds / Double(steps) * 1000))
+    }
+}

@@ -67,6 +67,23 @@ import Testing
         }
     }
 
+    /// A `ZeroPad` merged into the depthwise convolution after it (the stride-2 blocks at inference): the same
+    /// values as the two layers apart.
+    @Test(arguments: [(0, 1, 3), (1, 2, 5), (2, 2, 5)])
+    func unevenPaddingFoldedIntoTheDepthwiseConvolution(before: Int, after: Int, kernel: Int) {
+        var random = SplitMix64(seed: 6)
+        let pad = ZeroPad(top: before, left: before, bottom: after, right: after)
+        let conv = DepthwiseConv2D("d", channels: 24, kernel: kernel, stride: 2, padding: 0, bias: true, random: &random)
+        let input = Tensor(shape: [2, 14, 15, 24], data: (0..<(2 * 14 * 15 * 24)).map { _ in Float(random.nextGaussian()) })
+        let plain = conv.forward(pad.forward(input, training: false), training: false)
+        let merged = InferenceFolding.folded([pad, conv])
+        #expect(merged.count == 1)
+        let fast = Sequential(merged).forward(input, training: false)
+        #expect(conv.foldedPadding == nil, "the original layer was changed")
+        #expect(fast.shape == plain.shape)
+        #expect(zip(fast.data, plain.data).allSatisfy { abs($0 - $1) <= 1e-5 })
+    }
+
     /// Batch norm with statistics away from the identity, folded into the convolutions (and ReLU6 into their output):
     /// the same pooled features as the unfolded network in inference mode.
     @Test func foldedFeaturesMatchTheUnfoldedNetwork() {

