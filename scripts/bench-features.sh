@@ -8,19 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
-scripts/setup.sh python3-venv
-swift build -c release --product imgcls-dev >/dev/null
-swift build -c release --product imgcls >/dev/null
-bin=$(swift build -c release --show-bin-path)
-"$bin/imgcls" backbone list | grep -q "^efficientnet-lite0 .*safetensors" || "$bin/imgcls" backbone install efficientnet-lite0
-model="${XDG_CACHE_HOME:-$HOME/.cache}/imgcls/backbones/efficientnet-lite0.safetensors"
-mkdir -p bench-data
-venv=$(pwd)/bench-data/venv-torch
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy, onnx, onnxruntime, safetensors" 2>/dev/null; then
-  echo "installing torch, onnx and onnxruntime from PyPI into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch numpy safetensors onnx onnxruntime
-fi
+source scripts/backbone-bench-setup.sh torch numpy safetensors onnx onnxruntime
 
 cat > bench-data/onnx_features.py <<'PY'
 # Exports EfficientNet-Lite0 (to the pooled features) from the PyTorch reference code and weights, checks it

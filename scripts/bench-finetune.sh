@@ -6,16 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}; STEPS=${STEPS:-5}; BATCH=${BATCH:-16}; UNFREEZE=${UNFREEZE:-2}
-scripts/setup.sh python3-venv
-swift build -c release --product imgcls-dev >/dev/null
-swift build -c release --product imgcls >/dev/null
-bin=$(swift build -c release --show-bin-path)
-"$bin/imgcls" backbone list | grep -q "^efficientnet-lite0 .*safetensors" || "$bin/imgcls" backbone install efficientnet-lite0
-model="${XDG_CACHE_HOME:-$HOME/.cache}/imgcls/backbones/efficientnet-lite0.safetensors"
-venv=$(pwd)/bench-data/venv-torch
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
-  python3 -m venv "$venv" && "$venv/bin/pip" install -q torch numpy
-fi
+source scripts/backbone-bench-setup.sh torch numpy
 mkdir -p bench-data/finetune
 cat > bench-data/torch_finetune.py <<'PY'
 import glob, subprocess, sys, time, zipfile
