@@ -35,7 +35,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The model's name (its folder under models/).") var name = "default"
     @Option(help: "Training images, one sub-folder per label (default: the workspace's train/).") var train: String?
     @Option(help: "Validation images, one sub-folder per label (default: the workspace's validation/ if present).") var validation: String?
-    @Option(help: "Architecture: resnet (small residual network) or baseline (a few conv blocks).") var arch = ModelSpec.Architecture.resnet
+    @Option(help: "Architecture: resnet (small residual network), baseline (a few conv blocks), or efficientnet-lite0/1/2 from scratch (--backbone trains on their pretrained weights).")
+    var arch = ModelSpec.Architecture.resnet
     @Option(help: "Input side in pixels: images are resized to a square of this size.") var inputSize = 64
     @Option(help: "Channels of the first stage (the later ones have 2x and 4x).") var width = 16
     @Option(help: "Residual blocks per stage.") var blocks = 2

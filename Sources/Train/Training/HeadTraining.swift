@@ -39,6 +39,8 @@ struct HeadTraining {
     /// Where the model file goes.
     let folder: String
     let showProgress: Bool
+    /// Ctrl-C: extraction stops after the batch in progress (what it computed stays cached).
+    let stop: StopFlag?
     private let log = Logger(label: "imgcls.train")
 
     func run() throws -> TrainingSummary {
@@ -49,7 +51,7 @@ struct HeadTraining {
                                  width: EfficientNetLite.featureWidth)
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
         let extracted = try FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation,
-                                              showProgress: showProgress)
+                                              showProgress: showProgress, stop: stop)
             .features(train: train, validation: validation, views: 1 + augmentViews)
         log.info("features: \(extracted.computed) computed, \(extracted.reused) read from \(cache.folder) (\(String(format: "%.1f", extracted.seconds)) s)")
 
@@ -136,10 +138,7 @@ struct FeatureExtraction {
     let loader: BatchLoader
     let augmentation: Augmentation
     let showProgress: Bool
-
-    init(model: Model, cache: FeatureCache, loader: BatchLoader, augmentation: Augmentation, showProgress: Bool) throws {
-        (self.model, self.cache, self.loader, self.augmentation, self.showProgress) = (model, cache, loader, augmentation, showProgress)
-    }
+    let stop: StopFlag?
 
     /// Features of every training image in `views` views and of every validation image as it is; images that
     /// cannot be read are left out (the loader warns and counts them).
@@ -186,7 +185,7 @@ struct FeatureExtraction {
             }
             return (Tensor(shape: [kept.count, side, side, 3], data: Array(input.data.prefix(kept.count * side * side * 3))), kept)
         }) { input, kept in
-            guard !kept.isEmpty, failure == nil else { return }
+            guard !kept.isEmpty, failure == nil, stop?.isRaised != true else { return }
             let features = extractor.forward(input, training: false)
             for (row, job) in kept.enumerated() {
                 do { try cache.write(features.data[row * cache.width..<(row + 1) * cache.width], to: job.cached) } catch { failure = error }
@@ -195,6 +194,9 @@ struct FeatureExtraction {
         }
         progress.finish()
         if let failure { throw TrainError("cannot write the feature cache in \(cache.folder): \(failure)") }
+        if stop?.isRaised == true {
+            throw TrainError("stopped while computing features; those computed are cached in \(cache.folder): run the same command to continue")
+        }
         // Every view now in the cache (a file that could not be decoded has none).
         var items = samples.map { Item(label: $0.label, views: []) }
         for i in samples.indices {

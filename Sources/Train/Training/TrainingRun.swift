@@ -192,7 +192,7 @@ public enum TrainingRun {
             case .head:
                 return try HeadTraining(model: model, backboneName: backbone.name, settings: settings, augmentViews: request.augmentViews,
                                         train: train, validation: validation, workspace: request.workspace,
-                                        folder: request.modelFolder, showProgress: request.showProgress).run()
+                                        folder: request.modelFolder, showProgress: request.showProgress, stop: request.stop).run()
             case .finetune:
                 settings.unfreeze = request.unfreeze
                 if settings.augmentation == Augmentation() { settings.augmentation = .standard }
