@@ -89,5 +89,7 @@ import Train
         #expect(BackboneConversion.reordered(.init(shape: [2, 3], values: [0, 1, 2, 10, 11, 12]), for: [2, 3]) == nil)
         #expect(BackboneConversion.torchKey(for: "blocks.12.depthwise.bn.running_var") == "_blocks.12._bn1.running_var")
         #expect(BackboneConversion.torchKey(for: "top.conv.weight") == "_conv_head.weight")
+        #expect(ImageNetClasses.names.count == 1000 && Set(ImageNetClasses.names).count == 1000)
+        #expect(ImageNetClasses.names[0] == "tench" && ImageNetClasses.names[285] == "Egyptian cat" && ImageNetClasses.names[999] == "toilet tissue")
     }
 }
