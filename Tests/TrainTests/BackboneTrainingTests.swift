@@ -53,6 +53,28 @@ import Testing
         #expect(model.spec.architecture == .efficientnetLite0 && model.spec.hiddenUnits == 16 && model.labels == ["dark", "light"])
     }
 
+    /// The frozen layers run folded while training: the same values as those layers unfolded in training mode
+    /// (compared where they end: the trainable blocks after them normalise by a batch of two, which would
+    /// magnify rounding).
+    @Test func frozenLayersRunFoldedWithTheSameResult() throws {
+        var spec = ModelSpec(classes: 3)
+        spec.architecture = .efficientnetLite0
+        spec.inputSize = 32
+        let model = Model(spec: spec, labels: ["a", "b", "c"], normalization: .efficientNetLite, seed: 5)
+        var random = SplitMix64(seed: 8)
+        for p in model.parameters where p.name.hasSuffix("running_var") { p.value = p.value.map { _ in Float(0.5 + random.nextUnit()) } }
+        model.unfreezeLast(2, rateScale: 0.1)
+        let input = Tensor(shape: [2, 32, 32, 3], data: (0..<(2 * 32 * 32 * 3)).map { _ in Float(random.nextGaussian()) })
+        let lowest = model.lowestTrainableLayer
+        #expect(lowest > 0 && (model.network.layers[lowest] is Residual || model.network.layers[lowest] is Sequential))
+        let fast = model.frozenLayersOutput(input)
+        let plain = Sequential(Array(model.network.layers[..<lowest])).forward(input, training: true)
+        #expect(fast.shape == plain.shape)
+        let largest = plain.data.map(abs).max()!
+        #expect(zip(fast.data, plain.data).allSatisfy { abs($0 - $1) <= 1e-4 * largest }, "largest \(largest)")
+        _ = model.logits(input, training: true)  // and the whole step runs
+    }
+
     @Test func fineTuningTrainsOnlyTheLastBlocks() throws {
         let folder = TemporaryFolder()
         let workspace = Workspace(root: folder.file("data"))
