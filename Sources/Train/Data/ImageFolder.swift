@@ -41,7 +41,7 @@ public struct ImageFolder: Sendable {
         let index = Dictionary(uniqueKeysWithValues: modelLabels.enumerated().map { ($1, $0) })
         let unknown = labels.filter { index[$0] == nil }
         guard unknown.isEmpty else {
-            throw TrainError("\(root): labels \(unknown.joined(separator: ", ")) are not among the model's (\(modelLabels.joined(separator: ", ")))")
+            throw TrainError("\(root): labels \(labelList(unknown)) are not among the model's (\(labelList(modelLabels)))")
         }
         return samples.map { Sample(path: $0.path, label: index[labels[$0.label]]!) }
     }

@@ -38,7 +38,7 @@ public enum EvaluationRun {
         let path = try request.workspace.modelFile(request.model)
         let (model, file) = try ModelFile.load(path)
         if let fallback = request.fallback, !model.labels.contains(fallback) {
-            throw TrainError("--fallback \(fallback) is not one of the model's labels (\(model.labels.joined(separator: ", ")))")
+            throw TrainError("--fallback \(fallback) is not one of the model's labels (\(labelList(model.labels)))")
         }
         let folder = try ImageFolder(request.folder ?? request.workspace.folder(of: request.split))
         let samples = try folder.samples(for: model.labels)

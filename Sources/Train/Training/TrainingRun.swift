@@ -162,7 +162,7 @@ public enum TrainingRun {
             model = loaded.model
             checkpoint = (loaded.file, checkpointPath)
             guard model.labels == trainFolder.labels else {
-                throw TrainError("\(trainFolder.root): its labels (\(trainFolder.labels.joined(separator: ", "))) are not the interrupted run's (\(model.labels.joined(separator: ", ")))")
+                throw TrainError("\(trainFolder.root): its labels (\(labelList(trainFolder.labels))) are not the interrupted run's (\(labelList(model.labels)))")
             }
         } else if let backbone = request.backbone {
             model = try backboneModel(backbone, request, labels: trainFolder.labels, settings: settings)
@@ -170,7 +170,7 @@ public enum TrainingRun {
             let path = try request.workspace.modelFile(from)
             var loaded = try ModelFile.load(path).model
             if loaded.labels != trainFolder.labels {
-                log.warning("the labels differ from \(path)'s (\(loaded.labels.joined(separator: ", "))): training a new head for \(trainFolder.labels.joined(separator: ", "))")
+                log.warning("the labels differ from \(path)'s (\(labelList(loaded.labels))): training a new head for \(labelList(trainFolder.labels))")
                 loaded = loaded.replaceHead(labels: trainFolder.labels, seed: settings.seed)
             }
             model = loaded
@@ -186,7 +186,7 @@ public enum TrainingRun {
         let train = trainFolder.samples
         let validation = try validationFolder?.samples(for: model.labels) ?? []
         guard !train.isEmpty else { throw TrainError("\(trainFolder.root): no images to train on") }
-        log.info("training \(request.name) (\(model.spec.architecture.rawValue), \(model.spec.inputSize) px) on \(train.count) images, validating on \(validation.count); labels: \(model.labels.joined(separator: ", "))")
+        log.info("training \(request.name) (\(model.spec.architecture.rawValue), \(model.spec.inputSize) px) on \(train.count) images, validating on \(validation.count); labels: \(labelList(model.labels))")
         if let backbone = request.backbone, !request.resume {
             switch request.mode {
             case .head:
