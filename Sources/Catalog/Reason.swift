@@ -37,8 +37,7 @@ public enum Reason: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
             self = .curation(reason)
         } else if let flag = QualityFlag(rawValue: code) {
             self = .flag(flag)
-        } else if code.hasPrefix(Reason.httpPrefix), let status = Int(code.dropFirst(Reason.httpPrefix.count)),
-                  (100...999).contains(status) {
+        } else if code.hasPrefix(Reason.httpPrefix), let status = Int(code.dropFirst(Reason.httpPrefix.count)), status >= 0 {
             self = .http(status: status)
         } else {
             return nil

@@ -20,7 +20,10 @@ struct PickleReader {
     }
 
     private let bytes: [UInt8]
+    private let start: Int
     private var position: Int
+    /// Every tensor the pickle rebuilt, wherever it sits in the object (a legacy file lists their storages).
+    private var tensors: [TensorReference] = []
     private let limits: Limits
     private var stack: [Entry] = []
     private var marks: [Int] = []
@@ -29,15 +32,16 @@ struct PickleReader {
     private var work = 0
 
     /// Reads one pickle starting at `start`; `end` is where it stopped (after its STOP opcode).
-    static func read(_ bytes: [UInt8], from start: Int = 0, limits: Limits = Limits()) throws(PickleError) -> (value: PickleValue, end: Int) {
-        var reader = PickleReader(bytes: bytes, position: start, limits: limits)
+    static func read(_ bytes: [UInt8], from start: Int = 0, limits: Limits = Limits())
+        throws(PickleError) -> (value: PickleValue, end: Int, tensors: [TensorReference]) {
+        var reader = PickleReader(bytes: bytes, start: start, limits: limits)
         let value = try reader.run()
-        return (value, reader.position)
+        return (value, reader.position, reader.tensors)
     }
 
-    private init(bytes: [UInt8], position: Int, limits: Limits) {
+    private init(bytes: [UInt8], start: Int, limits: Limits) {
         self.bytes = bytes
-        self.position = position
+        (self.start, self.position) = (start, start)
         self.limits = limits
     }
 
@@ -124,7 +128,7 @@ struct PickleReader {
         work += children.count + 16
         if case .list(let items) = top.value { work += items.count }
         if case .dict(let items) = top.value { work += items.count }
-        guard work <= 64 * bytes.count + (1 << 20) else { throw failure("growing containers takes more work than a pickle this long can need") }
+        guard work <= 64 * (position - start) + (1 << 20) else { throw failure("growing containers takes more work than a pickle this long can need") }
         try change(&top.value)
         top.depth = max(top.depth, 1 + (children.map(\.depth).max() ?? 0))
         try push(top)
@@ -205,7 +209,9 @@ struct PickleReader {
                 try push(.persistent(id.value), containing: [id])
             case 0x52:  // REDUCE
                 let arguments = try pop(), callable = try pop()
-                try push(try reduce(callable, arguments, at: offset))
+                let result = try reduce(callable, arguments, at: offset)
+                if case .tensor(let tensor) = result { tensors.append(tensor) }
+                try push(result)
             case 0x62:  // BUILD: an OrderedDict's attributes (`_metadata`) are kept nowhere
                 let state = try pop()
                 guard case .dict = stack.last?.value, case .dict = state else {
@@ -274,7 +280,8 @@ struct PickleReader {
             guard args.isEmpty else { throw failure("OrderedDict() with arguments", at: offset) }
             return .dict([])
         case .global(.rebuildTensor):
-            return .tensor(try TensorReference(rebuilding: args, at: offset))
+            let tensor = try TensorReference(rebuilding: args, at: offset)
+            return .tensor(tensor)
         default:
             throw failure("REDUCE of something other than OrderedDict or _rebuild_tensor_v2", at: offset)
         }
@@ -288,11 +295,11 @@ extension TensorReference {
         func fail(_ problem: String) -> PickleError { PickleError(offset: offset, problem: "_rebuild_tensor_v2: \(problem)") }
         guard args.count >= 4, case .persistent(.tuple(let id)) = args[0] else { throw fail("its first argument is not a storage") }
         guard id.count >= 5, case .string("storage") = id[0], case .global(.storage(let type)) = id[1],
-              case .string(let key) = id[2], case .int(let numel) = id[4], numel >= 0 else {
+              case .string(let key) = id[2], case .int(let numel) = id[4], numel >= 0, numel < 1 << 40 else {
             throw fail("the storage id is not ('storage', <type>, key, location, numel)")
         }
         if id.count > 5, id[5] != .none { throw fail("storage views (legacy view metadata) are not supported") }
-        guard case .int(let start) = args[1], start >= 0 else { throw fail("the storage offset is not a non-negative integer") }
+        guard case .int(let start) = args[1], start >= 0, start < 1 << 40 else { throw fail("the storage offset is not a small non-negative integer") }
         func integers(_ value: PickleValue, _ what: String) throws(PickleError) -> [Int] {
             guard case .tuple(let items) = value else { throw fail("its \(what) is not a tuple") }
             var result: [Int] = []
@@ -304,16 +311,23 @@ extension TensorReference {
         }
         let shape = try integers(args[2], "size"), strides = try integers(args[3], "stride")
         guard shape.count == strides.count, shape.count <= 8 else { throw fail("\(shape.count) sizes for \(strides.count) strides") }
-        // The last element the view reaches must lie inside the storage.
+        // The last element the view reaches must lie inside the storage, and the view may not hold more elements
+        // than the storage (a broadcast view would let a few bytes claim terabytes).
         var reach = Int(start)
         var elements = 1
         for (size, stride) in zip(shape, strides) {
             let (product, overflow) = size.multipliedReportingOverflow(by: elements)
             guard !overflow, product < 1 << 40 else { throw fail("the tensor is too large") }
             elements = product
-            if size > 0 { reach += (size - 1) * stride }
+            if size > 0 {
+                let (step, stepOverflow) = (size - 1).multipliedReportingOverflow(by: stride)
+                let (sum, sumOverflow) = reach.addingReportingOverflow(step)
+                guard !stepOverflow, !sumOverflow else { throw fail("the view's strides reach past any storage") }
+                reach = sum
+            }
         }
         guard elements == 0 || reach < numel else { throw fail("the view reaches element \(reach) of a storage of \(numel)") }
+        guard elements <= max(numel, 1) else { throw fail("a view of \(elements) elements over a storage of \(numel)") }
         self.init(storageKey: key, elementType: type, storageElements: Int(numel), offset: Int(start), shape: shape, strides: strides)
     }
 }

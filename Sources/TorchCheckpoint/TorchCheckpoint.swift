@@ -72,7 +72,7 @@ public struct TorchCheckpoint: Sendable {
             throw problem("not a PyTorch checkpoint: the legacy format's magic number is missing")
         }
         let version = try PickleReader.read(bytes, from: magic.end)
-        guard version.value == .int(1001) else { throw problem("legacy checkpoint protocol \(version.value) is not 1001") }
+        guard version.value == .int(1001) else { throw problem("the legacy checkpoint's protocol number is not 1001") }
         let system = try PickleReader.read(bytes, from: version.end)
         if case .dict(let info) = system.value,
            let little = info.last(where: { $0.0 == .string("little_endian") })?.1, little != .bool(true) {
@@ -82,8 +82,9 @@ public struct TorchCheckpoint: Sendable {
         let keyList = try PickleReader.read(bytes, from: object.end)
         guard case .list(let keyValues) = keyList.value else { throw problem("the legacy storage key list is missing") }
         let entries = try stateDict(object.value)
+        // Every storage the file lists belongs to some tensor of the object (the state dict's or another's).
         var types: [String: TensorElementType] = [:]
-        for (_, tensor) in entries { types[tensor.storageKey] = tensor.elementType }
+        for tensor in object.tensors { types[tensor.storageKey] = tensor.elementType }
         var storages: [String: ArraySlice<UInt8>] = [:]
         var position = keyList.end
         for value in keyValues {
@@ -107,18 +108,20 @@ public struct TorchCheckpoint: Sendable {
     /// `<archive>/data.pkl` (the object) and `<archive>/data/<key>` (each storage's raw little-endian elements).
     private static func readZip(_ url: URL) throws -> TorchCheckpoint {
         let archive = try Archive(url: url, accessMode: .read)
-        guard let pickleEntry = archive.first(where: { $0.path == "data.pkl" || $0.path.hasSuffix("/data.pkl") }) else {
+        var members: [String: Entry] = [:]
+        for entry in archive where members[entry.path] == nil { members[entry.path] = entry }
+        guard let pickleEntry = members.values.first(where: { $0.path == "data.pkl" || $0.path.hasSuffix("/data.pkl") }) else {
             throw problem("a zip file without data.pkl: not a torch.save checkpoint")
         }
         let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
-        if let order = archive[prefix + "byteorder"], try String(decoding: contents(order, archive, limit: 16), as: UTF8.self) != "little" {
+        if let order = members[prefix + "byteorder"], try String(decoding: contents(order, archive, limit: 16), as: UTF8.self) != "little" {
             throw problem("the checkpoint's data is big-endian; only little-endian data is read")
         }
         let object = try PickleReader.read(try contents(pickleEntry, archive, limit: 1 << 30))
         let entries = try stateDict(object.value)
         var storages: [String: ArraySlice<UInt8>] = [:]
         for (_, tensor) in entries where storages[tensor.storageKey] == nil {
-            guard let entry = archive[prefix + "data/" + tensor.storageKey] else {
+            guard let entry = members[prefix + "data/" + tensor.storageKey] else {
                 throw problem("storage \(tensor.storageKey) is missing from the archive")
             }
             let needed = tensor.storageElements * tensor.elementType.byteSize
@@ -135,7 +138,8 @@ public struct TorchCheckpoint: Sendable {
             throw problem("\(entry.path) claims \(entry.uncompressedSize) bytes, more than it can need (\(limit))")
         }
         var data = [UInt8]()
-        data.reserveCapacity(Int(entry.uncompressedSize))
+        // Deflate expands at most about 1032 times: a size claimed beyond that is a lie, not a reservation.
+        data.reserveCapacity(Int(min(entry.uncompressedSize, entry.compressedSize &* 1032 &+ 1024, UInt64(limit))))
         _ = try archive.extract(entry, consumer: { chunk in
             guard data.count + chunk.count <= limit else { throw problem("\(entry.path) inflates past its stated size") }
             data.append(contentsOf: chunk)
@@ -162,7 +166,11 @@ public struct TorchCheckpoint: Sendable {
     private init(_ entries: [(String, TensorReference)], storages: [String: ArraySlice<UInt8>]) throws {
         var names: [String] = []
         var tensors: [String: Tensor] = [:]
+        // One storage may be bound to many names; what they gather together is bounded by what was stored.
+        var budget = 2 * storages.values.reduce(0) { $0 + $1.count } + (1 << 20)
         for (name, reference) in entries {
+            budget -= reference.shape.reduce(1, *) * 4
+            guard budget >= 0 else { throw Self.problem("the tensors claim far more values than the file stores") }
             guard let storage = storages[reference.storageKey] else { throw Self.problem("\(name): storage \(reference.storageKey) is missing") }
             guard storage.count >= reference.storageElements * reference.elementType.byteSize else {
                 throw Self.problem("\(name): storage \(reference.storageKey) holds fewer than its \(reference.storageElements) elements")

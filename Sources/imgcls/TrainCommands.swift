@@ -80,6 +80,12 @@ struct TrainCommand: ParsableCommand {
         if backbone != nil && mode == .scratch { throw ValidationError("--backbone trains with --mode head or finetune") }
         if augmentViews < 0 || augmentViews > 32 { throw ValidationError("--augment-views must be between 0 and 32") }
         if unfreeze < 1 { throw ValidationError("--unfreeze must be at least 1") }
+        if backbone != nil && (mode ?? .head) == .head && from != nil {
+            throw ValidationError("--mode head trains a new head on the installed backbone's features; --from goes with --mode finetune")
+        }
+        if backbone != nil && (mode ?? .head) == .head && resume {
+            throw ValidationError("--mode head needs no --resume: run the same command again, its features are cached")
+        }
     }
 
     func run() throws {

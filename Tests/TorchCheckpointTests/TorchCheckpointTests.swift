@@ -61,16 +61,46 @@ import Testing
         }
     }
 
-    @Test func tensorsThatReachPastTheirStorageAreRefused() throws {
-        // _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', 4), 2, (3,), (1,), False, OrderedDict()):
-        // elements 2...4 of a storage of 4.
+    /// `OrderedDict(w=_rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', numel), offset, (size,), (stride,), False,
+    /// OrderedDict()))` as a protocol-2 pickle, each integer as an 8-byte LONG1.
+    static func tensorPickle(offset: Int64, size: Int64, stride: Int64, numel: Int64) -> [UInt8] {
+        func long(_ v: Int64) -> [UInt8] { [0x8A, 8] + withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         var pickle: [UInt8] = [0x80, 0x02] + Array("ccollections\nOrderedDict\n)R".utf8) + [0x28, 0x58, 1, 0, 0, 0, 0x77]
         pickle += Array("ctorch._utils\n_rebuild_tensor_v2\n(".utf8)
         pickle += Array("(".utf8) + [0x58, 7, 0, 0, 0] + Array("storage".utf8) + Array("ctorch\nFloatStorage\n".utf8)
-        pickle += [0x58, 1, 0, 0, 0, 0x30, 0x58, 3, 0, 0, 0] + Array("cpu".utf8) + [0x4B, 4, 0x74, 0x51]
-        pickle += [0x4B, 2, 0x4B, 3, 0x85, 0x4B, 1, 0x85, 0x89] + Array("ccollections\nOrderedDict\n)R".utf8) + [0x74, 0x52, 0x75, 0x2E]
-        let error = #expect(throws: PickleError.self) { try PickleReader.read(pickle) }
-        #expect(error?.problem.contains("reaches element 4 of a storage of 4") == true, "\(error?.description ?? "")")
+        pickle += [0x58, 1, 0, 0, 0, 0x30, 0x58, 3, 0, 0, 0] + Array("cpu".utf8) + long(numel) + [0x74, 0x51]
+        pickle += long(offset) + long(size) + [0x85] + long(stride) + [0x85, 0x89]
+        pickle += Array("ccollections\nOrderedDict\n)R".utf8) + [0x74, 0x52, 0x75, 0x2E]
+        return pickle
+    }
+
+    @Test func viewsOutsideTheirStorageAreRefused() throws {
+        let cases: [(offset: Int64, size: Int64, stride: Int64, numel: Int64, reason: String)] = [
+            (2, 3, 1, 4, "reaches element 4 of a storage of 4"),
+            (0, 1 << 39, 1 << 39, 1 << 39, "strides reach past any storage"),
+            (Int64.max, 2, 1, 4, "storage offset"),
+            (0, 1 << 39, 0, 1, "elements over a storage of 1"),      // a broadcast view claiming 2 TiB
+            (0, 4, 1, 1 << 62, "is not ('storage'"),                  // a storage too large to exist
+        ]
+        _ = try PickleReader.read(Self.tensorPickle(offset: 0, size: 4, stride: 1, numel: 4))  // the well-formed one reads
+        for c in cases {
+            let error = #expect(throws: PickleError.self) {
+                try PickleReader.read(Self.tensorPickle(offset: c.offset, size: c.size, stride: c.stride, numel: c.numel))
+            }
+            #expect(error?.problem.contains(c.reason) == true, "\(c): \(error?.description ?? "")")
+        }
+    }
+
+    @Test func aValueSharedExponentiallyIsNeverExpanded() throws {
+        // The legacy header, then a "protocol version" that is a tuple tree of 2^40 leaves in 200 bytes.
+        var legacy = Array(try Self.fixture("legacy.pth").prefix(15))
+        legacy += [0x80, 0x02, 0x4E]
+        for _ in 0..<40 { legacy += [0x71, 0x00, 0x68, 0x00, 0x86] }
+        legacy += [0x2E]
+        let started = monotonicSeconds()
+        let error = #expect(throws: CheckpointError.self) { try TorchCheckpoint.read(legacy, file: "shared.pth") }
+        #expect(error?.problem.contains("not 1001") == true || error?.problem.contains("nest") == true, "\(error?.description ?? "")")
+        #expect(monotonicSeconds() - started < 5)
     }
 
     @Test func notACheckpointAndTooLarge() throws {

@@ -65,7 +65,7 @@ import Testing
         for p in model.parameters where p.name.hasSuffix("running_var") { p.value = p.value.map { _ in Float(0.5 + random.nextUnit()) } }
         model.unfreezeLast(2, rateScale: 0.1)
         let input = Tensor(shape: [2, 32, 32, 3], data: (0..<(2 * 32 * 32 * 3)).map { _ in Float(random.nextGaussian()) })
-        let lowest = model.lowestTrainableLayer
+        let lowest = model.frozenLayerCount
         #expect(lowest > 0 && (model.network.layers[lowest] is Residual || model.network.layers[lowest] is Sequential))
         let fast = model.frozenLayersOutput(input)
         let plain = Sequential(Array(model.network.layers[..<lowest])).forward(input, training: true)
@@ -73,6 +73,9 @@ import Testing
         let largest = plain.data.map(abs).max()!
         #expect(zip(fast.data, plain.data).allSatisfy { abs($0 - $1) <= 1e-4 * largest }, "largest \(largest)")
         _ = model.logits(input, training: true)  // and the whole step runs
+        // With only the head training (--freeze, a linear head), dropout before it still trains.
+        model.freezeAllButHead()
+        #expect(model.frozenLayerCount == model.bodyLayers.count && model.network.layers[model.frozenLayerCount] is Dropout)
     }
 
     @Test func fineTuningTrainsOnlyTheLastBlocks() throws {

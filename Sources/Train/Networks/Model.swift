@@ -99,16 +99,21 @@ public final class Model {
     /// network: they need no gradient, and their batch norm is in inference mode anyway, so folding changes
     /// nothing but the time (a fine-tuning step on EfficientNet-Lite0's last 2 blocks spends most of it there).
     public func logits(_ batch: Tensor, training: Bool) -> Tensor {
-        let lowest = lowestTrainableLayer
-        guard training, lowest > 0 else { return network.forward(batch, training: training) }
-        return network.layers[lowest...].reduce(frozenLayersOutput(batch)) { $1.forward($0, training: true) }
+        let frozen = frozenLayerCount
+        guard training, frozen > 0 else { return network.forward(batch, training: training) }
+        return network.layers[frozen...].reduce(frozenLayersOutput(batch)) { $1.forward($0, training: true) }
     }
 
-    /// What the frozen layers below the lowest trainable one make of `batch`, through their folded copy.
+    /// The body's layers below the lowest trainable one; the head's (dropout included, which has no parameters
+    /// but must train) never count.
+    var frozenLayerCount: Int { min(lowestTrainableLayer, bodyLayers.count) }
+
+    /// What the frozen layers make of `batch`, through their folded copy (rebuilt when what is frozen changes;
+    /// frozen weights do not change while training).
     func frozenLayersOutput(_ batch: Tensor) -> Tensor {
-        let lowest = lowestTrainableLayer
-        if frozenPrefix?.count != lowest {
-            frozenPrefix = (lowest, Sequential(InferenceFolding.folded(Array(network.layers[..<lowest]))))
+        let frozen = frozenLayerCount
+        if frozenPrefix?.count != frozen {
+            frozenPrefix = (frozen, Sequential(InferenceFolding.folded(Array(network.layers[..<frozen]))))
         }
         return frozenPrefix!.network.forward(batch, training: false)
     }

@@ -53,6 +53,7 @@ struct HeadTraining {
         let extracted = try FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation,
                                               showProgress: showProgress, stop: stop)
             .features(train: train, validation: validation, views: 1 + augmentViews)
+        guard !extracted.train.isEmpty else { throw TrainError("no training image could be read (see the warnings): nothing to train the head on") }
         log.info("features: \(extracted.computed) computed, \(extracted.reused) read from \(cache.folder) (\(String(format: "%.1f", extracted.seconds)) s)")
 
         model.freezeAllButHead()
@@ -113,8 +114,9 @@ struct HeadTraining {
             "backbone": backboneName,
         ])
         return TrainingSummary(model: path, labels: model.labels, epochs: history, bestEpoch: best.epoch,
-                               bestValidationAccuracy: validation.isEmpty ? nil : best.accuracy, stoppedEarly: false,
-                               skippedFiles: loader.skipped, seconds: monotonicSeconds() - started)
+                               bestValidationAccuracy: extracted.validation.isEmpty ? nil : best.accuracy, stoppedEarly: false,
+                               skippedFiles: loader.skipped.merging(extracted.unreadable) { first, _ in first },
+                               seconds: monotonicSeconds() - started)
     }
 
     /// The views past the first are augmented as `--augment` would (standard flips, rotation, shifts, zoom,
@@ -143,7 +145,7 @@ struct FeatureExtraction {
     /// Features of every training image in `views` views and of every validation image as it is; images that
     /// cannot be read are left out (the loader warns and counts them).
     func features(train: [ImageFolder.Sample], validation: [ImageFolder.Sample], views: Int)
-        throws -> (train: [Item], validation: [Item], computed: Int, reused: Int, seconds: Double)
+        throws -> (train: [Item], validation: [Item], computed: Int, reused: Int, seconds: Double, unreadable: [String: String])
     {
         let started = monotonicSeconds()
         let settingsText = (try? ModelFile.json(augmentation)) ?? ""
@@ -151,8 +153,12 @@ struct FeatureExtraction {
         struct Job { let item: Int, view: Int, path: String, cached: String }
         var jobs: [Job] = []
         var hashes: [String?] = []
+        var unreadable: [String: String] = [:]
         for sample in train + validation {
-            hashes.append((try? FileIO.read(sample.path)).map(SHA256.hex))
+            do { hashes.append(SHA256.hex(try FileIO.read(sample.path))) } catch {
+                hashes.append(nil)
+                unreadable[sample.path] = "\(error)"
+            }
         }
         let samples = train + validation
         var reused = 0
@@ -171,8 +177,7 @@ struct FeatureExtraction {
         let progress = ProgressBar(title: "features", total: jobs.count, unit: "images", enabled: showProgress && !jobs.isEmpty)
         let batches = stride(from: 0, to: jobs.count, by: 8).map { Array(jobs[$0..<min($0 + 8, jobs.count)]) }
         let (loader, augmentation, side) = (self.loader, self.augmentation, model.spec.inputSize)
-        var failure: Error?
-        parallelMap(batches, threads: 1, window: 2, { batch -> (Tensor, [Job]) in
+        try parallelMap(batches, threads: 1, window: 2, { batch -> (Tensor, [Job]) in
             // Each view has its own seed, so a view is the same picture whenever it is computed.
             var input = Tensor(uninitialized: [batch.count, side, side, 3])
             var kept: [Job] = []
@@ -184,19 +189,22 @@ struct FeatureExtraction {
                 kept.append(job)
             }
             return (Tensor(shape: [kept.count, side, side, 3], data: Array(input.data.prefix(kept.count * side * side * 3))), kept)
-        }) { input, kept in
-            guard !kept.isEmpty, failure == nil, stop?.isRaised != true else { return }
+        }) { (input, kept) throws(TrainError) in
+            // Throwing ends the walk: no more batches are decoded.
+            if stop?.isRaised == true {
+                throw TrainError("stopped while computing features; those computed are cached in \(cache.folder): run the same command to continue")
+            }
+            guard !kept.isEmpty else { return }
             let features = extractor.forward(input, training: false)
             for (row, job) in kept.enumerated() {
-                do { try cache.write(features.data[row * cache.width..<(row + 1) * cache.width], to: job.cached) } catch { failure = error }
+                do { try cache.write(features.data[row * cache.width..<(row + 1) * cache.width], to: job.cached) } catch {
+                    throw TrainError("cannot write the feature cache in \(cache.folder): \(error)")
+                }
             }
             progress.advance(by: kept.count)
         }
         progress.finish()
-        if let failure { throw TrainError("cannot write the feature cache in \(cache.folder): \(failure)") }
-        if stop?.isRaised == true {
-            throw TrainError("stopped while computing features; those computed are cached in \(cache.folder): run the same command to continue")
-        }
+
         // Every view now in the cache (a file that could not be decoded has none).
         var items = samples.map { Item(label: $0.label, views: []) }
         for i in samples.indices {
@@ -207,6 +215,6 @@ struct FeatureExtraction {
         }
         let trainItems = items[..<train.count].filter { !$0.views.isEmpty }
         let validationItems = items[train.count...].filter { !$0.views.isEmpty }
-        return (Array(trainItems), Array(validationItems), jobs.count, reused, monotonicSeconds() - started)
+        return (Array(trainItems), Array(validationItems), jobs.count, reused, monotonicSeconds() - started, unreadable)
     }
 }

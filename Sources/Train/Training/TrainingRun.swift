@@ -190,6 +190,8 @@ public enum TrainingRun {
         if let backbone = request.backbone, !request.resume {
             switch request.mode {
             case .head:
+                // The features cached for the backbone are its own: a head on another body would read wrong ones.
+                guard request.from == nil else { throw TrainError("--mode head trains on the installed backbone's features; --from goes with --mode finetune") }
                 return try HeadTraining(model: model, backboneName: backbone.name, settings: settings, augmentViews: request.augmentViews,
                                         train: train, validation: validation, workspace: request.workspace,
                                         folder: request.modelFolder, showProgress: request.showProgress, stop: request.stop).run()
