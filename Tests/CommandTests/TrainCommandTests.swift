@@ -4,6 +4,25 @@ import SampleImages
 import Testing
 
 @Suite struct TrainCommandTests {
+    @Test func backboneOptionsThatDoNotGoTogetherAreRefused() throws {
+        let folder = TemporaryFolder()
+        let workspace = folder.file("data")
+        for (arguments, message) in [
+            (["--mode", "head"], "needs --backbone"),
+            (["--backbone", "efficientnet-lite0", "--mode", "scratch"], "--mode head or finetune"),
+            (["--backbone", "efficientnet-lite0", "--from", "m"], "--from goes with --mode finetune"),
+            (["--backbone", "efficientnet-lite0", "--resume"], "needs no --resume"),
+            (["--backbone", "efficientnet-lite0", "--augment-views", "99"], "--augment-views"),
+        ] {
+            let run = try Imgcls.run(["train", "--workspace", workspace] + arguments)
+            #expect(run.status == 64 && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+        // A backbone that is not installed says how to install it (a fresh cache folder has none).
+        let missing = try Imgcls.run(["train", "--workspace", workspace, "--backbone", "efficientnet-lite1"],
+                                     environment: ["XDG_CACHE_HOME": folder.file("cache")])
+        #expect(missing.status == 1 && missing.stderr.contains("imgcls backbone install efficientnet-lite1"), "\(missing.stderr)")
+    }
+
     @Test func ctrlCStopsTrainingAfterTheEpochInProgress() throws {
         let folder = TemporaryFolder()
         let workspace = folder.file("data")
