@@ -150,7 +150,7 @@ struct FeatureExtraction {
         let started = monotonicSeconds()
         let settingsText = (try? ModelFile.json(augmentation)) ?? ""
         let key = String(SHA256.hex(Array(settingsText.utf8)).prefix(8))
-        struct Job { let item: Int, view: Int, path: String, cached: String }
+        struct Job { let view: Int, path: String, cached: String }
         var jobs: [Job] = []
         var hashes: [String?] = []
         var unreadable: [String: String] = [:]
@@ -169,7 +169,7 @@ struct FeatureExtraction {
                 if FileIO.kind(of: path) == .file {
                     reused += 1
                 } else {
-                    jobs.append(Job(item: i, view: view, path: sample.path, cached: path))
+                    jobs.append(Job(view: view, path: sample.path, cached: path))
                 }
             }
         }
