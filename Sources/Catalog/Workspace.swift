@@ -24,8 +24,6 @@ public struct Workspace: Sendable {
     /// `root/relative`; catalog rows store paths relative to the workspace so it can be moved.
     public func path(_ relative: String) -> String { root + "/" + relative }
 
-    public var exists: Bool { FileIO.kind(of: root) == .directory }
-
     // MARK: The catalog
 
     public static let catalogFileName = "catalog.sqlite"
@@ -47,13 +45,6 @@ public struct Workspace: Sendable {
             throw CatalogError(path: root, detail: "no catalog yet (\(catalogPath) is missing); run `imgcls fetch` or `imgcls import` first, or choose the workspace with --workspace")
         }
         return try Catalog(path: catalogPath, create: false)
-    }
-
-    /// True for a path inside this workspace: a walk over the user's folders never enters the workspace it
-    /// writes to (its catalog and stored files are not images to import).
-    public func contains(_ other: String) -> Bool {
-        let base = FileIO.canonicalPath(root), candidate = FileIO.canonicalPath(other)
-        return candidate == base || candidate.hasPrefix(base == "/" ? "/" : base + "/")
     }
 
     // MARK: Stored files
