@@ -59,18 +59,17 @@ public final class DepthwiseConv2D: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(!training || (outputCap == nil && foldedPadding == nil), "\(weight.name): a folded layer is for inference only")
-        if let pad = foldedPadding, !usesDirectLoops {
-            let padded = ZeroPad(top: pad.before, left: pad.before, bottom: pad.after, right: pad.after).forward(input, training: false)
-            return referenceForward(padded, geometry(padded.shape))
+        precondition(input.shape.last == channels, "\(weight.name): expected \(channels) channels, got shape \(input.shape)")
+        if training { self.input = input }
+        guard usesDirectLoops else {
+            let padded = foldedPadding.map { ZeroPad(top: $0.before, left: $0.before, bottom: $0.after, right: $0.after).forward(input, training: false) }
+            return referenceForward(padded ?? input, geometry((padded ?? input).shape))
         }
         let (before, after) = foldedPadding ?? (padding, padding)
         let border = max(before, after)
         // The geometry of the padded input, as the window sees it.
         let g = WindowGeometry([input.shape[0], input.shape[1] + before + after, input.shape[2] + before + after, channels],
                                kernel: kernel, stride: stride, padding: 0)
-        precondition(input.shape.last == channels, "\(weight.name): expected \(channels) channels, got shape \(input.shape)")
-        if training { self.input = input }
-        guard usesDirectLoops else { return referenceForward(input, geometry(input.shape)) }
         var output = Tensor(uninitialized: [g.batch, g.outHeight, g.outWidth, channels])
         let (height, width) = (input.shape[1], input.shape[2])
         let (c, paddedWidth) = (channels, width + 2 * border)

@@ -19,11 +19,7 @@ enum InferenceFolding {
             if let conv = layer as? DepthwiseConv2D, conv.padding == 0, conv.foldedPadding == nil,
                let pad = result.last as? ZeroPad, pad.top == pad.left, pad.bottom == pad.right {
                 // A new layer: the network folded from keeps its own.
-                var random = SplitMix64(seed: 0)
-                let merged = DepthwiseConv2D(conv.weight.name.replacingOccurrences(of: ".weight", with: ""), channels: conv.channels,
-                                             kernel: conv.kernel, stride: conv.stride, padding: 0, bias: conv.bias != nil, random: &random)
-                merged.weight.value = conv.weight.value
-                merged.bias?.value = conv.bias?.value ?? []
+                let merged = depthwise(like: conv, weights: conv.weight.value, bias: conv.bias?.value)
                 merged.outputCap = conv.outputCap
                 merged.foldedPadding = (pad.top, pad.bottom)
                 result.removeLast()
@@ -84,14 +80,21 @@ enum InferenceFolding {
             return folded
         }
         if let conv = layer as? DepthwiseConv2D, conv.channels == scale.count {
-            let folded = DepthwiseConv2D(conv.weight.name.replacingOccurrences(of: ".weight", with: ""), channels: conv.channels,
-                                         kernel: conv.kernel, stride: conv.stride, padding: conv.padding, bias: true, random: &random)
             let c = conv.channels
-            folded.weight.value = conv.weight.value.enumerated().map { $0.element * scale[$0.offset % c] }
-            folded.bias!.value = (0..<c).map { shift[$0] + (conv.bias?.value[$0] ?? 0) * scale[$0] }
-            return folded
+            return depthwise(like: conv, weights: conv.weight.value.enumerated().map { $0.element * scale[$0.offset % c] },
+                             bias: (0..<c).map { shift[$0] + (conv.bias?.value[$0] ?? 0) * scale[$0] })
         }
         return nil
+    }
+
+    /// A depthwise convolution shaped like `conv` holding `weights` (and `bias`, when given).
+    private static func depthwise(like conv: DepthwiseConv2D, weights: [Float], bias: [Float]?) -> DepthwiseConv2D {
+        var random = SplitMix64(seed: 0)  // the weights are replaced below
+        let copy = DepthwiseConv2D(conv.weight.name.replacingOccurrences(of: ".weight", with: ""), channels: conv.channels,
+                                   kernel: conv.kernel, stride: conv.stride, padding: conv.padding, bias: bias != nil, random: &random)
+        copy.weight.value = weights
+        if let bias { copy.bias!.value = bias }
+        return copy
     }
 }
 

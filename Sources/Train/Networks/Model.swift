@@ -99,8 +99,7 @@ public final class Model {
     /// network: they need no gradient, and their batch norm is in inference mode anyway, so folding changes
     /// nothing but the time (a fine-tuning step on EfficientNet-Lite0's last 2 blocks spends most of it there).
     public func logits(_ batch: Tensor, training: Bool) -> Tensor {
-        let frozen = frozenLayerCount
-        guard training, frozen > 0 else { return network.forward(batch, training: training) }
+        guard training, case let frozen = frozenLayerCount, frozen > 0 else { return network.forward(batch, training: training) }
         return network.layers[frozen...].reduce(frozenLayersOutput(batch)) { $1.forward($0, training: true) }
     }
 
