@@ -106,4 +106,29 @@ import Testing
         let worst = zip(folded.data, unfolded.data).map { abs($0 - $1) }.max()!
         #expect(largest > 0.1 && worst <= 1e-4 * largest, "off by \(worst) of \(largest)")
     }
+
+    /// Inference on a batch runs image by image, the threads taking shares of the images: the same features as
+    /// each image through the network alone (layer by layer).
+    @Test func batchInferenceMatchesEachImageAlone() {
+        var spec = ModelSpec(classes: 3)
+        spec.architecture = .efficientnetLite0
+        spec.inputSize = 32
+        let extractor = Model(spec: spec, labels: ["a", "b", "c"], normalization: .efficientNetLite, seed: 4).featureExtractor()
+        var random = SplitMix64(seed: 3)
+        let images = 3, size = 32 * 32 * 3
+        let input = Tensor(shape: [images, 32, 32, 3], data: (0..<(images * size)).map { _ in Float(random.nextGaussian()) })
+        let saved = Parallel.threads
+        Parallel.threads = 2
+        defer { Parallel.threads = saved }
+        let batch = extractor.forward(input, training: false)
+        #expect(batch.shape == [images, EfficientNetLite.featureWidth])
+        for n in 0..<images {
+            let alone = extractor.forward(Tensor(shape: [1, 32, 32, 3], data: Array(input.data[n * size..<(n + 1) * size])), training: false)
+            // Not bit-equal: a lone image's layers split their pixels between the threads, which changes the
+            // order of the products' sums.
+            let share = batch.data[n * alone.count..<(n + 1) * alone.count]
+            let worst = zip(share, alone.data).map { abs($0 - $1) }.max()!, largest = alone.data.map(abs).max()!
+            #expect(largest > 0.1 && worst <= 1e-5 * largest, "image \(n): off by \(worst) of \(largest)")
+        }
+    }
 }

@@ -1,7 +1,10 @@
+import Files
+
 /// One step of a network. `forward` keeps what `backward` needs when `training` is true; `backward` takes the
 /// gradient of the loss with respect to the output, adds the gradients of the layer's parameters to their
 /// `gradient`, and returns the gradient with respect to the input. Forward and backward of each layer sit side
-/// by side, and the tests check every backward against numerical gradients.
+/// by side, and the tests check every backward against numerical gradients. With `training` false, `forward`
+/// changes nothing in the layer, so threads may run it on different images at once (`Sequential` does).
 public protocol Layer: AnyObject {
     func forward(_ input: Tensor, training: Bool) -> Tensor
     func backward(_ outputGradient: Tensor) -> Tensor
@@ -21,8 +24,29 @@ public final class Sequential: Layer {
 
     public func append(_ layer: Layer) { layers.append(layer) }
 
+    /// Inference on a batch runs each image through every layer on one thread, the threads taking a share of the
+    /// images each: an image's activations then stay in its core's cache, and the threads meet once per batch
+    /// instead of once per layer (EfficientNet-Lite0, batch 16, 2 threads: 89 images/s layer by layer, measured
+    /// against this in `scripts/bench-features.sh`).
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        layers.reduce(input) { $1.forward($0, training: training) }
+        guard !training, input.batch > 1, Parallel.threads > 1 else {
+            return layers.reduce(input) { $1.forward($0, training: training) }
+        }
+        let outputs = UnsafeMutableBufferPointer<Tensor?>.allocate(capacity: input.batch)
+        outputs.initialize(repeating: nil)
+        defer { outputs.deinitialize().deallocate() }
+        let shared = SendableBox(outputs)
+        Parallel.forEachRange(input.batch) { _, images in
+            for n in images {
+                let image = Tensor(shape: [1] + input.shape.dropFirst(), data: Array(input.data[n * input.itemSize..<(n + 1) * input.itemSize]))
+                shared.value[n] = layers.reduce(image) { $1.forward($0, training: false) }
+            }
+        }
+        let first = outputs[0]!
+        var data: [Float] = []
+        data.reserveCapacity(first.count * input.batch)
+        for output in outputs { data += output!.data }
+        return Tensor(shape: [input.batch] + first.shape.dropFirst(), data: data)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {

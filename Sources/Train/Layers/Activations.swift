@@ -91,7 +91,7 @@ public final class Flatten: Layer {
     public init() {}
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        shape = input.shape
+        if training { shape = input.shape }
         return input.reshaped([input.batch, input.itemSize])
     }
 

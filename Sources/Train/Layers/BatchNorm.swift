@@ -30,9 +30,10 @@ public final class BatchNorm: Layer {
         let c = channels
         precondition(input.shape.last == c, "\(scale.name): expected \(c) channels, got shape \(input.shape)")
         let rows = input.count / c
-        usedBatchStatistics = training && scale.trainable
+        let batchStatistics = training && scale.trainable
+        if training { usedBatchStatistics = batchStatistics }
         var mean = runningMean.value, variance = runningVariance.value
-        if usedBatchStatistics {
+        if batchStatistics {
             let (sum, squares) = input.data.withUnsafeBufferPointer { x in
                 channelSums(x.baseAddress!, x.baseAddress!, rows: rows, channels: c, multiplyByFirst: false)
             }

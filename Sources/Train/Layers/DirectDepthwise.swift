@@ -33,10 +33,10 @@ enum DirectDepthwise {
                         }
                     }
                     let out = outRow + ox * c + ch
-                    store(a0.clamped(lowerBound: floor, upperBound: ceiling), out)
-                    store(a1.clamped(lowerBound: floor, upperBound: ceiling), out + c)
-                    store(a2.clamped(lowerBound: floor, upperBound: ceiling), out + 2 * c)
-                    store(a3.clamped(lowerBound: floor, upperBound: ceiling), out + 3 * c)
+                    store(clamp(a0, floor, ceiling), out)
+                    store(clamp(a1, floor, ceiling), out + c)
+                    store(clamp(a2, floor, ceiling), out + 2 * c)
+                    store(clamp(a3, floor, ceiling), out + 3 * c)
                 }
                 ox += 4
             }
@@ -48,7 +48,7 @@ enum DirectDepthwise {
                         let row = windowRow + (ky * width + ox * s) * c + ch
                         for kx in 0..<k { multiplyAdd(&acc, load(row + kx * c), load(w + (ky * k + kx) * c + ch)) }
                     }
-                    store(acc.clamped(lowerBound: floor, upperBound: ceiling), outRow + ox * c + ch)
+                    store(clamp(acc, floor, ceiling), outRow + ox * c + ch)
                 }
                 ox += 1
             }

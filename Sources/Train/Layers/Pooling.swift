@@ -74,7 +74,7 @@ public final class AveragePool: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = WindowGeometry(input.shape, kernel: kernel, stride: stride, padding: 0)
-        inputShape = input.shape
+        if training { inputShape = input.shape }
         var output = Tensor(zeros: [g.batch, g.outHeight, g.outWidth, g.channels])
         let weight = 1 / Float(kernel * kernel)
         forEachPair(g) { i, o in
@@ -102,7 +102,7 @@ public final class GlobalAveragePool: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4, "global average pooling expects NHWC, got shape \(input.shape)")
-        inputShape = input.shape
+        if training { inputShape = input.shape }
         let (n, pixels, c) = (input.shape[0], input.shape[1] * input.shape[2], input.shape[3])
         var output = Tensor(zeros: [n, c])
         input.data.withUnsafeBufferPointer { x in

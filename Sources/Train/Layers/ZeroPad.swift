@@ -19,7 +19,7 @@ public final class ZeroPad: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4, "ZeroPad: expected an NHWC tensor, got shape \(input.shape)")
-        inputShape = input.shape
+        if training { inputShape = input.shape }
         let (n, h, w, c) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let (outH, outW) = (h + top + bottom, w + left + right)
         var output = Tensor(zeros: [n, outH, outW, c])
