@@ -2,7 +2,7 @@ import ArgumentParser
 import Files
 
 @main
-struct Imgcls: ParsableCommand {
+struct Imgcls: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgcls",
         abstract: "Turn lists of image URLs into a trained, evaluated image classifier, and serve it.",
@@ -21,7 +21,7 @@ struct Imgcls: ParsableCommand {
             """,
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, SplitCommand.self,
-                      TrainCommand.self, EvaluateCommand.self, BackboneCommand.self, ClassifyImageNetCommand.self, InspectCommand.self,
+                      TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, BackboneCommand.self, ClassifyImageNetCommand.self, InspectCommand.self,
                       StatusCommand.self, CatalogCommand.self]
     )
 }

@@ -3,6 +3,30 @@ import Foundation
 import Imaging
 import Logging
 
+/// A model's input from an image file's bytes: decode (JPEGs at the smallest scale that still covers the input
+/// size), resize to the square input, normalise. Training, evaluation and prediction all go through it, so a
+/// served model sees exactly what it was trained and evaluated on.
+public struct InputPreparation: Sendable {
+    public let side: Int
+    public let normalization: Normalization
+
+    public init(side: Int, normalization: Normalization) {
+        (self.side, self.normalization) = (side, normalization)
+    }
+
+    /// The square, input-size image; the error says why the bytes are not a usable image.
+    public func resizedImage(_ bytes: [UInt8]) throws(ImageError) -> RGBImage {
+        let decoded = try ImageDecoder.decode(bytes, options: .thumbnail(of: try ImageProbe.probe(bytes), minimumSide: side))
+        return decoded.width == side && decoded.height == side ? decoded : decoded.resized(width: side, height: side)
+    }
+
+    /// Writes the normalised [side, side, 3] input of `image` (from `resizedImage`), unaugmented.
+    public func write(_ image: RGBImage, into output: UnsafeMutablePointer<Float>) {
+        var unused = SplitMix64(seed: 0)
+        Augmentation().apply(image, normalization: normalization, random: &unused, into: output)
+    }
+}
+
 /// Turns samples into input batches: decode (via `Imaging`), resize to the model's square input, keep the
 /// resized pixels in memory while they fit in `cacheBytes` (one epoch decodes, the next ones only augment),
 /// augment, normalise. Files that cannot be decoded are skipped with a warning naming them, once, and counted.
@@ -10,6 +34,7 @@ import Logging
 public final class BatchLoader: @unchecked Sendable {
     public let side: Int
     let normalization: Normalization
+    private let preparation: InputPreparation
     private let cacheBytes: Int
     private let lock = NSLock()
     private var cache: [String: RGBImage] = [:]
@@ -20,6 +45,7 @@ public final class BatchLoader: @unchecked Sendable {
     public init(side: Int, normalization: Normalization, cacheMegabytes: Int) {
         self.side = side
         self.normalization = normalization
+        preparation = InputPreparation(side: side, normalization: normalization)
         cacheBytes = max(0, cacheMegabytes) << 20
     }
 
@@ -39,12 +65,8 @@ public final class BatchLoader: @unchecked Sendable {
         if known { return nil }
         do {
             let bytes = try ImageDecoder.readFile(path)
-            let decoded: RGBImage
-            do throws(ImageError) {
-                // JPEGs decode at the smallest scale that still covers the input size.
-                decoded = try ImageDecoder.decode(bytes, options: .thumbnail(of: try ImageProbe.probe(bytes), minimumSide: side))
-            } catch { throw error.naming(path) }
-            let resized = decoded.width == side && decoded.height == side ? decoded : decoded.resized(width: side, height: side)
+            let resized: RGBImage
+            do throws(ImageError) { resized = try preparation.resizedImage(bytes) } catch { throw error.naming(path) }
             lock.lock()
             if cachedBytes + resized.pixels.count <= cacheBytes {
                 cache[path] = resized

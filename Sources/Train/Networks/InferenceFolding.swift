@@ -104,4 +104,10 @@ extension Model {
     public func featureExtractor() -> Sequential {
         Sequential(InferenceFolding.folded(bodyLayers))
     }
+
+    /// The whole network to its logits, batch norm folded: what prediction runs. Built anew from the current
+    /// weights; inference only.
+    public func inferenceNetwork() -> Sequential {
+        Sequential(InferenceFolding.folded(bodyLayers) + headLayers)
+    }
 }

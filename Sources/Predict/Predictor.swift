@@ -1,0 +1,113 @@
+import Dispatch
+import Files
+import Imaging
+import Train
+
+// Predict: a trained model's answers, with no HTTP. Files in reading order:
+// - Predictor.swift: `Predictor` loads a model file once and classifies images (decode, the shared preprocessing,
+//   one batched forward pass, top-k, the fallback rule);
+// - Classification.swift: the results as values, and the fallback rule;
+// - PredictRun.swift: `imgcls predict`'s runs (inputs from files, folders, standard input or base64; text, JSON,
+//   JSON lines or CSV out).
+
+/// One image to classify: what to call it in answers (a path, an upload's file name, "stdin:3") and its bytes.
+public struct ImageInput: Sendable {
+    public let name: String
+    public let bytes: [UInt8]
+
+    public init(name: String, bytes: [UInt8]) {
+        (self.name, self.bytes) = (name, bytes)
+    }
+}
+
+/// A model loaded for inference: its network with batch norm folded, and the same input preparation as training and
+/// evaluation (`InputPreparation`). Thread-safe: inference changes nothing in the network, so calls may overlap.
+public final class Predictor: @unchecked Sendable {
+    public let modelFile: String
+    /// The folder name of the model (data/models/<name>/model.safetensors), else the file's name.
+    public let modelName: String
+    /// The first 12 hex digits of the model file's SHA-256: changes whenever `train` writes a new file.
+    public let modelVersion: String
+    public let labels: [String]
+    public let inputSize: Int
+    private let network: Sequential
+    private let preparation: InputPreparation
+
+    /// Loads `modelFile` (any model `train` writes: from scratch or on a backbone, which the file holds whole).
+    public init(modelFile: String) throws(PredictError) {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.read(modelFile) } catch { throw PredictError("\(error)") }
+        let model: Model
+        do { model = try ModelFile.load(modelFile).model } catch { throw PredictError("\(error)") }
+        self.modelFile = modelFile
+        let parts = modelFile.split(separator: "/")
+        modelName = parts.count >= 2 && parts.last == "model.safetensors" ? String(parts[parts.count - 2])
+            : String((parts.last ?? "model").replacing(".safetensors", with: ""))
+        modelVersion = String(bytes.withUnsafeBytes { SHA256.hex($0) }.prefix(12))
+        labels = model.labels
+        inputSize = model.spec.inputSize
+        network = model.inferenceNetwork()
+        preparation = InputPreparation(side: model.spec.inputSize, normalization: model.normalization)
+    }
+
+    /// The threads each forward pass uses (the math's own; OpenBLAS runs single-threaded inside them).
+    public static var threads: Int {
+        get { Engine.threads }
+        set { Engine.threads = newValue }
+    }
+
+    /// One forward pass on a blank image, so that the first real request does not pay for first-touch memory.
+    public func warmUp() {
+        _ = probabilities(Tensor(zeros: [1, inputSize, inputSize, 3]))
+    }
+
+    /// Softmax probabilities [n, classes] for prepared inputs [n, side, side, 3].
+    public func probabilities(_ input: Tensor) -> Tensor {
+        softmax(network.forward(input, training: false))
+    }
+
+    /// Decodes each input (on the cores, apart from one another), runs the ones that decode as one batch, and
+    /// answers in input order: the `topK` most probable labels, with `fallback` applied, or why the image was
+    /// refused.
+    public func classify(_ inputs: [ImageInput], topK: Int = 1, fallback: FallbackRule? = nil) -> [ImageResult] {
+        zip(inputs, probabilities(of: inputs)).map { input, outcome in
+            ImageResult(name: input.name, outcome: outcome.map { Classification($0, labels: labels, topK: topK, fallback: fallback) })
+        }
+    }
+
+    /// What `classify` computes before its top-k: each input's probabilities in the model's label order, or why
+    /// the image was refused (the error names the input).
+    public func probabilities(of inputs: [ImageInput]) -> [Result<[Float], ImageError>] {
+        let side = inputSize
+        let prepared = UnsafeMutableBufferPointer<Result<RGBImage, ImageError>?>.allocate(capacity: inputs.count)
+        prepared.initialize(repeating: nil)
+        defer { prepared.deinitialize().deallocate() }
+        let shared = SendableBox(prepared)
+        let preparation = self.preparation
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+            shared.value[i] = Result { () throws(ImageError) in try preparation.resizedImage(inputs[i].bytes) }
+        }
+        let decoded = prepared.indices.compactMap { i in (try? prepared[i]!.get()).map { (i, $0) } }
+        var batch = Tensor(zeros: [decoded.count, side, side, 3])
+        batch.data.withUnsafeMutableBufferPointer { out in
+            for (row, (_, image)) in decoded.enumerated() { preparation.write(image, into: out.baseAddress! + row * side * side * 3) }
+        }
+        let probabilities = decoded.isEmpty ? Tensor(zeros: [0, labels.count]) : self.probabilities(batch)
+        var rows: [Int: Int] = [:]
+        for (row, (i, _)) in decoded.enumerated() { rows[i] = row }
+        let classes = labels.count
+        return inputs.indices.map { i in
+            guard let row = rows[i] else {
+                guard case let .failure(error) = prepared[i]! else { preconditionFailure("an image that decoded has a row") }
+                return .failure(error.naming(inputs[i].name))
+            }
+            return .success(Array(probabilities.data[row * classes..<(row + 1) * classes]))
+        }
+    }
+}
+
+/// A model that cannot be loaded, or a request `predict` cannot carry out; says what to do.
+public struct PredictError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
