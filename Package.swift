@@ -37,12 +37,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
-        // The server (Serve) and the multipart bodies it reads (HTTPBodies).
+        // The server (Serve).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         system("CSQLite", "sqlite3", ["libsqlite3-dev"]),
@@ -81,7 +80,7 @@ let package = Package(
                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Predict", dependencies: ["Train", "Imaging", "Files", "Console"]),
         // Untrusted request bodies (base64, JSON, multipart, the Open Inference Protocol's JSON), apart from the server.
-        .target(name: "HTTPBodies", dependencies: [.product(name: "MultipartKit", package: "multipart-kit")]),
+        .target(name: "HTTPBodies"),
         .target(
             name: "Serve",
             dependencies: ["Predict", "HTTPBodies", "Imaging", "Files", "Console",
@@ -118,7 +117,7 @@ let package = Package(
         .testTarget(name: "TrainTests", dependencies: ["Train", "Catalog", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
         .testTarget(name: "PredictTests", dependencies: ["Predict", "Train", "Files", "Imaging", "SampleImages"]),
-        .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "SampleImages"]),
+        .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "Files"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Predict", "Train", "Files", "SampleImages",
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "LoopbackHTTP"]),

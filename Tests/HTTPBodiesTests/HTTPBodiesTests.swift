@@ -1,0 +1,123 @@
+import Files
+import Foundation
+import HTTPBodies
+import Testing
+
+/// A multipart/form-data body, as curl -F sends it.
+func multipart(boundary: String, _ parts: [(name: String, filename: String?, type: String?, body: [UInt8])]) -> [UInt8] {
+    var out: [UInt8] = []
+    for part in parts {
+        out += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\"".utf8)
+        if let filename = part.filename { out += Array("; filename=\"\(filename)\"".utf8) }
+        out += Array("\r\n".utf8)
+        if let type = part.type { out += Array("Content-Type: \(type)\r\n".utf8) }
+        out += Array("\r\n".utf8) + part.body + Array("\r\n".utf8)
+    }
+    return out + Array("--\(boundary)--\r\n".utf8)
+}
+
+@Suite struct MultipartTests {
+    let type = ContentType("multipart/form-data; boundary=\"XyZ123\"")
+
+    @Test func readsFieldsAndFiles() throws {
+        let body = multipart(boundary: "XyZ123", [("imageBase64String", nil, nil, Array("aGVsbG8=".utf8)),
+                                                  ("file", "a.png", "image/png", [0x89, 0x50, 0x0D, 0x0A, 0x2D, 0x2D])])
+        let parts = try MultipartForm.parts(body, contentType: type)
+        #expect(parts.count == 2)
+        #expect(parts[0].name == "imageBase64String" && parts[0].filename == nil && parts[0].body == Array("aGVsbG8=".utf8))
+        #expect(parts[1].filename == "a.png" && parts[1].contentType == "image/png" && parts[1].body == [0x89, 0x50, 0x0D, 0x0A, 0x2D, 0x2D])
+        #expect(type.mediaType == "multipart/form-data" && type.parameters["boundary"] == "XyZ123")
+    }
+
+    @Test func refusesBrokenBodies() {
+        let good = multipart(boundary: "XyZ123", [("f", "a.png", "image/png", [1, 2, 3])])
+        #expect(throws: BodyError.self) { try MultipartForm.parts(good, contentType: ContentType("multipart/form-data")) }
+        #expect(throws: BodyError.self) { try MultipartForm.parts(Array(good.prefix(good.count - 12)), contentType: type) }
+        #expect(throws: BodyError.self) { try MultipartForm.parts(Array("no boundary here".utf8), contentType: type) }
+        #expect(throws: BodyError.self) { try MultipartForm.parts([], contentType: type) }
+        // A header name byte of 0x80 or more (MultipartKit 4.7.1 trapped on it).
+        let accented = Array("--XyZ123\r\nContént-Type: image/png\r\n\r\nabc\r\n--XyZ123--\r\n".utf8)
+        #expect(throws: BodyError.self) { try MultipartForm.parts(accented, contentType: type) }
+        // A preamble before the first boundary, a part with no headers, a file name in UTF-8.
+        let loose = Array("preamble\r\n--XyZ123\r\n\r\nplain\r\n--XyZ123\r\nContent-Disposition: form-data; name=\"f\"; filename=\"été.png\"\r\n\r\nxy\r\n--XyZ123--".utf8)
+        let parts = try? MultipartForm.parts(loose, contentType: type)
+        #expect(parts?.map(\.body) == [Array("plain".utf8), Array("xy".utf8)] && parts?[1].filename == "été.png")
+    }
+
+    /// Mutated bodies (bounded): parts or an error, never a crash or a hang.
+    @Test(.timeLimit(.minutes(1))) func mutatedBodiesNeverCrash() {
+        let good = multipart(boundary: "XyZ123", [("imageBase64String", nil, nil, Array("aGVsbG8=".utf8)), ("f", "a.png", "image/png", Array(0..<64))])
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<3000 {
+            var body = good
+            for _ in 0..<(1 + Int(random.next() % 4)) {
+                let at = Int(random.next() % UInt64(body.count))
+                switch random.next() % 3 {
+                case 0: body[at] = UInt8(truncatingIfNeeded: random.next())
+                case 1: body.remove(at: at)
+                default: body = Array(body.prefix(at))
+                }
+                if body.isEmpty { break }
+            }
+            _ = try? MultipartForm.parts(body, contentType: type)
+        }
+    }
+}
+
+@Suite struct ClassifyJSONTests {
+    @Test func oneOrManyImages() throws {
+        #expect(try ClassifyJSON.images(Array(#"{"image_base64": "AAAA"}"#.utf8)) == [.base64(name: "image 1", "AAAA")])
+        #expect(try ClassifyJSON.images(Array(#"{"image_base64": ["AAAA", "BBBB"], "name": "x"}"#.utf8)) ==
+                [.base64(name: "x[0]", "AAAA"), .base64(name: "x[1]", "BBBB")])
+        #expect(try ClassifyJSON.images(Array(#"[{"image_base64": "AAAA"}, {"image_base64": "CCCC", "name": "c"}]"#.utf8)) ==
+                [.base64(name: "image 1", "AAAA"), .base64(name: "c", "CCCC")])
+    }
+
+    @Test func refusesWhatIsNotAnImageRequest() {
+        for body in ["", "{", "[]", "{}", #"{"image": "AAAA"}"#, #"{"image_base64": 3}"#, #"{"image_base64": [3]}"#, "[1]", "\"text\""] {
+            #expect(throws: BodyError.self, "\(body)") { try ClassifyJSON.images(Array(body.utf8)) }
+        }
+    }
+}
+
+@Suite struct InferenceProtocolTests {
+    @Test func readsAnInferenceRequest() throws {
+        let body = #"{"id": "r1", "inputs": [{"name": "input-0", "shape": [2], "datatype": "BYTES", "data": ["AAAA", "BBBB"]}], "outputs": [{"name": "classes", "parameters": {"classification": 3}}]}"#
+        let request = try InferenceProtocol.request(Array(body.utf8))
+        #expect(request.id == "r1" && request.outputName == "classes" && request.classification == 3)
+        #expect(request.images == [.base64(name: "input-0[0]", "AAAA"), .base64(name: "input-0[1]", "BBBB")])
+        // Nested data as the shape says, and no outputs: the probability tensor.
+        let nested = try InferenceProtocol.request(Array(#"{"inputs": [{"name": "i", "shape": [1, 1], "datatype": "BYTES", "data": [["AAAA"]]}]}"#.utf8))
+        #expect(nested.images.count == 1 && nested.classification == nil && nested.outputName == "probabilities")
+        #expect(InferenceProtocol.classificationString(score: 0.5, index: 2, label: "cat") == "0.500000:2:cat")
+    }
+
+    @Test func refusesMalformedRequests() {
+        for body in ["{", "[]", #"{"inputs": []}"#,
+                     #"{"inputs": [{"name": "i", "shape": [1], "datatype": "FP32", "data": [1.0]}]}"#,
+                     #"{"inputs": [{"name": "i", "shape": [2], "datatype": "BYTES", "data": ["AAAA"]}]}"#,
+                     #"{"inputs": [{"name": "i", "shape": [-1], "datatype": "BYTES", "data": ["AAAA"]}]}"#,
+                     #"{"inputs": [{"name": "i", "shape": [1], "datatype": "BYTES"}]}"#,
+                     #"{"inputs": [{"name": "i", "shape": [1], "datatype": "BYTES", "data": ["A"]}], "outputs": [{"name": "o", "parameters": {"classification": 0}}]}"#,
+                     #"{"inputs": [{"name": "a", "shape": [1], "datatype": "BYTES", "data": ["A"]}, {"name": "b", "shape": [1], "datatype": "BYTES", "data": ["A"]}]}"#] {
+            #expect(throws: BodyError.self, "\(body)") { try InferenceProtocol.request(Array(body.utf8)) }
+        }
+    }
+
+    /// Mutated requests (bounded): a request or an error, never a crash.
+    @Test(.timeLimit(.minutes(1))) func mutatedRequestsNeverCrash() {
+        let good = Array(#"{"id": "r1", "inputs": [{"name": "input-0", "shape": [2], "datatype": "BYTES", "data": ["AAAA", "BBBB"]}], "outputs": [{"name": "classes", "parameters": {"classification": 3}}]}"#.utf8)
+        var random = SplitMix64(seed: 5)
+        let tokens = Array("{}[]\":,0123456789-eE.truefalsnl ".utf8)
+        for _ in 0..<3000 {
+            var body = good
+            for _ in 0..<(1 + Int(random.next() % 4)) {
+                let at = Int(random.next() % UInt64(body.count))
+                if random.next() % 2 == 0 { body[at] = tokens[Int(random.next() % UInt64(tokens.count))] } else { body.remove(at: at) }
+                if body.isEmpty { break }
+            }
+            _ = try? InferenceProtocol.request(body)
+            _ = try? ClassifyJSON.images(body)
+        }
+    }
+}
