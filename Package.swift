@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CPNG", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train",
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train", "Predict",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),

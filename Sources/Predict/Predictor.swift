@@ -78,7 +78,13 @@ public final class Predictor: @unchecked Sendable {
     /// What `classify` computes before its top-k: each input's probabilities in the model's label order, or why
     /// the image was refused (the error names the input).
     public func probabilities(of inputs: [ImageInput]) -> [Result<[Float], ImageError>] {
-        let side = inputSize
+        let prepared = prepare(inputs)
+        var rows = probabilities(ofPrepared: prepared.compactMap { try? $0.get() })[...]
+        return prepared.map { outcome in outcome.map { _ in rows.removeFirst() } }
+    }
+
+    /// Each input decoded and resized to the model's input (on the cores, apart from one another), or why not.
+    public func prepare(_ inputs: [ImageInput]) -> [Result<RGBImage, ImageError>] {
         let prepared = UnsafeMutableBufferPointer<Result<RGBImage, ImageError>?>.allocate(capacity: inputs.count)
         prepared.initialize(repeating: nil)
         defer { prepared.deinitialize().deallocate() }
@@ -86,23 +92,21 @@ public final class Predictor: @unchecked Sendable {
         let preparation = self.preparation
         DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
             shared.value[i] = Result { () throws(ImageError) in try preparation.resizedImage(inputs[i].bytes) }
+                .mapError { $0.naming(inputs[i].name) }
         }
-        let decoded = prepared.indices.compactMap { i in (try? prepared[i]!.get()).map { (i, $0) } }
-        var batch = Tensor(zeros: [decoded.count, side, side, 3])
+        return prepared.map { $0! }
+    }
+
+    /// Probabilities for images from `prepare`, one forward pass for them all.
+    public func probabilities(ofPrepared images: [RGBImage]) -> [[Float]] {
+        guard !images.isEmpty else { return [] }
+        let side = inputSize, classes = labels.count
+        var batch = Tensor(zeros: [images.count, side, side, 3])
         batch.data.withUnsafeMutableBufferPointer { out in
-            for (row, (_, image)) in decoded.enumerated() { preparation.write(image, into: out.baseAddress! + row * side * side * 3) }
+            for (row, image) in images.enumerated() { preparation.write(image, into: out.baseAddress! + row * side * side * 3) }
         }
-        let probabilities = decoded.isEmpty ? Tensor(zeros: [0, labels.count]) : self.probabilities(batch)
-        var rows: [Int: Int] = [:]
-        for (row, (i, _)) in decoded.enumerated() { rows[i] = row }
-        let classes = labels.count
-        return inputs.indices.map { i in
-            guard let row = rows[i] else {
-                guard case let .failure(error) = prepared[i]! else { preconditionFailure("an image that decoded has a row") }
-                return .failure(error.naming(inputs[i].name))
-            }
-            return .success(Array(probabilities.data[row * classes..<(row + 1) * classes]))
-        }
+        let probabilities = self.probabilities(batch)
+        return images.indices.map { Array(probabilities.data[$0 * classes..<($0 + 1) * classes]) }
     }
 }
 

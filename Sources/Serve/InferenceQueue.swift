@@ -5,8 +5,12 @@ import Metrics
 import Predict
 
 /// The server's inference, on a thread of its own (decoding and the math block; the event loops never wait on
-/// them). Requests queue their images; the thread takes them in arrival order, up to `maxBatch` images, waiting at
-/// most `maxDelay` after the first for more, and runs them as one batch: concurrent requests share a forward pass.
+/// them). Each request's images are decoded as it arrives, on Dispatch's threads, so decoding overlaps the batch
+/// that is running (511 → 707 images/s for a small model and 8 connections); then they are queued. The thread
+/// takes them in arrival order, up to `maxBatch` images, and runs them as one batch: concurrent requests share a
+/// forward pass. It waits for more (at most `maxDelay` after the first) only until as many requests are queued as
+/// the last batch had: clients that each wait for their answer come back together, and a lone client waits for
+/// no one (a fixed 5 ms wait made one connection's latency 8.0 ms for a model that takes 1.6 ms).
 /// The queue is bounded (`maxQueue` images): a request that does not fit is refused at once (503), so latency
 /// stays bounded instead of growing with the load. A request still queued at its deadline is answered "timed out".
 final class InferenceQueue: @unchecked Sendable {
@@ -26,9 +30,12 @@ final class InferenceQueue: @unchecked Sendable {
         let probabilities: [Result<[Float], ImageError>]
     }
 
-    /// One request's images, with its answer's continuation.
+    /// One request's images, decoded by `predictor` (a batch holds one model's images), with its answer's
+    /// continuation.
     private struct Job {
-        let inputs: [ImageInput]
+        let predictor: Predictor
+        let prepared: [Result<RGBImage, ImageError>]
+        let images: Int
         let enqueued: Double
         let continuation: CheckedContinuation<Result<Answer, Refusal>, Never>
     }
@@ -38,6 +45,8 @@ final class InferenceQueue: @unchecked Sendable {
     private var jobs: [Job] = []
     private var queuedImages = 0
     private var stopping = false
+    /// The requests the last batch held: how many to wait for.
+    private var expectedJobs = 1
     private var model: Predictor?
     private var thread: WorkerThread?
     private let batchImages = Recorder(label: "imgcls_batch_images")
@@ -65,16 +74,21 @@ final class InferenceQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Queues `inputs` and waits for their batch; refused at once when no model is loaded yet or the queue has
-    /// no room for them.
+    /// Decodes `inputs`, queues them and waits for their batch; refused at once when no model is loaded yet or
+    /// the queue has no room for them.
     func probabilities(_ inputs: [ImageInput]) async -> Result<Answer, Refusal> {
-        await withCheckedContinuation { continuation in
+        guard let predictor else { return .failure(.notReady) }
+        let arrived = monotonicSeconds()
+        let prepared = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: predictor.prepare(inputs)) }
+        }
+        return await withCheckedContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
-            guard model != nil else { return continuation.resume(returning: .failure(.notReady)) }
             guard !stopping, queuedImages + inputs.count <= settings.maxQueue else { return continuation.resume(returning: .failure(.full)) }
-            jobs.append(Job(inputs: inputs, enqueued: monotonicSeconds(), continuation: continuation))
-            queuedImages += inputs.count
+            let images = prepared.filter { (try? $0.get()) != nil }.count
+            jobs.append(Job(predictor: predictor, prepared: prepared, images: images, enqueued: arrived, continuation: continuation))
+            queuedImages += images
             queueDepth.record(queuedImages)
             condition.signal()
         }
@@ -96,42 +110,40 @@ final class InferenceQueue: @unchecked Sendable {
             if jobs.isEmpty { break }
             // More images may arrive within the delay: wait for them, up to a whole batch.
             let start = jobs[0].enqueued
-            while queuedImages < settings.maxBatch && !stopping {
+            while queuedImages < settings.maxBatch && jobs.count < expectedJobs && !stopping {
                 let remaining = start + settings.maxDelay - monotonicSeconds()
                 if remaining <= 0 { break }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: remaining))
             }
             var batch: [Job] = [], images = 0
-            while let job = jobs.first, batch.isEmpty || images + job.inputs.count <= settings.maxBatch {
+            while let job = jobs.first, batch.isEmpty || (images + job.images <= settings.maxBatch && job.predictor === batch[0].predictor) {
                 jobs.removeFirst()
                 batch.append(job)
-                images += job.inputs.count
+                images += job.images
             }
             queuedImages -= images
+            expectedJobs = batch.count
             queueDepth.record(queuedImages)
-            let predictor = model!
             condition.unlock()
-            run(batch, on: predictor)
+            run(batch)
             condition.lock()
         }
         condition.unlock()
     }
 
-    private func run(_ batch: [Job], on predictor: Predictor) {
+    private func run(_ batch: [Job]) {
         let now = monotonicSeconds()
         let (late, due) = (batch.filter { now - $0.enqueued > settings.timeout }, batch.filter { now - $0.enqueued <= settings.timeout })
         for job in late { job.continuation.resume(returning: .failure(.timedOut)) }
-        guard !due.isEmpty else { return }
-        let inputs = due.flatMap(\.inputs)
-        batchImages.record(inputs.count)
-        var answers = predictor.probabilities(of: inputs)[...]
+        guard let predictor = due.first?.predictor else { return }
+        let images = due.flatMap { $0.prepared.compactMap { try? $0.get() } }
+        batchImages.record(images.count)
+        var rows = predictor.probabilities(ofPrepared: images)[...]
         for job in due {
-            let mine = Array(answers.prefix(job.inputs.count))
-            answers = answers.dropFirst(job.inputs.count)
-            let refused = mine.filter { if case .failure = $0 { true } else { false } }.count
-            imagesClassified.increment(by: mine.count - refused)
-            imagesRefused.increment(by: refused)
-            job.continuation.resume(returning: .success(Answer(predictor: predictor, probabilities: mine)))
+            let answers = job.prepared.map { outcome in outcome.map { _ in rows.removeFirst() } }
+            imagesClassified.increment(by: job.images)
+            imagesRefused.increment(by: answers.count - job.images)
+            job.continuation.resume(returning: .success(Answer(predictor: predictor, probabilities: answers)))
         }
     }
 }

@@ -14,7 +14,7 @@ struct DevTool: ParsableCommand {
         abstract: "Sample files and benchmarks for imgcls developers.",
         subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, BenchResize.self, BenchFeatures.self, BenchFinetune.self,
                       NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self,
-                      BenchConvolution.self])
+                      BenchConvolution.self, BenchPredict.self])
 }
 
 struct Samples: ParsableCommand {

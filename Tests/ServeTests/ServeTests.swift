@@ -193,18 +193,38 @@ func multipartBody(_ parts: [(name: String, filename: String?, type: String?, bo
     }
 
     @Test func aFullQueueAnswers503WithRetryAfter() async throws {
-        // The first request's 3 images wait up to 1.5 s for a fourth; the next 2 do not fit in a queue of 4.
-        let server = try ImageServer(try options { ($0.maxBatch, $0.maxQueue, $0.maxDelayMilliseconds) = (4, 4, 1500) })
+        // A model slow enough (64 px, in a debug build) that requests pile up behind its first batch: the first
+        // request's 4 images run, the next 4 fill the queue of 4, and one more image does not fit.
+        var spec = ModelSpec(classes: 2)
+        (spec.inputSize, spec.width) = (64, 16)
+        let slow = folder.file("models/slow/model.safetensors")
+        try FileManager.default.createDirectory(atPath: FileIO.parentFolder(of: slow), withIntermediateDirectories: true)
+        try ModelFile.save(Model(spec: spec, labels: ["a", "b"], normalization: Normalization(), seed: 3), to: slow)
+        var options = ServeOptions(modelFile: slow)
+        (options.port, options.threads, options.maxBatch, options.maxQueue) = (0, 1, 4, 4)
+        let server = try ImageServer(options)
         try await server.application().test(.live) { client in
             try await ready(client)
-            let three = "[" + (0..<3).map { _ in #"{"image_base64": "\#(Data(picture).base64EncodedString())"}"# }.joined(separator: ",") + "]"
-            let two = "[" + (0..<2).map { _ in #"{"image_base64": "\#(Data(picture).base64EncodedString())"}"# }.joined(separator: ",") + "]"
             let port = try #require(client.port)
-            async let first = send(port: port, "/v1/classify", type: "application/json", body: Array(three.utf8))
-            try await Task.sleep(for: .milliseconds(400))
-            let refused = try await send(port: port, "/v1/classify", type: "application/json", body: Array(two.utf8))
-            #expect(refused.status == 503 && refused.headers["Retry-After"] as? String == "1", "\(refused.status)")
-            #expect(try await first.status == 200)
+            func images(_ n: Int) -> [UInt8] {
+                Array(("[" + (0..<n).map { _ in #"{"image_base64": "\#(Data(picture).base64EncodedString())"}"# }.joined(separator: ",") + "]").utf8)
+            }
+            async let running = { (try await send(port: port, "/v1/classify", type: "application/json", body: images(4)), Date()) }()
+            try await Task.sleep(for: .milliseconds(300))
+            async let queued = send(port: port, "/v1/classify", type: "application/json", body: images(4))
+            try await Task.sleep(for: .milliseconds(300))
+            let refused = try await send(port: port, "/v1/classify", type: "application/json", body: images(1))
+            let refusedAt = Date()
+            let ((first, firstAt), second) = try await (running, queued)
+            #expect(first.status == 200 && second.status == 200)
+            // Meaningful only while the first batch was still running when the last request was answered.
+            if firstAt > refusedAt {
+                #expect(refused.status == 503 && refused.headers["Retry-After"] as? String == "1", "\(refused.status)")
+                let message = (try JSONSerialization.jsonObject(with: refused.body) as? [String: Any])?["error"] as? String
+                #expect(message?.contains("at capacity") == true)
+            } else {
+                Issue.record("the slow model's first batch ended before the queue was full: too fast for this test")
+            }
         }
     }
 

@@ -1,0 +1,85 @@
+import Foundation
+import SampleImages
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `imgcls` process: predict on a trained model's folder, then serve it and stop it with SIGTERM while a
+/// request is still arriving (its body half sent): the request is answered, then the process exits 0.
+@Suite struct ServeCommandTests {
+    @Test(.timeLimit(.minutes(3))) func predictThenServeAndStopGracefully() throws {
+        let folder = TemporaryFolder()
+        let workspace = folder.file("data")
+        try SampleImages.writeTwoClassFolder(workspace + "/train", perClass: 10)
+        let trained = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--input-size", "16", "--width", "4",
+                                      "--blocks", "1", "--batch-size", "4", "--epochs", "2", "--quiet"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+
+        let predicted = try Imgcls.run(["predict", "--workspace", workspace, "--model", "m", "--jsonl", workspace + "/train"])
+        let lines = predicted.stdout.split(separator: "\n")
+        #expect(predicted.status == 1 && lines.count == 21, "\(predicted.stderr)")  // dark/broken.jpg is refused
+        #expect(lines.filter { $0.contains("\"reason\":\"not_an_image\"") }.count == 1)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Imgcls.path)
+        process.arguments = ["serve", "--workspace", workspace, "--model", "m", "--port", "0"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // "serving FILE on http://127.0.0.1:PORT (Ctrl-C to stop)"
+        var printed = Data()
+        while !String(decoding: printed, as: UTF8.self).contains("Ctrl-C") {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            printed += chunk
+        }
+        let line = String(decoding: printed, as: UTF8.self)
+        let port = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Int($0) }, "\(line)")
+
+        // Ready once the model has loaded.
+        var ready = false
+        for _ in 0..<200 where !ready {
+            ready = (try? exchange(port: port, Array("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))?.hasPrefix("HTTP/1.1 200") == true
+            if !ready { usleep(50_000) }
+        }
+        #expect(ready)
+
+        let image = SampleImages.png(SampleImages.scene(width: 30, height: 30, seed: 4))
+        let head = Array("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: \(image.count)\r\nConnection: close\r\n\r\n".utf8)
+        let reply = try exchange(port: port, head + image.prefix(image.count / 2), then: Array(image.dropFirst(image.count / 2))) {
+            usleep(500_000)  // the server has read the head: the request is in flight
+            kill(process.processIdentifier, SIGTERM)
+            usleep(500_000)
+        }
+        #expect(reply.hasPrefix("HTTP/1.1 200") && reply.contains("\"label\""), "\(reply)")
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    }
+
+    /// Sends `first`, runs `between`, sends `then`, and reads the reply until the server closes the connection.
+    func exchange(port: Int, _ first: [UInt8], then: [UInt8] = [], between: () -> Void = {}) throws -> String {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw CocoaError(.fileReadNoSuchFile) }
+        _ = first.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
+        between()
+        if !then.isEmpty { _ = then.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) } }
+        var reply: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(socket, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            reply += buffer[0..<n]
+        }
+        return String(decoding: reply, as: UTF8.self)
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Serving benchmark and bounded load test, in one run on this machine:
+# 1. throughput: images/s served over loopback (/v1/classify, raw JPEG bodies, 32 connections: enough clients to
+#    fill batches of 16; micro-batched) against
+#    `imgcls predict` on the same images and model (goal: at least 0.8x);
+# 2. latency: one connection's p50 against the model's own time for one image (decode + forward, imgcls-dev);
+# 3. load: 1, 8 and 32 connections with 10% malformed requests (not an image, truncated, bad JSON, bad base64,
+#    wrong content type, broken multipart), each for DURATION seconds (wrk stops by itself): zero 5xx and no
+#    socket errors expected, and the server's RSS after warm-up and at the end.
+# Models: a from-scratch one (the default 64 px network, trained for one epoch here) and, when the backbone is
+# installed (make weights), a head on EfficientNet-Lite0 (224 px). wrk runs on the same 2 cores as the server
+# (one wrk thread for the throughput and latency figures, two for the load).
+# Environment: DURATION (10), IMAGES (200), ROUNDS (3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+IMAGES=${IMAGES:-200}
+scripts/setup.sh wrk
+swift build -c release --product imgcls >/dev/null
+swift build -c release --product imgcls-dev >/dev/null
+bin=$(swift build -c release --show-bin-path)
+data=bench-data/serve
+if [ ! -d "$data/set" ]; then
+  rm -rf "$data"
+  "$bin/imgcls-dev" jpeg-corpus --count "$IMAGES" --sizes web "$data/corpus" >/dev/null
+  i=0
+  for file in "$data"/corpus/*.jpg; do
+    label=$([ $((i % 2)) = 0 ] && echo even || echo odd)
+    part=$([ $((i % 5)) = 0 ] && echo validation || echo train)
+    mkdir -p "$data/set/$part/$label"
+    cp "$file" "$data/set/$part/$label/"
+    i=$((i + 1))
+  done
+fi
+find "$data/corpus" -name '*.jpg' | sort > "$data/images.txt"
+models=(scratch)
+[ -f "$data/ws/models/scratch/model.safetensors" ] ||
+  "$bin/imgcls" train --workspace "$data/ws" --train "$data/set/train" --validation "$data/set/validation" --name scratch --epochs 1 --quiet >/dev/null
+backbone="${XDG_CACHE_HOME:-$HOME/.cache}/imgcls/backbones/efficientnet-lite0.safetensors"
+if [ -f "$backbone" ]; then
+  models+=(lite0)
+  [ -f "$data/ws/models/lite0/model.safetensors" ] ||
+    "$bin/imgcls" train --workspace "$data/ws" --train "$data/set/train" --validation "$data/set/validation" --name lite0 \
+      --backbone efficientnet-lite0 --mode head --epochs 2 --quiet >/dev/null
+else
+  echo "(no EfficientNet-Lite0 backbone installed: make weights adds the backbone model to this benchmark)"
+fi
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+median_file=$(sort -n <(while read -r f; do echo "$(stat -c %s "$f") $f"; done < "$data/images.txt") | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
+echo "$(wc -l < "$data/images.txt") JPEGs (160x120 to 1600x1200, median file $(stat -c %s "$median_file") bytes), 2 threads for the math on both sides"
+for model in "${models[@]}"; do
+  echo
+  echo "== model $model"
+  "$bin/imgcls" serve --workspace "$data/ws" --model "$model" --port "$port" --quiet &
+  server=$!
+  trap 'kill $server 2>/dev/null || true' EXIT
+  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the server did not become ready" >&2; exit 1; }
+  # Warm-up: the heaviest load of the run (32 connections, malformed requests too), so RSS is measured after it.
+  wrk -t 2 -c 32 -d 3s --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0.1 >/dev/null
+  rss_warm=$(ps -o rss= -p "$server")
+  # Throughput, alternating rounds, best of each. predict: the time of a run on the list 5 times over, less that
+  # of a run on one image (model load and exit). Serving: one wrk thread, so the load generator takes as little
+  # as it can of the 2 cores that predict has to itself.
+  for _ in 1 2 3 4 5; do cat "$data/images.txt"; done > "$data/images5.txt"
+  best_predict=0; best_served=0; best_line=""
+  for round in $(seq "${ROUNDS:-3}"); do
+    start=$(date +%s.%N); "$bin/imgcls" predict --workspace "$data/ws" --model "$model" --quiet --jsonl "$median_file" >/dev/null; one=$(echo "$(date +%s.%N) - $start" | bc)
+    start=$(date +%s.%N); "$bin/imgcls" predict --workspace "$data/ws" --model "$model" --quiet --jsonl - < "$data/images5.txt" >/dev/null; all=$(echo "$(date +%s.%N) - $start" | bc)
+    predicted=$(python3 -c "print(($(wc -l < "$data/images5.txt") - 1) / ($all - $one))")
+    served=$(wrk -t 1 -c 32 -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0 | tail -1)
+    served_rate=$(echo "$served" | sed -E 's/.*, ([0-9.]+) requests\/s.*/\1/')
+    printf 'round %d: imgcls predict %.1f images/s, served %.1f images/s\n' "$round" "$predicted" "$served_rate"
+    if python3 -c "exit(0 if $predicted > $best_predict else 1)"; then best_predict=$predicted; fi
+    if python3 -c "exit(0 if $served_rate > $best_served else 1)"; then best_served=$served_rate; best_line=${served%%, statuses*}; fi
+  done
+  printf 'throughput: served %.1f images/s (32 connections: %s), imgcls predict %.1f images/s, ratio %s (goal: at least 0.8)\n' \
+    "$best_served" "$best_line" "$best_predict" "$(python3 -c "print('%.2f' % ($best_served / $best_predict))")"
+  single=$(wrk -t 1 -c 1 -d "${DURATION}s" -s scripts/load/classify.lua "http://127.0.0.1:$port" -- <(echo "$median_file") 0 | tail -1)
+  own=$("$bin/imgcls-dev" bench-predict --model "$data/ws/models/$model/model.safetensors" --image "$median_file")
+  echo "latency, one connection, the median image: $single"
+  echo "  the model's own time for that image: $own"
+  for connections in 1 8 32; do
+    threads=$([ "$connections" = 1 ] && echo 1 || echo 2)
+    echo "load, $connections connections, 10% malformed: $(wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0.1 | tail -1)"
+  done
+  echo "server RSS: $((rss_warm / 1024)) MB after warm-up, $(( $(ps -o rss= -p "$server") / 1024 )) MB at the end"
+  kill -TERM "$server"; wait "$server" || true
+done
