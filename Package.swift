@@ -93,10 +93,12 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
+        .target(name: "Demo", dependencies: ["SampleImages", "LoopbackHTTP", "Catalog", "Imaging", "Files"]),
         // A small HTTP server on 127.0.0.1 for tests and the demo.
         .target(name: "LoopbackHTTP", dependencies: ["CLibz"]),
         // Synthetic images, valid and broken, for tests, the demo and benchmarks.

@@ -14,13 +14,33 @@ public enum Output {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// Logs go to stderr; `--verbose` shows debug messages, `--quiet` only errors.
+    /// Logs go to stderr; `--verbose` shows debug messages, `--quiet` only errors. swift-log takes one bootstrap
+    /// per process: the first call decides (`imgcls demo` runs several commands in one process).
     public static func bootstrapLogging(verbose: Bool, quiet: Bool) {
+        guard !loggingStarted.exchange(true) else { return }
         let level: Logger.Level = verbose ? .debug : quiet ? .error : .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
+    }
+}
+
+/// Set by the first `bootstrapLogging`.
+private let loggingStarted = OnceFlag()
+
+/// A flag set once, from any thread.
+private final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Sets the flag; whether it was set before.
+    func exchange(_ newValue: Bool) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let old = value
+        value = newValue
+        return old
     }
 }

@@ -83,3 +83,25 @@ import Glibc
         return String(decoding: reply, as: UTF8.self)
     }
 }
+
+/// A small demo end to end (seconds): every stage's summary, the planted faults all found, a model that loads and
+/// predicts, and the report that evaluate wrote.
+@Suite struct DemoCommandTests {
+    @Test(.timeLimit(.minutes(3))) func aSmallDemoRunsEveryStage() throws {
+        let folder = TemporaryFolder()
+        let demo = folder.file("demo")
+        let run = try Imgcls.run(["demo", "--folder", demo, "--per-class", "20", "--epochs", "1", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        for stage in ["== imgcls fetch", "== imgcls curate", "== imgcls split", "== imgcls train", "== imgcls evaluate", "== imgcls predict"] {
+            #expect(run.stdout.contains(stage), "\(stage)")
+        }
+        #expect(run.stdout.contains("every planted fault was found (36)"), "\(run.stdout.suffix(2000))")
+        #expect(run.stdout.contains("held-out/circles-40.jpg: "))
+        let model = demo + "/data/models/demo/model.safetensors"
+        let predicted = try Imgcls.run(["predict", "--model", model, "--jsonl", demo + "/held-out"])
+        #expect(predicted.status == 0 && predicted.stdout.split(separator: "\n").count == 4, "\(predicted.stderr)")
+        for file in ["metrics.json", "confusion.svg", "curves.svg", "misclassified.csv"] {
+            #expect(FileManager.default.fileExists(atPath: demo + "/data/models/demo/report/" + file), "\(file)")
+        }
+    }
+}
