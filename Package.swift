@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // The server (Serve).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -93,10 +94,12 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // `imgcls run`'s pipeline file and record of completed stages.
+        .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
         .target(name: "Demo", dependencies: ["SampleImages", "LoopbackHTTP", "Catalog", "Imaging", "Files"]),
         // A small HTTP server on 127.0.0.1 for tests and the demo.

@@ -105,3 +105,39 @@ import Glibc
         }
     }
 }
+
+/// `imgcls run`: a pipeline file run twice does the work once; a changed train option reruns train and what
+/// follows; bad keys and values are refused before anything runs, naming the key and its line.
+@Suite struct RunCommandTests {
+    @Test(.timeLimit(.minutes(3))) func runsOnceThenSkipsAndRerunsWhatChanged() throws {
+        let folder = TemporaryFolder()
+        try SampleImages.writeTwoClassFolder(folder.file("images"), perClass: 12)
+        let pipeline = folder.file("pipeline.yml")
+        func write(epochs: Int) throws {
+            let text = "# from a folder\nworkspace: data\ncurate:\n  from: images\nsplit:\n  ratio: 0.75,0.25\n  min_class: 3\n" +
+                "train:\n  name: small\n  epochs: \(epochs)\n  input_size: 16\n  width: 4\n  blocks: 1\nevaluate:\n  model: small\n"
+            try text.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        }
+        try write(epochs: 1)
+        let first = try Imgcls.run(["run", pipeline, "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("run  curate: never completed") && first.stdout.contains("== imgcls evaluate"), "\(first.stdout)")
+        let second = try Imgcls.run(["run", pipeline, "--quiet"])
+        #expect(second.status == 0 && second.stdout.components(separatedBy: "  skip ").count == 5 && !second.stdout.contains("== imgcls"), "\(second.stdout)")
+        try write(epochs: 2)
+        let third = try Imgcls.run(["run", pipeline, "--quiet"])
+        #expect(third.stdout.contains("skip curate") && third.stdout.contains("skip split") && third.stdout.contains("run  train")
+                && third.stdout.contains("run  evaluate") && !third.stdout.contains("== imgcls curate"), "\(third.stdout)")
+        let only = try Imgcls.run(["run", pipeline, "--only", "split", "--dry-run"])
+        #expect(only.stdout.contains("run  split: asked for") && only.stdout.contains("skip train"), "\(only.stdout)")
+
+        for (text, message) in [("train:\n  epochs: many\n", "line 2: train.epochs: The value 'many' is invalid"),
+                                ("train:\n  bogus: 1\n", "line 2: train.bogus: Unknown option '--bogus'"),
+                                ("trian:\n  epochs: 1\n", "line 1: unknown key trian"),
+                                ("train:\n  epochs: {a: 1}\n", "line 2: train.epochs: expected a value")] {
+            try text.write(toFile: folder.file("bad.yml"), atomically: true, encoding: .utf8)
+            let bad = try Imgcls.run(["run", folder.file("bad.yml")])
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(text): \(bad.stderr)")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a whole pipeline from one YAML file, skipping the stages whose inputs and options have not changed.",
+        discussion: """
+            PIPELINE.yml names the workspace and each stage's options, as the stage's command takes them \
+            (fetch: {manifests: [...], label_map: ..., validate: true}, curate: {...}, split: {ratio: 0.8,0.2}, \
+            train: {epochs: 20, backbone: efficientnet-lite0, mode: head}, evaluate: {...}); paths are relative to \
+            the file. Every stage's options are checked before anything runs. A stage runs when its options, its \
+            input files or an earlier stage changed since it last completed (recorded in the workspace's \
+            pipeline-state.json); --from and --only redo stages, --dry-run prints the plan.
+            """)
+
+    @Argument(help: "The pipeline file.") var pipeline: String
+    @Option(help: "Run this stage and every one after it, changed or not.") var from: String?
+    @Option(help: "Run only this stage, changed or not.") var only: String?
+    @Flag(help: "Print the plan (what would run, what would be skipped, and why) and stop.") var dryRun = false
+    @Flag(name: .shortAndLong, help: "Print only errors and results: no progress.") var quiet = false
+
+    static let commands: [String: ParsableCommand.Type] = [
+        "fetch": FetchCommand.self, "scrape": ScrapeCommand.self, "curate": CurateCommand.self, "split": SplitCommand.self,
+        "train": TrainCommand.self, "evaluate": EvaluateCommand.self,
+    ]
+
+    func validate() throws {
+        for stage in [from, only].compactMap({ $0 }) where !PipelineFile.stageOrder.contains(stage) {
+            throw ValidationError("no stage \(stage); the stages are \(PipelineFile.stageOrder.joined(separator: ", "))")
+        }
+        if from != nil && only != nil { throw ValidationError("--from and --only do not go together") }
+    }
+
+    func run() throws {
+        let file = try PipelineFile.load(pipeline)
+        // Every stage's options, checked by its own command before anything runs.
+        var commands: [(stage: PipelineStage, command: ParsableCommand)] = []
+        for stage in file.stages {
+            let type = Self.commands[stage.name]!
+            let arguments = stage.arguments + ["--workspace", file.workspace] + (quiet ? ["--quiet"] : [])
+            do { commands.append((stage, try type.parse(arguments))) } catch {
+                throw PipelineError(file.locate(type.message(for: error), in: stage, help: type.helpMessage(columns: 200)))
+            }
+        }
+        var state = PipelineState(workspace: file.workspace)
+        let fingerprints = PipelineState.fingerprints(file)
+        let firstForced = from.flatMap { name in file.stages.firstIndex { $0.name == name } }
+        var plan: [(run: Bool, why: String)] = []
+        var earlierRuns = false
+        for (i, stage) in file.stages.enumerated() {
+            let forced = only == stage.name || (firstForced.map { i >= $0 } ?? false)
+            let unchanged = state.completed[stage.name] == fingerprints[i]
+            let run = only != nil ? only == stage.name : forced || !unchanged || earlierRuns
+            let why = forced ? "asked for" : !run ? "unchanged since it last completed"
+                : state.completed[stage.name] == nil ? "never completed" : earlierRuns && unchanged ? "an earlier stage runs"
+                : "its options, its inputs or an earlier stage changed"
+            earlierRuns = earlierRuns || run
+            plan.append((run, why))
+        }
+        print("pipeline \(pipeline) (workspace \(file.workspace)):")
+        for (stage, step) in zip(file.stages, plan) {
+            print("  \(step.run ? "run " : "skip") \(stage.name): \(step.why)\(step.run ? ": imgcls \(stage.name) \(stage.arguments.joined(separator: " "))" : "")")
+        }
+        guard !dryRun else { return }
+        for (i, (stage, command)) in commands.enumerated() where plan[i].run {
+            print("\n== imgcls \(stage.name)")
+            var command = command
+            try command.run()
+            try state.record(stage.name, fingerprint: fingerprints[i])
+        }
+    }
+}
