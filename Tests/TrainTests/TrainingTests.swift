@@ -235,3 +235,14 @@ import Testing
         #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value == $1.value })
     }
 }
+
+/// The confusion matrix's column names are turned 45°: the picture is wide enough for the longest in the last
+/// column (it once cut "transportation" to "transportatio").
+@Test func confusionMatrixLeavesRoomForTheLastColumnsName() throws {
+    let labels = ["cat", "dog", "transportation"]
+    let svg = ReportCharts.confusionMatrix([[3, 0, 0], [0, 2, 1], [0, 0, 4]], labels: labels)
+    let width = try #require(svg.firstMatch(of: /width="(\d+)"/).flatMap { Int($0.1) })
+    // The last name starts at its column's centre and runs about 5 px a character to the right.
+    let lastX = try #require(svg.matches(of: /<text x="(\d+)" y="\d+" font-size="11" font-family="sans-serif" transform="rotate/).last.flatMap { Int($0.1) })
+    #expect(width >= lastX + 5 * "transportation".count, "width \(width), last name at \(lastX)")
+}

@@ -7,9 +7,13 @@ enum ReportCharts {
     static func confusionMatrix(_ matrix: [[Int]], labels: [String]) -> String {
         let k = labels.count
         let cell = max(28, min(60, 600 / max(1, k)))
-        let margin = 12 + 7 * (labels.map(\.count).max() ?? 4)
+        let longest = labels.map(\.count).max() ?? 4
+        let margin = 12 + 7 * longest
         let size = margin + k * cell + 20
-        var svg = header(width: size, height: size + 30)
+        // The column names are turned 45°: the last reaches about 5 px a character right of its column's centre
+        // (a width of `size` cut "transportation" to "transportatio").
+        let width = margin + k * cell - cell / 2 + max(cell / 2 + 20, 5 * longest + 16)
+        var svg = header(width: width, height: size + 30)
         svg += text(x: margin + k * cell / 2, y: 16, "predicted", anchor: "middle")
         for (r, row) in matrix.enumerated() {
             let total = max(1, row.reduce(0, +))
