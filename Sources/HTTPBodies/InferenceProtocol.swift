@@ -42,7 +42,12 @@ public enum InferenceProtocol {
         }
         guard let data = input["data"] else { throw BodyError("input \(inputName) has no \"data\"") }
         try flatten(data)
-        let count = dimensions.reduce(1, *)
+        // The product of the dimensions, stopping past the data's count (a crafted shape must not overflow).
+        var count = 1
+        for dimension in dimensions {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            count = overflow ? Int.max : min(product, Int.max / 2)
+        }
         guard texts.count == count, count > 0 else {
             throw BodyError("input \(inputName): shape \(dimensions) means \(count) images, data holds \(texts.count)")
         }

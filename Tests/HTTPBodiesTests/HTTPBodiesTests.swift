@@ -97,6 +97,8 @@ func multipart(boundary: String, _ parts: [(name: String, filename: String?, typ
                      #"{"inputs": [{"name": "i", "shape": [1], "datatype": "FP32", "data": [1.0]}]}"#,
                      #"{"inputs": [{"name": "i", "shape": [2], "datatype": "BYTES", "data": ["AAAA"]}]}"#,
                      #"{"inputs": [{"name": "i", "shape": [-1], "datatype": "BYTES", "data": ["AAAA"]}]}"#,
+                     #"{"inputs": [{"name": "i", "shape": [9223372036854775807, 4], "datatype": "BYTES", "data": ["AAAA"]}]}"#,
+                     #"{"inputs": [{"name": "i", "shape": [4611686018427387904, 2, 0], "datatype": "BYTES", "data": []}]}"#,
                      #"{"inputs": [{"name": "i", "shape": [1], "datatype": "BYTES"}]}"#,
                      #"{"inputs": [{"name": "i", "shape": [1], "datatype": "BYTES", "data": ["A"]}], "outputs": [{"name": "o", "parameters": {"classification": 0}}]}"#,
                      #"{"inputs": [{"name": "a", "shape": [1], "datatype": "BYTES", "data": ["A"]}, {"name": "b", "shape": [1], "datatype": "BYTES", "data": ["A"]}]}"#] {
