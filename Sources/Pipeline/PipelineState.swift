@@ -36,6 +36,11 @@ public struct PipelineState: Sendable {
         return SHA256.hex(Array(text.utf8).withUnsafeBytes { SHA256.digest($0) })
     }
 
+    /// Forgets that `stage` completed, so the next run does it again (a stage after one rerun alone with --only).
+    public mutating func forget(_ stage: String) {
+        completed[stage] = nil
+    }
+
     public mutating func record(_ stage: String, fingerprint: String) throws {
         completed[stage] = fingerprint
         let encoder = JSONEncoder()

@@ -44,6 +44,8 @@ final class InferenceQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var queuedImages = 0
+    /// Room held for requests whose images are being decoded, so a full queue refuses before any decoding.
+    private var reservedImages = 0
     private var stopping = false
     /// The requests the last batch held: how many to wait for.
     private var expectedJobs = 1
@@ -77,7 +79,11 @@ final class InferenceQueue: @unchecked Sendable {
     /// Decodes `inputs`, queues them and waits for their batch; refused at once when no model is loaded yet or
     /// the queue has no room for them.
     func probabilities(_ inputs: [ImageInput]) async -> Result<Answer, Refusal> {
-        guard let predictor else { return .failure(.notReady) }
+        let predictor: Predictor
+        switch reserve(inputs.count) {
+        case let .success(model): predictor = model
+        case let .failure(refusal): return .failure(refusal)
+        }
         let arrived = monotonicSeconds()
         let prepared = await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: predictor.prepare(inputs)) }
@@ -85,13 +91,24 @@ final class InferenceQueue: @unchecked Sendable {
         return await withCheckedContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
-            guard !stopping, queuedImages + inputs.count <= settings.maxQueue else { return continuation.resume(returning: .failure(.full)) }
+            reservedImages -= inputs.count
+            guard !stopping else { return continuation.resume(returning: .failure(.full)) }
             let images = prepared.filter { (try? $0.get()) != nil }.count
             jobs.append(Job(predictor: predictor, prepared: prepared, images: images, enqueued: arrived, continuation: continuation))
             queuedImages += images
             queueDepth.record(queuedImages)
             condition.signal()
         }
+    }
+
+    /// Room for `count` images, and the model to decode them with; refused when there is no model or no room.
+    private func reserve(_ count: Int) -> Result<Predictor, Refusal> {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let model else { return .failure(.notReady) }
+        guard !stopping, queuedImages + reservedImages + count <= settings.maxQueue else { return .failure(.full) }
+        reservedImages += count
+        return .success(model)
     }
 
     /// Answers what is queued, then ends the thread.
@@ -137,8 +154,13 @@ final class InferenceQueue: @unchecked Sendable {
         for job in late { job.continuation.resume(returning: .failure(.timedOut)) }
         guard let predictor = due.first?.predictor else { return }
         let images = due.flatMap { $0.prepared.compactMap { try? $0.get() } }
-        batchImages.record(images.count)
-        var rows = predictor.probabilities(ofPrepared: images)[...]
+        // One request may hold more than a batch: it runs in passes of at most `maxBatch` images.
+        var rows: ArraySlice<[Float]> = []
+        for start in stride(from: 0, to: images.count, by: settings.maxBatch) {
+            let pass = Array(images[start..<min(start + settings.maxBatch, images.count)])
+            batchImages.record(pass.count)
+            rows += predictor.probabilities(ofPrepared: pass)
+        }
         for job in due {
             let answers = job.prepared.map { outcome in outcome.map { _ in rows.removeFirst() } }
             imagesClassified.increment(by: job.images)

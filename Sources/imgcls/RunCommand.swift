@@ -44,6 +44,9 @@ struct RunCommand: ParsableCommand {
                 throw PipelineError(file.locate(type.message(for: error), in: stage, help: type.helpMessage(columns: 200)))
             }
         }
+        for stage in [from, only].compactMap({ $0 }) where !file.stages.contains(where: { $0.name == stage }) {
+            throw PipelineError("\(pipeline) has no \(stage) stage; it has \(file.stages.map(\.name).joined(separator: ", "))")
+        }
         var state = PipelineState(workspace: file.workspace)
         let fingerprints = PipelineState.fingerprints(file)
         let firstForced = from.flatMap { name in file.stages.firstIndex { $0.name == name } }
@@ -68,6 +71,8 @@ struct RunCommand: ParsableCommand {
             print("\n== imgcls \(stage.name)")
             var command = command
             try command.run()
+            // The stages after it that do not run now worked on its old output: the next run redoes them.
+            for later in file.stages[(i + 1)...] where !plan[file.stages.firstIndex { $0.name == later.name }!].run { state.forget(later.name) }
             try state.record(stage.name, fingerprint: fingerprints[i])
         }
     }

@@ -130,6 +130,12 @@ import Glibc
                 && third.stdout.contains("run  evaluate") && !third.stdout.contains("== imgcls curate"), "\(third.stdout)")
         let only = try Imgcls.run(["run", pipeline, "--only", "split", "--dry-run"])
         #expect(only.stdout.contains("run  split: asked for") && only.stdout.contains("skip train"), "\(only.stdout)")
+        // Split alone, for real: train and evaluate worked on the old split, so the next run redoes them.
+        #expect(try Imgcls.run(["run", pipeline, "--only", "split", "--quiet"]).status == 0)
+        let after = try Imgcls.run(["run", pipeline, "--dry-run"])
+        #expect(after.stdout.contains("skip split") && after.stdout.contains("run  train") && after.stdout.contains("run  evaluate"), "\(after.stdout)")
+        let missing = try Imgcls.run(["run", pipeline, "--from", "fetch"])
+        #expect(missing.status != 0 && missing.stderr.contains("has no fetch stage"), "\(missing.stderr)")
 
         for (text, message) in [("train:\n  epochs: many\n", "line 2: train.epochs: The value 'many' is invalid"),
                                 ("train:\n  bogus: 1\n", "line 2: train.bogus: Unknown option '--bogus'"),
