@@ -49,6 +49,8 @@ final class InferenceQueue: @unchecked Sendable {
     private var stopping = false
     /// The requests the last batch held: how many to wait for.
     private var expectedJobs = 1
+    /// While set, no batch starts (tests fill the queue with it, whatever the machine's speed).
+    private var held = false
     private var model: Predictor?
     private var thread: WorkerThread?
     private let batchImages = Recorder(label: "imgcls_batch_images")
@@ -111,6 +113,21 @@ final class InferenceQueue: @unchecked Sendable {
         return .success(model)
     }
 
+    /// Images queued now.
+    var depth: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedImages
+    }
+
+    /// Holds (or releases) the batches: queued requests wait.
+    func hold(_ value: Bool) {
+        condition.lock()
+        held = value
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Answers what is queued, then ends the thread.
     func stop() {
         condition.lock()
@@ -123,7 +140,7 @@ final class InferenceQueue: @unchecked Sendable {
     private func serve() {
         condition.lock()
         while true {
-            while jobs.isEmpty && !stopping { condition.wait() }
+            while (jobs.isEmpty || held) && !stopping { condition.wait() }
             if jobs.isEmpty { break }
             // More images may arrive within the delay: wait for them, up to a whole batch.
             let start = jobs[0].enqueued

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import Predict
 import SampleImages
-import Serve
+@testable import Serve
 import Testing
 import Train
 #if canImport(FoundationNetworking)
@@ -193,38 +193,28 @@ func multipartBody(_ parts: [(name: String, filename: String?, type: String?, bo
     }
 
     @Test func aFullQueueAnswers503WithRetryAfter() async throws {
-        // A model slow enough (64 px, in a debug build) that requests pile up behind its first batch: the first
-        // request's 4 images run, the next 4 fill the queue of 4, and one more image does not fit.
-        var spec = ModelSpec(classes: 2)
-        (spec.inputSize, spec.width) = (64, 16)
-        let slow = folder.file("models/slow/model.safetensors")
-        try FileManager.default.createDirectory(atPath: FileIO.parentFolder(of: slow), withIntermediateDirectories: true)
-        try ModelFile.save(Model(spec: spec, labels: ["a", "b"], normalization: Normalization(), seed: 3), to: slow)
-        var options = ServeOptions(modelFile: slow)
-        (options.port, options.threads, options.maxBatch, options.maxQueue) = (0, 1, 4, 4)
-        let server = try ImageServer(options)
+        // Batches held: the first request's 4 images fill the queue of 4, and one more image does not fit.
+        let server = try ImageServer(try options { ($0.maxBatch, $0.maxQueue) = (4, 4) })
         try await server.application().test(.live) { client in
             try await ready(client)
             let port = try #require(client.port)
             func images(_ n: Int) -> [UInt8] {
                 Array(("[" + (0..<n).map { _ in #"{"image_base64": "\#(Data(picture).base64EncodedString())"}"# }.joined(separator: ",") + "]").utf8)
             }
-            async let running = { (try await send(port: port, "/v1/classify", type: "application/json", body: images(4)), Date()) }()
-            try await Task.sleep(for: .milliseconds(300))
+            server.queue.hold(true)
             async let queued = send(port: port, "/v1/classify", type: "application/json", body: images(4))
-            try await Task.sleep(for: .milliseconds(300))
-            let refused = try await send(port: port, "/v1/classify", type: "application/json", body: images(1))
-            let refusedAt = Date()
-            let ((first, firstAt), second) = try await (running, queued)
-            #expect(first.status == 200 && second.status == 200)
-            // Meaningful only while the first batch was still running when the last request was answered.
-            if firstAt > refusedAt {
-                #expect(refused.status == 503 && refused.headers["Retry-After"] as? String == "1", "\(refused.status)")
-                let message = (try JSONSerialization.jsonObject(with: refused.body) as? [String: Any])?["error"] as? String
-                #expect(message?.contains("at capacity") == true)
-            } else {
-                Issue.record("the slow model's first batch ended before the queue was full: too fast for this test")
+            for _ in 0..<500 where server.queue.depth < 4 { try await Task.sleep(for: .milliseconds(20)) }
+            guard server.queue.depth == 4 else {
+                server.queue.hold(false)
+                Issue.record("the first request never reached the queue")
+                return
             }
+            let refused = try await send(port: port, "/v1/classify", type: "application/json", body: images(1))
+            #expect(refused.status == 503 && refused.headers["Retry-After"] as? String == "1", "\(refused.status)")
+            let message = (try JSONSerialization.jsonObject(with: refused.body) as? [String: Any])?["error"] as? String
+            #expect(message?.contains("at capacity") == true)
+            server.queue.hold(false)
+            #expect(try await queued.status == 200)
         }
     }
 
