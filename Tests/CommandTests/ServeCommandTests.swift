@@ -147,3 +147,14 @@ import Glibc
         }
     }
 }
+
+/// Every example in manifests/ is a pipeline `imgcls run --dry-run` accepts.
+@Test func everyExamplePipelineIsAccepted() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let examples = try FileManager.default.contentsOfDirectory(atPath: root + "/manifests").filter { $0.hasSuffix(".yml") }.sorted()
+    #expect(examples == ["csv-manifest.yml", "demo.yml", "folder-import.yml", "nsfw_data_scraper.yml"])
+    for example in examples {
+        let plan = try Imgcls.run(["run", root + "/manifests/" + example, "--dry-run"])
+        #expect(plan.status == 0 && plan.stdout.contains("  run  "), "\(example): \(plan.stderr)")
+    }
+}
