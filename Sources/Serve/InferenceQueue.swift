@@ -64,19 +64,11 @@ final class InferenceQueue: @unchecked Sendable {
     }
 
     /// The model answering; nil until the first one has loaded and warmed up.
-    var predictor: Predictor? {
-        condition.lock()
-        defer { condition.unlock() }
-        return model
-    }
+    var predictor: Predictor? { locked { model } }
 
     /// The model for the batches that start from now on; a batch already running finishes with the one it had, so
     /// a reload neither drops nor fails a request.
-    func replace(_ predictor: Predictor) {
-        condition.lock()
-        model = predictor
-        condition.unlock()
-    }
+    func replace(_ predictor: Predictor) { locked { model = predictor } }
 
     /// Decodes `inputs`, queues them and waits for their batch; refused at once when no model is loaded yet or
     /// the queue has no room for them.
@@ -105,36 +97,39 @@ final class InferenceQueue: @unchecked Sendable {
 
     /// Room for `count` images, and the model to decode them with; refused when there is no model or no room.
     private func reserve(_ count: Int) -> Result<Predictor, Refusal> {
-        condition.lock()
-        defer { condition.unlock() }
-        guard let model else { return .failure(.notReady) }
-        guard !stopping, queuedImages + reservedImages + count <= settings.maxQueue else { return .failure(.full) }
-        reservedImages += count
-        return .success(model)
+        locked {
+            guard let model else { return .failure(.notReady) }
+            guard !stopping, queuedImages + reservedImages + count <= settings.maxQueue else { return .failure(.full) }
+            reservedImages += count
+            return .success(model)
+        }
     }
 
     /// Images queued now.
-    var depth: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return queuedImages
-    }
+    var depth: Int { locked { queuedImages } }
 
     /// Holds (or releases) the batches: queued requests wait.
     func hold(_ value: Bool) {
-        condition.lock()
-        held = value
-        condition.broadcast()
-        condition.unlock()
+        locked {
+            held = value
+            condition.broadcast()
+        }
     }
 
     /// Answers what is queued, then ends the thread.
     func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
+        locked {
+            stopping = true
+            condition.broadcast()
+        }
         thread?.join()
+    }
+
+    /// `body` under the queue's lock (not for async code, which must not hold a lock across a suspension).
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
     }
 
     private func serve() {

@@ -72,7 +72,7 @@ struct RunCommand: ParsableCommand {
             var command = command
             try command.run()
             // The stages after it that do not run now worked on its old output: the next run redoes them.
-            for later in file.stages[(i + 1)...] where !plan[file.stages.firstIndex { $0.name == later.name }!].run { state.forget(later.name) }
+            for later in (i + 1)..<file.stages.count where !plan[later].run { state.forget(file.stages[later].name) }
             try state.record(stage.name, fingerprint: fingerprints[i])
         }
     }
