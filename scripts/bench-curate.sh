@@ -99,6 +99,9 @@ PY
 }
 read -r imgcls_recall imgcls_fp < <(score "$out/imgcls-pairs.csv")
 read -r ih_recall ih_fp < <(score "$out/imagehash-pairs.csv")
+# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
+result_lines=""
+result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 
 echo "corpus: $files files ($COUNT distinct pictures, JPEG and PNG, 320x240 to 1024x768; $PLANTED planted near duplicates)"
 echo
@@ -106,6 +109,8 @@ echo "1.                                 images/s   planted pairs found   false-
 printf "   imgcls curate --from            %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $files / $imgcls_s }")" "$imgcls_recall" "$imgcls_fp"
 printf "   imagehash phash (one process)   %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $ih_files / $ih_s }")" "$ih_recall" "$ih_fp"
 echo "   ratio imgcls/imagehash: $(awk "BEGIN { printf \"%.2f\", ($files / $imgcls_s) / ($ih_files / $ih_s) }") (goal: at least 5); imgcls used $imgcls_cpu CPU s on $(nproc) cores"
+result "curate, $files files" "imgcls curate --from" "imagehash phash (one process)" "$(awk "BEGIN { printf \"%.1f\", $files / $imgcls_s }")" \
+  "$(awk "BEGIN { printf \"%.1f\", $ih_files / $ih_s }")" images/s "$(awk "BEGIN { printf \"%.2f\", ($files / $imgcls_s) / ($ih_files / $ih_s) }")" ">=5"
 echo "   (imgcls also validates every file fully, measures quality and records everything in its catalog)"
 # The ceiling: imgcls's decoders alone (libjpeg-turbo at the analysis scale, libpng with Debian's zlib), one
 # thread, against imagehash's whole time per image, times the cores.
@@ -116,4 +121,8 @@ ih_ms=$(awk "BEGIN { print 1000 * $ih_s / $ih_files }")
 echo "   per image on one thread: imgcls's validating decode $decode_ms ms, its whole analysis $analyze_ms ms; imagehash $(printf %.3f "$ih_ms") ms"
 echo "   ceiling on $(nproc) cores with nothing but decoding: $(awk "BEGIN { printf \"%.2f\", $(nproc) * $ih_ms / $decode_ms }")x imagehash; with the analysis alone: $(awk "BEGIN { printf \"%.2f\", $(nproc) * $ih_ms / $analyze_ms }")x"
 echo
-echo "2. $("$bin/imgcls-dev" bench-near-duplicates | tr '\n' ' ')"
+near=$("$bin/imgcls-dev" bench-near-duplicates)
+echo "2. $(echo "$near" | tr '\n' ' ')"
+result "curate, near-duplicate search, 1M hashes" "imgcls-dev bench-near-duplicates" - \
+  "$(echo "$near" | sed -nE 's/.*search done in ([0-9.]+) s.*/\1/p')" - s - "<60"
+printf %s "$result_lines"

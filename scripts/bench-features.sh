@@ -78,6 +78,9 @@ core_of() { OPENBLAS_VERBOSE=2 "$@" "$bin/imgcls-dev" bench-train --describe-eng
 kernels="OpenBLAS kernels: configured: $(core_of env)"
 [ -n "${OPENBLAS_CORETYPE:-}" ] && kernels+=" (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE); OpenBLAS-detected kernels: $(core_of env -u OPENBLAS_CORETYPE)"
 echo "$kernels"
+# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
+result_lines=""
+result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 for batch in 1 16; do
   batches=$([ "$batch" = 1 ] && echo "${BATCHES:-20}" || echo "${BATCHES:-4}")
   declare -A best=()
@@ -95,6 +98,9 @@ for batch in 1 16; do
   done
   for configuration in "${configurations[@]}"; do
     python3 -c "print('batch $batch best: imgcls ($configuration) %.1f, onnxruntime %.1f images/s, ratio imgcls/onnxruntime %.2f (goal: at least 1.0)' % (${best[$configuration]}, $best_ort, ${best[$configuration]} / $best_ort))"
+    result "features, lite0, batch $batch ($configuration)" "imgcls-dev bench-features" onnxruntime \
+      "$(printf %.1f "${best[$configuration]}")" "$(printf %.1f "$best_ort")" images/s "$(python3 -c "print('%.2f' % (${best[$configuration]} / $best_ort))")" ">=1.0"
   done
   unset best
 done
+printf %s "$result_lines"

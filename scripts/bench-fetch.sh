@@ -19,7 +19,7 @@ ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18080}
 MANIFEST_LINES=${MANIFEST_LINES:-1500000}
 
-scripts/setup.sh nginx-light curl time
+scripts/setup.sh nginx-light curl time python3-venv
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
 out=$(pwd)/bench-data/fetch
@@ -88,6 +88,9 @@ once() {
 rate() { awk "BEGIN { printf \"%.1f\", $COUNT / ${wall[$1]} }"; }
 cpu_per_1000() { awk "BEGIN { printf \"%.1f\", ${cpu[$1]} / $COUNT * 1000 }"; }
 ratio() { awk "BEGIN { printf \"%.2f\", ${wall[$2]} / ${wall[$1]} }"; }
+# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
+result_lines=""
+result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 
 echo "corpus: $COUNT JPEGs, $corpus_mb MB, served by nginx on 127.0.0.1:$PORT; $PARALLEL transfers in flight;"
 echo "best of $ROUNDS alternating rounds; $(nproc) cores"
@@ -106,6 +109,8 @@ for results in "$disk" "$fast"; do
   echo "   imgcls fetch                 $(rate imgcls)   $(cpu_per_1000 imgcls)   ($ok ok)"
   echo "   curl -Z --parallel-max $PARALLEL    $(rate curl)   $(cpu_per_1000 curl)   ($curl_ok files)"
   echo "   ratio imgcls/curl: $(ratio imgcls curl) (goal: at least 0.8)"
+  result "fetch, raw download to $([ "$results" = "$disk" ] && echo disk || stat -f -c %T "$results")" "imgcls fetch" \
+    "curl -Z --parallel-max $PARALLEL" "$(rate imgcls)" "$(rate curl)" images/s "$(ratio imgcls curl)" ">=0.8"
 done
 results=$fast
 
@@ -123,6 +128,8 @@ echo "2. download + resize to 256     images/s   CPU s/1000"
 echo "   imgcls fetch --resize        $(rate imgcls_resize)   $(cpu_per_1000 imgcls_resize)   ($resized_ok ok)"
 echo "   img2dataset (2 processes)    $(rate img2dataset)   $(cpu_per_1000 img2dataset)   ($i2d_ok images written)"
 echo "   ratio imgcls/img2dataset: $(ratio imgcls_resize img2dataset) (goal: at least 5)"
+result "fetch, download + resize to 256" "imgcls fetch --resize" "img2dataset (2 processes)" \
+  "$(rate imgcls_resize)" "$(rate img2dataset)" images/s "$(ratio imgcls_resize img2dataset)" ">=5"
 
 mkdir -p "$out/big/bench"
 awk -v n="$MANIFEST_LINES" -v port="$PORT" 'BEGIN { for (i = 0; i < n; i++) printf "http://127.0.0.1:%d/missing/%d.jpg\n", port, i }' \
@@ -138,3 +145,6 @@ echo
 echo "3. a $MANIFEST_LINES-line manifest (goal: peak RSS under 300 MB)"
 echo "   read into the catalog:           $read_s s, peak RSS $((read_rss / 1024)) MB"
 echo "   fetched (nginx answers 404):     $fetch_s s, peak RSS $((fetch_rss / 1024)) MB"
+result "fetch, $MANIFEST_LINES-line manifest read: peak RSS" "imgcls fetch --dry-run" - "$((read_rss / 1024))" - MB - "<300"
+result "fetch, $MANIFEST_LINES-line manifest fetched: peak RSS" "imgcls fetch" - "$((fetch_rss / 1024))" - MB - "<300"
+printf %s "$result_lines"

@@ -54,3 +54,5 @@ for round in $(seq "$ROUNDS"); do
   best_imgcls=$(python3 -c "print(max($best_imgcls, $ours))"); best_torch=$(python3 -c "print(max($best_torch, $theirs))")
 done
 python3 -c "print('best: imgcls %.1f, pytorch %.1f images/s, ratio imgcls/pytorch %.2f (goal: at least 1.0)' % ($best_imgcls, $best_torch, $best_imgcls / $best_torch))"
+# One RESULT line per ratio, for scripts/bench.sh (fields: name, command, peer, ours, theirs, unit, ratio, goal).
+python3 -c "print('RESULT\tfinetune, lite0 last $UNFREEZE blocks, batch $BATCH\timgcls-dev bench-finetune\tpytorch\t%.1f\t%.1f\timages/s\t%.2f\t>=1.0' % ($best_imgcls, $best_torch, $best_imgcls / $best_torch))"

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 IMAGES=${IMAGES:-200}
-scripts/setup.sh wrk
+scripts/setup.sh wrk curl bc procps python3
 swift build -c release --product imgcls >/dev/null
 swift build -c release --product imgcls-dev >/dev/null
 bin=$(swift build -c release --show-bin-path)
@@ -47,6 +47,9 @@ else
 fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 median_file=$(sort -n <(while read -r f; do echo "$(stat -c %s "$f") $f"; done < "$data/images.txt") | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
+# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
+result_lines=""
+result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 echo "$(wc -l < "$data/images.txt") JPEGs (160x120 to 1600x1200, median file $(stat -c %s "$median_file") bytes), 2 threads for the math on both sides"
 for model in "${models[@]}"; do
   echo
@@ -76,14 +79,25 @@ for model in "${models[@]}"; do
   done
   printf 'throughput: served %.1f images/s (32 connections: %s), imgcls predict %.1f images/s, ratio %s (goal: at least 0.8)\n' \
     "$best_served" "$best_line" "$best_predict" "$(python3 -c "print('%.2f' % ($best_served / $best_predict))")"
+  result "serve $model, throughput, 32 connections" "imgcls serve" "imgcls predict" "$(printf %.1f "$best_served")" \
+    "$(printf %.1f "$best_predict")" images/s "$(python3 -c "print('%.2f' % ($best_served / $best_predict))")" ">=0.8"
   single=$(wrk -t 1 -c 1 -d "${DURATION}s" -s scripts/load/classify.lua "http://127.0.0.1:$port" -- <(echo "$median_file") 0 | tail -1)
   own=$("$bin/imgcls-dev" bench-predict --model "$data/ws/models/$model/model.safetensors" --image "$median_file")
   echo "latency, one connection, the median image: $single"
   echo "  the model's own time for that image: $own"
+  p50=$(echo "$single" | sed -nE 's/.* p50 ([0-9.]+) ms.*/\1/p'); own_ms=$(echo "$own" | sed -nE 's/.*decode \+ forward ([0-9.]+) ms.*/\1/p')
+  result "serve $model, p50 latency, 1 connection" "imgcls serve" "the model alone" "$p50" "$own_ms" ms \
+    "$(python3 -c "print('%.2f' % ($p50 / $own_ms))" 2>/dev/null || echo -)" -
+  errors=0  # 5xx and socket errors over the three loads; "?" when a wrk line does not say
   for connections in 1 8 32; do
     threads=$([ "$connections" = 1 ] && echo 1 || echo 2)
-    echo "load, $connections connections, 10% malformed: $(wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0.1 | tail -1)"
+    load=$(wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0.1 | tail -1) || true
+    echo "load, $connections connections, 10% malformed: $load"
+    counts=$(echo "$load" | sed -nE 's/.*5xx ([0-9]+), socket errors ([0-9]+).*/\1 + \2/p')
+    if [ -n "$counts" ] && [ "$errors" != "?" ]; then errors=$((errors + $counts)); else errors="?"; fi
   done
+  result "serve $model, load 1/8/32 conn., 10% bad" "imgcls serve" - "$errors" - "5xx+socket errors" - "=0"
   echo "server RSS: $((rss_warm / 1024)) MB after warm-up, $(( $(ps -o rss= -p "$server") / 1024 )) MB at the end"
   kill -TERM "$server"; wait "$server" || true
 done
+printf %s "$result_lines"

@@ -102,3 +102,6 @@ with safe_open(sys.argv[1], "np") as f:
 print(f"safetensors reads the imgcls model: {len(tensors)} tensors, {sum(t.size for t in tensors.values())} values, "
       f"labels {json.loads(metadata['labels'])[:3]}..., input size {metadata['input_size']}")
 PY
+# One RESULT line per ratio, for scripts/bench.sh (fields: name, command, peer, ours, theirs, unit, ratio, goal).
+printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "train, resnet $INPUT px, width $WIDTH, batch $BATCH" "imgcls-dev bench-train" \
+  "pytorch ($best_format)" "$best_swift" "$best_torch" images/s "$(awk "BEGIN { printf \"%.2f\", $best_swift / $best_torch }")" ">=1.0"

@@ -10,6 +10,9 @@ public struct ContactSheet: Sendable, Codable {
     public var fileName: String { String(path.split(separator: "/").last ?? "") }
     /// The items shown, row by row (workspace-relative paths).
     public var rows: [[String]]
+    /// Their catalog ids, row by row: identical pictures share one file, so the path alone cannot say which
+    /// item was kept.
+    public var ids: [[Int64]]
 }
 
 struct ContactSheets {
@@ -30,7 +33,7 @@ struct ContactSheets {
         if !largest.isEmpty {
             let rows = largest.map { members in
                 members.sorted { ($0.id == $0.cluster ? 0 : 1, $0.id) < ($1.id == $1.cluster ? 0 : 1, $1.id) }
-                    .prefix(ContactSheets.perRow).map { ($0.path, $0.id == $0.cluster ? RGB(40, 170, 60) : RGB(200, 40, 40)) }
+                    .prefix(ContactSheets.perRow).map { ($0.path, $0.id, $0.id == $0.cluster ? RGB(40, 170, 60) : RGB(200, 40, 40)) }
             }
             if let sheet = draw(Array(rows), name: "duplicates.jpg", folder: folder) { sheets.append(sheet) }
         }
@@ -38,24 +41,24 @@ struct ContactSheets {
             let flagged = entries.filter { $0.flags.contains(flag) }.prefix(ContactSheets.perRow * 6)
             guard !flagged.isEmpty else { continue }
             let rows = stride(from: 0, to: flagged.count, by: ContactSheets.perRow).map { start in
-                flagged.dropFirst(start).prefix(ContactSheets.perRow).map { ($0.path, RGB(90, 90, 90)) }
+                flagged.dropFirst(start).prefix(ContactSheets.perRow).map { ($0.path, $0.id, RGB(90, 90, 90)) }
             }
             if let sheet = draw(rows, name: "flag-\(flag.rawValue).jpg", folder: folder) { sheets.append(sheet) }
         }
         return sheets
     }
 
-    private func draw(_ rows: [[(String, RGB)]], name: String, folder: String) -> ContactSheet? {
+    private func draw(_ rows: [[(path: String, id: Int64, frame: RGB)]], name: String, folder: String) -> ContactSheet? {
         let step = ContactSheets.cell + ContactSheets.gap
         let columns = rows.map(\.count).max() ?? 0
         var sheet = RGBImage(width: ContactSheets.gap + columns * step, height: ContactSheets.gap + rows.count * step,
                              fill: RGB(24, 24, 24))
         for (r, row) in rows.enumerated() {
-            for (c, (path, frame)) in row.enumerated() {
+            for (c, (path, _, frame)) in row.enumerated() {
                 let x = ContactSheets.gap + c * step, y = ContactSheets.gap + r * step
                 sheet.fill(x: x, y: y, width: ContactSheets.cell, height: ContactSheets.cell, with: frame)
                 let inner = ContactSheets.cell - 6
-                if let thumbnail = thumbnail(workspace.path(path), side: inner) {
+                if let thumbnail = ImageDecoder.thumbnail(file: workspace.path(path), side: inner) {
                     sheet.draw(thumbnail, x: x + 3 + (inner - thumbnail.width) / 2, y: y + 3 + (inner - thumbnail.height) / 2)
                 } else {
                     sheet.fill(x: x + 3, y: y + 3, width: inner, height: inner, with: RGB(128, 128, 128))
@@ -64,12 +67,7 @@ struct ContactSheets {
         }
         guard let bytes = try? sheet.jpegData(quality: 85),
               (try? FileIO.writeAtomically(bytes, to: folder + "/" + name)) != nil else { return nil }
-        return ContactSheet(path: Workspace.contactSheetsFolder.workspace + "/" + name, rows: rows.map { $0.map(\.0) })
-    }
-
-    private func thumbnail(_ path: String, side: Int) -> RGBImage? {
-        guard let bytes = try? ImageDecoder.readFile(path), let info = try? ImageProbe.probe(bytes),
-              let image = try? ImageDecoder.decode(bytes, options: .thumbnail(of: info, minimumSide: side)) else { return nil }
-        return image.resized(mode: .keepRatioLargest, size: side)
+        return ContactSheet(path: Workspace.contactSheetsFolder.workspace + "/" + name, rows: rows.map { $0.map(\.path) },
+                            ids: rows.map { $0.map(\.id) })
     }
 }

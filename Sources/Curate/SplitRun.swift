@@ -1,4 +1,5 @@
 import Catalog
+import Console
 import Files
 import Foundation
 import Imaging
@@ -47,6 +48,9 @@ public struct SplitSummary: Sendable, Codable {
     /// Items left out (not ok after fetch/import/curate).
     public var leftOut = 0
     public var folders: [String] = []
+
+    /// Its file in the workspace's reports folder.
+    public static let reportFileName = "split.json"
 }
 
 /// One item going into the split.
@@ -101,6 +105,12 @@ public struct SplitRun {
             for placed in assignment where placed.copy == 0 { try t.updateSplit(id: placed.item.id, split: placed.split, fold: placed.fold) }
         }
         summary.crossSplitPairs = leakage(assignment)
+        do {
+            try FileIO.createDirectory(workspace.reportsFolder)
+            try FileIO.writeAtomically(Array(try Output.jsonString(summary).utf8), to: workspace.report(SplitSummary.reportFileName))
+        } catch {
+            throw CatalogError(path: workspace.report(SplitSummary.reportFileName), detail: "cannot write the split report: \(error)")
+        }
         return summary
     }
 

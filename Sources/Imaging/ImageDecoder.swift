@@ -97,3 +97,13 @@ extension RGBImage {
         try PNGCodec.encode(self)
     }
 }
+
+extension ImageDecoder {
+    /// A small picture of the file, its longer side `side` pixels (a JPEG decodes at a reduced scale), or nil
+    /// when the file cannot be read as an image: for contact sheets and reports.
+    public static func thumbnail(file path: String, side: Int) -> RGBImage? {
+        guard let bytes = try? readFile(path), let info = try? ImageProbe.probe(bytes),
+              let image = try? decode(bytes, options: .thumbnail(of: info, minimumSide: side)) else { return nil }
+        return image.resized(mode: .keepRatioLargest, size: side)
+    }
+}

@@ -16,7 +16,11 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
 
 /// One stage of a pipeline file: the command it runs and that command's arguments.
 public struct PipelineStage: Sendable {
+    /// The command (`fetch`, `scrape`, ...).
     public let name: String
+    /// The stage's name in the workspace's record: the command, or `scrape 2` for the second run of a stage
+    /// given as a list.
+    public let id: String
     public var arguments: [String]
     /// Which key (and line) gave each option, to point at it when the command refuses the option.
     public var keys: [(option: String, key: String, line: Int)]
@@ -46,7 +50,7 @@ public struct PipelineFile: Sendable {
         func resolve(_ value: String) -> String { value.hasPrefix("/") ? value : folder + "/" + value }
         func line(_ node: Node) -> Int { (node.mark?.line ?? 0) }
         var workspace = resolve("data")
-        var stages: [String: PipelineStage] = [:]
+        var stages: [String: [PipelineStage]] = [:]
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw PipelineError("\(path) line \(line(keyNode)): a key must be a name") }
             if key == "workspace" {
@@ -57,42 +61,53 @@ public struct PipelineFile: Sendable {
             guard stageOrder.contains(key) else {
                 throw PipelineError("\(path) line \(line(keyNode)): unknown key \(key); expected workspace or a stage: \(stageOrder.joined(separator: ", "))")
             }
-            guard let options = value.mapping ?? (value.null != nil ? Node.Mapping([]) : nil) else {
-                throw PipelineError("\(path) line \(line(value)): \(key): expected a mapping of its options (for example epochs: 20)")
+            // A stage is a mapping of its options, or a list of them: one run of the command each, in order.
+            let runs: [Node] = value.sequence.map(Array.init) ?? [value]
+            stages[key] = try runs.enumerated().map { (index, run) throws(PipelineError) in
+                guard let options = run.mapping ?? (run.null != nil ? Node.Mapping([]) : nil) else {
+                    throw PipelineError("\(path) line \(line(run)): \(key): expected a mapping of its options (for example epochs: 20) or a list of them")
+                }
+                let id = runs.count == 1 ? key : "\(key) \(index + 1)"
+                return try Self.stage(key, id: id, options, path: path, resolve: resolve, line: line)
             }
-            var stage = PipelineStage(name: key, arguments: [], keys: [], inputFiles: [])
-            var arguments: [String] = []
-            for (optionNode, optionValue) in options {
-                guard let rawName = optionNode.string else { throw PipelineError("\(path) line \(line(optionNode)): an option must be a name") }
-                let name = rawName.replacing("_", with: "-")
-                let values: [Node] = optionValue.sequence.map(Array.init) ?? [optionValue]
-                var texts: [String] = []
-                for item in values {
-                    guard let scalar = item.scalar else {
-                        throw PipelineError("\(path) line \(line(item)): \(key).\(rawName): expected a value or a list of values, not a mapping")
-                    }
-                    texts.append(pathOptions.contains(name) ? resolve(scalar.string) : scalar.string)
-                }
-                if name == Self.positional[key] {
-                    arguments += texts
-                    if key == "fetch" { stage.inputFiles += texts }
-                    stage.keys.append(("", "\(key).\(rawName)", line(optionNode)))
-                    continue
-                }
-                let flag = "--" + name
-                stage.keys.append((flag, "\(key).\(rawName)", line(optionNode)))
-                if name == "label-map" || name == "from" { stage.inputFiles += texts }
-                if values.count == 1, let bool = optionValue.bool, optionValue.sequence == nil {
-                    if bool { stage.arguments.append(flag) }  // a flag; false leaves it out
-                    continue
-                }
-                for text in texts { stage.arguments += [flag, text] }
-            }
-            stage.arguments = arguments + stage.arguments
-            stages[key] = stage
         }
         guard !stages.isEmpty else { throw PipelineError("\(path): no stage to run; add fetch:, curate:, split:, train: or evaluate:") }
-        return PipelineFile(path: path, workspace: workspace, stages: stageOrder.compactMap { stages[$0] })
+        return PipelineFile(path: path, workspace: workspace, stages: stageOrder.flatMap { stages[$0] ?? [] })
+    }
+
+    /// One run of a stage's command: its options as the command's arguments, each with its key and line.
+    private static func stage(_ key: String, id: String, _ options: Node.Mapping, path: String,
+                              resolve: (String) -> String, line: (Node) -> Int) throws(PipelineError) -> PipelineStage {
+        var stage = PipelineStage(name: key, id: id, arguments: [], keys: [], inputFiles: [])
+        var arguments: [String] = []
+        for (optionNode, optionValue) in options {
+            guard let rawName = optionNode.string else { throw PipelineError("\(path) line \(line(optionNode)): an option must be a name") }
+            let name = rawName.replacing("_", with: "-")
+            let values: [Node] = optionValue.sequence.map(Array.init) ?? [optionValue]
+            var texts: [String] = []
+            for item in values {
+                guard let scalar = item.scalar else {
+                    throw PipelineError("\(path) line \(line(item)): \(key).\(rawName): expected a value or a list of values, not a mapping")
+                }
+                texts.append(pathOptions.contains(name) ? resolve(scalar.string) : scalar.string)
+            }
+            if name == Self.positional[key] {
+                arguments += texts
+                if key == "fetch" { stage.inputFiles += texts }
+                stage.keys.append(("", "\(key).\(rawName)", line(optionNode)))
+                continue
+            }
+            let flag = "--" + name
+            stage.keys.append((flag, "\(key).\(rawName)", line(optionNode)))
+            if name == "label-map" || name == "from" { stage.inputFiles += texts }
+            if values.count == 1, let bool = optionValue.bool, optionValue.sequence == nil {
+                if bool { stage.arguments.append(flag) }  // a flag; false leaves it out
+                continue
+            }
+            for text in texts { stage.arguments += [flag, text] }
+        }
+        stage.arguments = arguments + stage.arguments
+        return stage
     }
 
     /// Where the command's refusal of `stage`'s options came from: the key and line its message names, and what

@@ -18,7 +18,7 @@ public struct PipelineState: Sendable {
     public static func fingerprints(_ pipeline: PipelineFile) -> [String] {
         var previous = ""
         return pipeline.stages.map { stage in
-            var text = previous + "\n" + stage.name + "\n" + stage.arguments.joined(separator: "\u{1F}")
+            var text = previous + "\n" + stage.id + "\n" + stage.arguments.joined(separator: "\u{1F}")
             for input in stage.inputFiles { text += "\n" + contentHash(input) }
             previous = SHA256.hex(Array(text.utf8).withUnsafeBytes { SHA256.digest($0) })
             return previous

@@ -26,6 +26,7 @@ struct ImportCommand: ParsableCommand {
         request.label = try label.map { try Label($0) }
         request.copy = copy
         let summary = try ImportRun(workspace: global.workspaceFolder, request: request).run()
+        global.updateReport()
         if json { return try Output.printJSON(summary) }
         Self.print(summary)
     }
@@ -119,6 +120,7 @@ struct CurateCommand: ParsableCommand {
         request.threads = threads
         request.reanalyze = reanalyze
         let summary = try CurateRun(workspace: workspace, request: request, showProgress: !global.quiet && !json).run()
+        global.updateReport()
         if json { return try Output.printJSON(summary) }
         print(String(format: "%d images: %d kept, %d excluded (%d decoded in %.1f s, %.0f images/s)", summary.items, summary.kept,
                      summary.excluded, summary.analyzed, summary.seconds, summary.imagesPerSecond))
@@ -182,6 +184,7 @@ struct SplitCommand: ParsableCommand {
         global.startLogging()
         let workspace = global.workspaceFolder
         let summary = try SplitRun(workspace: workspace, request: try request()).run()
+        global.updateReport()
         if json { return try Output.printJSON(summary) }
         let splits = summary.counts.keys.sorted { order($0) < order($1) }
         let labels = Set(summary.counts.values.flatMap(\.keys)).sorted()

@@ -58,6 +58,7 @@ struct FetchCommand: ParsableCommand {
         request.dryRun = dryRun
         request.apply(pageOptions, engine, processing)
         try FetchReporter.run(request, workspace: global.workspaceFolder, quiet: global.quiet, json: json)
+        global.updateReport()
     }
 }
 
@@ -84,6 +85,7 @@ struct ScrapeCommand: ParsableCommand {
         request.label = try Label(label)
         request.apply(pageOptions, engine, processing)
         try FetchReporter.run(request, workspace: global.workspaceFolder, quiet: global.quiet, json: json)
+        global.updateReport()
     }
 }
 

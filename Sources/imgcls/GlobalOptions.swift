@@ -1,6 +1,8 @@
 import ArgumentParser
 import Catalog
 import Console
+import Foundation
+import Report
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
@@ -21,5 +23,16 @@ struct GlobalOptions: ParsableArguments {
 
     func startLogging() {
         Output.bootstrapLogging(verbose: verbose, quiet: quiet)
+    }
+
+    /// Rewrites the workspace's report page after a stage completed (on standard error, where it is, unless
+    /// --quiet). A page that cannot be written is a warning: the stage's work is done and recorded.
+    func updateReport() {
+        do {
+            let page = try WorkspaceReport(workspace: workspaceFolder).write()
+            if !quiet { FileHandle.standardError.write(Data("report page: \(page)\n".utf8)) }
+        } catch {
+            FileHandle.standardError.write(Data("warning: the report page could not be written: \(error)\n".utf8))
+        }
     }
 }

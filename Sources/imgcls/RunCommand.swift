@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         for stage in [from, only].compactMap({ $0 }) where !file.stages.contains(where: { $0.name == stage }) {
-            throw PipelineError("\(pipeline) has no \(stage) stage; it has \(file.stages.map(\.name).joined(separator: ", "))")
+            throw PipelineError("\(pipeline) has no \(stage) stage; it has \(PipelineFile.stageOrder.filter { name in file.stages.contains { $0.name == name } }.joined(separator: ", "))")
         }
         var state = PipelineState(workspace: file.workspace)
         let fingerprints = PipelineState.fingerprints(file)
@@ -54,26 +54,26 @@ struct RunCommand: ParsableCommand {
         var earlierRuns = false
         for (i, stage) in file.stages.enumerated() {
             let forced = only == stage.name || (firstForced.map { i >= $0 } ?? false)
-            let unchanged = state.completed[stage.name] == fingerprints[i]
+            let unchanged = state.completed[stage.id] == fingerprints[i]
             let run = only != nil ? only == stage.name : forced || !unchanged || earlierRuns
             let why = forced ? "asked for" : !run ? "unchanged since it last completed"
-                : state.completed[stage.name] == nil ? "never completed" : earlierRuns && unchanged ? "an earlier stage runs"
+                : state.completed[stage.id] == nil ? "never completed" : earlierRuns && unchanged ? "an earlier stage runs"
                 : "its options, its inputs or an earlier stage changed"
             earlierRuns = earlierRuns || run
             plan.append((run, why))
         }
         print("pipeline \(pipeline) (workspace \(file.workspace)):")
         for (stage, step) in zip(file.stages, plan) {
-            print("  \(step.run ? "run " : "skip") \(stage.name): \(step.why)\(step.run ? ": imgcls \(stage.name) \(stage.arguments.joined(separator: " "))" : "")")
+            print("  \(step.run ? "run " : "skip") \(stage.id): \(step.why)\(step.run ? ": imgcls \(stage.name) \(stage.arguments.joined(separator: " "))" : "")")
         }
         guard !dryRun else { return }
         for (i, (stage, command)) in commands.enumerated() where plan[i].run {
-            print("\n== imgcls \(stage.name)")
+            print("\n== imgcls \(stage.name)\(stage.id == stage.name ? "" : " (\(stage.id))")")
             var command = command
             try command.run()
             // The stages after it that do not run now worked on its old output: the next run redoes them.
-            for later in (i + 1)..<file.stages.count where !plan[later].run { state.forget(file.stages[later].name) }
-            try state.record(stage.name, fingerprint: fingerprints[i])
+            for later in (i + 1)..<file.stages.count where !plan[later].run { state.forget(file.stages[later].id) }
+            try state.record(stage.id, fingerprint: fingerprints[i])
         }
     }
 }

@@ -132,6 +132,7 @@ struct TrainCommand: ParsableCommand {
         let interruption = Interruption(notice: "stopping after this epoch (Ctrl-C again to quit now; --resume continues)") { stop.raise() }
         defer { interruption.cancel() }
         let summary = try TrainingRun.run(request)
+        global.updateReport()
         if json { return try Output.printJSON(summary) }
         let best = summary.epochs.first { $0.epoch == summary.bestEpoch }
         var text = "\(summary.model): best epoch \(summary.bestEpoch) of \(summary.epochs.count)"
@@ -186,6 +187,7 @@ struct EvaluateCommand: ParsableCommand {
         request.batchSize = batchSize
         request.showProgress = !global.quiet && !json
         let summary = try EvaluationRun.run(request)
+        global.updateReport()
         let metrics = summary.metrics
         if json { return try Output.printJSON(metrics) }
         let topK = metrics.topKAccuracy.sorted { $0.key < $1.key }.map { "\($0.key) " + String(format: "%.4f", $0.value) }

@@ -70,6 +70,11 @@ enum ReportCharts {
             }
             guard !coordinates.isEmpty else { continue }
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(coordinates.joined(separator: " "))\"/>\n"
+            // A dot per epoch: a run of one epoch has no line to draw.
+            for point in coordinates {
+                let xy = point.split(separator: ",")
+                svg += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"2.5\" fill=\"\(color)\"/>\n"
+            }
             svg += text(x: left + 8, y: top + 14 + 14 * index, name, anchor: "start", color: color)
         }
         return svg

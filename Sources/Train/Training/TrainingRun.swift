@@ -139,8 +139,19 @@ public enum TrainingRun {
                                 seed: settings.seed)
     }
 
-    /// Builds or loads the model, then trains it; see `Trainer`.
+    /// Builds or loads the model, then trains it (see `Trainer`), and draws its training curves in the model's
+    /// report folder (`evaluate` adds the rest).
     public static func run(_ request: TrainingRequest) throws -> TrainingSummary {
+        let summary = try train(request)
+        if !summary.epochs.isEmpty {
+            let report = Workspace.reportFolder(forModelFile: summary.model)
+            try FileIO.createDirectory(report)
+            try FileIO.writeAtomically(Array(ReportCharts.trainingCurves(summary.epochs).utf8), to: report + "/curves.svg")
+        }
+        return summary
+    }
+
+    private static func train(_ request: TrainingRequest) throws -> TrainingSummary {
         let log = Logger(label: "imgcls.train")
         guard (try? Label(request.name)) != nil else {
             throw TrainError("\(request.name): not a usable model name (no /, .., or control characters)")

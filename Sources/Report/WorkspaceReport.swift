@@ -1,0 +1,184 @@
+import Catalog
+import Files
+import Foundation
+
+// Report: `data/reports/index.html`, one page per workspace that every stage rewrites when it finishes. It reads
+// what the stages left (the catalog, reports/*.json, models/*/report/), never their types, so it depends on no
+// stage. Files in reading order:
+// - WorkspaceReport.swift: `WorkspaceReport`, what the page shows, section by section;
+// - ReportFacts.swift: the facts gathered for it in one pass over the catalog (counts, leakage, items shown);
+// - HTMLPage.swift: the page's pieces (tables, bars, labelled thumbnails, the style), all escaped.
+
+/// The workspace's report page: fetch counts by label and reason, curate's duplicates and flags as labelled
+/// thumbnails, the split's balance and leakage check, and for each model its curves, confusion matrix and most
+/// confident mistakes. Self-contained: styles, charts and thumbnails are inside the file; it links only the
+/// stages' own files beside it, which exist when it links them.
+public struct WorkspaceReport {
+    public static let fileName = "index.html"
+    /// Thumbnails' longer side in pixels.
+    static let thumbnailSide = 96
+    /// The most confident mistakes shown per model.
+    static let mistakesShown = 16
+
+    let workspace: Workspace
+    let reportsFolder: String
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+        reportsFolder = workspace.reportsFolder
+    }
+
+    /// Writes the page and returns its path.
+    @discardableResult
+    public func write() throws -> String {
+        let path = workspace.report(Self.fileName)
+        try FileIO.createDirectory(reportsFolder)
+        try FileIO.writeAtomically(Array(render().utf8), to: path)
+        return path
+    }
+
+    /// The page as HTML.
+    public func render() throws -> String {
+        let curate = readJSON(workspace.report("curate.json"))
+        let shownIDs = Set(((curate?["contactSheets"] as? [[String: Any]]) ?? []).flatMap { sheet in
+            ((sheet["ids"] as? [[Int64]]) ?? []).flatMap { $0 }
+        })
+        let facts = workspace.hasCatalog ? try ReportFacts(catalog: workspace.openCatalog(), itemsFor: shownIDs) : nil
+        var page = HTMLPage(title: "imgcls report: \(workspace.root)")
+        page.heading(1, "imgcls report")
+        page.paragraph("Workspace <code>\(HTMLPage.escape(workspace.root))</code>, written "
+                       + HTMLPage.escape(ISO8601DateFormatter().string(from: Date())) + " by the last stage that ran.")
+        guard let facts else {
+            page.paragraph("No catalog yet: run <code>imgcls fetch</code> or <code>imgcls curate --from FOLDER</code> first.")
+            return page.html
+        }
+        fetchSection(&page, facts)
+        curateSection(&page, facts, curate)
+        splitSection(&page, facts)
+        for model in modelFolders() { modelSection(&page, model) }
+        return page.html
+    }
+
+    // MARK: Sections
+
+    private func fetchSection(_ page: inout HTMLPage, _ facts: ReportFacts) {
+        page.heading(2, "Fetch and import")
+        page.paragraph("\(facts.total) items in the catalog: \(facts.stored) stored, \(facts.failed) failed, \(facts.pending) not fetched yet."
+                       + link("fetch.json", "the last fetch's summary"))
+        let outcomes = facts.fetchOutcomes
+        page.countTable(corner: "label", rows: outcomes, columnOrder: ["stored"], caption: "Items by label and outcome (a reason code when the item could not be stored)")
+        page.bars(title: "Failures by reason", facts.failuresByReason)
+    }
+
+    private func curateSection(_ page: inout HTMLPage, _ facts: ReportFacts, _ curate: [String: Any]?) {
+        page.heading(2, "Curate")
+        guard let curate else { return page.paragraph("Not curated yet: <code>imgcls curate</code>.") }
+        page.paragraph("\(curate["kept"] as? Int ?? 0) kept, \(curate["excluded"] as? Int ?? 0) excluded; "
+                       + "\(curate["duplicateGroups"] as? Int ?? 0) groups of identical pictures, "
+                       + "\(curate["nearDuplicateClusters"] as? Int ?? 0) near-duplicate clusters."
+                       + link("curate.md", "the curate report") + link("curate.json", "as JSON"))
+        page.countTable(corner: "label", rows: facts.curateOutcomes, columnOrder: ["kept"], caption: "Stored items by label: kept, or the reason they were left out")
+        if let flags = curate["flags"] as? [String: Int], !flags.isEmpty {
+            page.bars(title: "Quality flags (reported; excluded only with --exclude)", flags)
+        }
+        for sheet in (curate["contactSheets"] as? [[String: Any]]) ?? [] {
+            guard let path = sheet["path"] as? String, let rows = sheet["rows"] as? [[String]],
+                  let ids = sheet["ids"] as? [[Int64]] else { continue }
+            let name = String(path.split(separator: "/").last ?? "")
+            let isDuplicates = name.hasPrefix("duplicates")
+            page.heading(3, isDuplicates ? "Largest duplicate clusters: one per group, the kept picture first"
+                                         : "Flagged \(name.replacing("flag-", with: "").replacing(".jpg", with: ""))")
+            for (files, items) in zip(rows, ids) {
+                page.thumbnailRow(zip(files, items).map { (relative, id) in
+                    let item = facts.shownItems[id]
+                    let outcome = item.map { $0.status == .ok ? "kept" : ($0.reason?.code ?? $0.status.rawValue) } ?? "no longer in the catalog"
+                    let source = item?.source ?? relative
+                    return HTMLPage.Thumbnail(file: workspace.path(relative), source: source, title: HTMLPage.fileName(source),
+                                              lines: [HTMLPage.host(source), item?.label.name ?? "", outcome], good: outcome == "kept")
+                })
+            }
+        }
+    }
+
+    private func splitSection(_ page: inout HTMLPage, _ facts: ReportFacts) {
+        page.heading(2, "Split")
+        guard !facts.splits.isEmpty else { return page.paragraph("Not split yet: <code>imgcls split</code>.") }
+        var rows: [String: [String: Int]] = [:]
+        for (split, labels) in facts.splits { for (label, count) in labels { rows[label, default: [:]][split] = count } }
+        page.countTable(corner: "label", rows: rows, columnOrder: Split.allCases.map(\.rawValue), caption: "Images per split and label (with the share of the split)", shares: true)
+        // The split's own check compares every near-duplicate pair across splits; the catalog's clusters and
+        // identical pixels are counted here as well, so a split made before a later curate shows up.
+        let pairs = readJSON(workspace.report("split.json"))?["crossSplitPairs"] as? Int ?? 0
+        if facts.leakingClusters.isEmpty && facts.leakingPictures == 0 && pairs == 0 {
+            page.paragraph("<b class=good>No leakage:</b> no near-duplicate pair, cluster or identical picture is in two splits."
+                           + link("split.json", "the split's summary"))
+        } else {
+            page.paragraph("<b class=bad>Leakage:</b> \(pairs) near-duplicate pairs, \(facts.leakingClusters.count) near-duplicate clusters and "
+                           + "\(facts.leakingPictures) identical pictures are in more than one split; run <code>imgcls split</code> again after <code>imgcls curate</code>."
+                           + link("split.json", "the split's summary"))
+        }
+    }
+
+    private func modelSection(_ page: inout HTMLPage, _ model: (name: String, folder: String)) {
+        page.heading(2, "Model \(model.name)")
+        let report = model.folder + "/report"
+        let metrics = readJSON(report + "/metrics.json")
+        var summary = "<code>\(HTMLPage.escape(model.folder))/\(Workspace.modelFileName)</code>."
+        if let metrics {
+            summary += String(format: " Evaluated on %d images: accuracy %.4f, macro-F1 %.4f.",
+                              metrics["images"] as? Int ?? 0, (metrics["accuracy"] as? Double) ?? 0, (metrics["macroF1"] as? Double) ?? 0)
+            summary += link("../models/\(model.name)/report/metrics.json", "metrics.json")
+                + link("../models/\(model.name)/report/misclassified.csv", "every mistake")
+        } else {
+            summary += " Not evaluated yet: <code>imgcls evaluate --model \(HTMLPage.escape(model.name))</code>."
+        }
+        page.paragraph(summary)
+        if let curves = readSVG(report + "/curves.svg") { page.figure(curves, caption: "Training curves: loss and accuracy per epoch") }
+        guard let metrics else { return }
+        if let scores = metrics["perClass"] as? [[String: Any]] {
+            page.table(["label", "precision", "recall", "F1", "images"], scores.map { c in
+                [c["label"] as? String ?? "", String(format: "%.4f", c["precision"] as? Double ?? 0),
+                 String(format: "%.4f", c["recall"] as? Double ?? 0), String(format: "%.4f", c["f1"] as? Double ?? 0), "\(c["support"] as? Int ?? 0)"]
+            }, caption: "Per class")
+        }
+        if let confusion = readSVG(report + "/confusion.svg") { page.figure(confusion, caption: "Confusion matrix: rows are the true labels, columns the predicted") }
+        let misses = ((metrics["misclassified"] as? [[String: Any]]) ?? []).prefix(Self.mistakesShown)
+        if !misses.isEmpty {
+            page.heading(3, "Most confident mistakes")
+            page.thumbnailRow(misses.map { miss in
+                let path = miss["path"] as? String ?? ""
+                return HTMLPage.Thumbnail(file: path, source: path, title: HTMLPage.fileName(path),
+                                          lines: ["is \(miss["label"] as? String ?? "")",
+                                                  String(format: "predicted %@ %.2f", miss["predicted"] as? String ?? "", miss["confidence"] as? Double ?? 0)],
+                                          good: false)
+            })
+        }
+    }
+
+    // MARK: Reading the stages' files
+
+    /// The models folder's models, by name.
+    private func modelFolders() -> [(name: String, folder: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.modelsFolder)) ?? []
+        return names.sorted().map { ($0, workspace.modelFolder($0)) }
+            .filter { FileIO.kind(of: $0.folder + "/" + Workspace.modelFileName) == .file }
+    }
+
+    private func readJSON(_ path: String) -> [String: Any]? {
+        guard let bytes = try? FileIO.read(path) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+    }
+
+    /// An SVG file the stages wrote, for inlining (from its `<svg` on).
+    private func readSVG(_ path: String) -> String? {
+        guard let bytes = try? FileIO.read(path) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.range(of: "<svg").map { String(text[$0.lowerBound...]) }
+    }
+
+    /// A link to a file of the reports folder (relative to it), only when that file exists.
+    private func link(_ relative: String, _ text: String) -> String {
+        guard FileIO.kind(of: reportsFolder + "/" + relative) == .file else { return "" }
+        return " <a href=\"\(HTMLPage.escape(relative))\">\(HTMLPage.escape(text))</a>"
+    }
+}
