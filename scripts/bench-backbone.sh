@@ -56,7 +56,9 @@ PY
 )
 t_finetune=$(timed "$bin/imgcls" train --workspace "$ws" --name finetune --backbone efficientnet-lite0 --mode finetune --from head \
              --unfreeze 2 --epochs "$FINETUNE_EPOCHS" --quiet)
-acc_scratch=$(accuracy scratch); acc_head=$(accuracy head); acc_linear=$(accuracy linear); acc_finetune=$(accuracy finetune)
+# One evaluation that fails leaves its cell empty ("-"), not the whole table.
+acc_scratch=$(accuracy scratch) || acc_scratch=-; acc_head=$(accuracy head) || acc_head=-
+acc_linear=$(accuracy linear) || acc_linear=-; acc_finetune=$(accuracy finetune) || acc_finetune=-
 echo
 echo "validation accuracy on $(find "$ws/validation" -type f | wc -l) images (7 classes), wall time on this machine's 2 cores:"
 printf "%-58s %8s %8s\n" "model" "accuracy" "seconds"

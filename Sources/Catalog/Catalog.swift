@@ -43,7 +43,7 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
-    private func withConnection<T>(_ body: (SQLiteConnection) throws(CatalogError) -> T) throws(CatalogError) -> T {
+    func withConnection<T>(_ body: (SQLiteConnection) throws(CatalogError) -> T) throws(CatalogError) -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(connection)
@@ -91,7 +91,7 @@ public final class Catalog: @unchecked Sendable {
         try forEachItem(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), values, body)
     }
 
-    private func forEachItem(where condition: String, _ values: [SQLiteValue], limit: Int? = nil,
+    func forEachItem(where condition: String, _ values: [SQLiteValue], limit: Int? = nil,
                              _ body: (CatalogItem) throws(CatalogError) -> Void) throws(CatalogError) {
         try withConnection { c throws(CatalogError) in
             let sql = Schema.selectItem + " WHERE \(condition) ORDER BY id"

@@ -154,6 +154,20 @@ public struct Workspace: Sendable {
     /// A stage's summary, e.g. `reports/curate.json`.
     public func report(_ fileName: String) -> String { reportsFolder + "/" + fileName }
 
+    /// The reports folder's files: the stages' summaries and the page that shows them all.
+    public enum ReportFile {
+        public static let fetch = "fetch.json", curate = "curate.json", curateMarkdown = "curate.md", split = "split.json"
+        public static let page = "index.html"
+    }
+
+    /// A model's report folder's files (`reportFolder(forModelFile:)`).
+    public enum ModelReportFile {
+        public static let metrics = "metrics.json", confusion = "confusion.svg", curves = "curves.svg"
+        public static let misclassified = "misclassified.csv"
+        /// What describes one evaluation of the model (the curves describe its training).
+        public static let evaluation = [metrics, confusion, misclassified]
+    }
+
     /// The curate contact sheets' folder, relative to the workspace and to the reports folder (curate.md links
     /// them from there).
     public static let contactSheetsFolder = (workspace: reportsFolderName + "/curate", reports: "curate")

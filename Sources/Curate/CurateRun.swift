@@ -72,7 +72,7 @@ public struct CurateSummary: Sendable, Codable {
     public var imagesPerSecond = 0.0
 
     /// Its files in the workspace's reports folder.
-    public static let reportFiles = (json: "curate.json", markdown: "curate.md")
+    public static let reportFiles = (json: Workspace.ReportFile.curate, markdown: Workspace.ReportFile.curateMarkdown)
 }
 
 /// One candidate item, in memory for the decisions (a slim copy of its catalog row).
@@ -137,7 +137,13 @@ public final class CurateRun {
 
     /// Undoes curation: every excluded item is kept again. Returns how many were restored.
     public static func reset(_ workspace: Workspace) throws(CatalogError) -> Int {
-        try workspace.requireCatalog().write { t throws(CatalogError) in try t.resetCuration() }
+        let restored = try workspace.requireCatalog().write { t throws(CatalogError) in try t.resetCuration() }
+        // Their summaries describe the curation and split just undone.
+        for file in [Workspace.ReportFile.curate, Workspace.ReportFile.curateMarkdown, Workspace.ReportFile.split] {
+            try? FileManager.default.removeItem(atPath: workspace.report(file))
+        }
+        try? FileManager.default.removeItem(atPath: workspace.path(Workspace.contactSheetsFolder.workspace))
+        return restored
     }
 
     public func run() throws(CatalogError) -> CurateSummary {

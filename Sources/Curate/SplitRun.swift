@@ -50,7 +50,7 @@ public struct SplitSummary: Sendable, Codable {
     public var folders: [String] = []
 
     /// Its file in the workspace's reports folder.
-    public static let reportFileName = "split.json"
+    public static let reportFileName = Workspace.ReportFile.split
 }
 
 /// One item going into the split.

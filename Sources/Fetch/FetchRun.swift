@@ -66,7 +66,7 @@ public struct FetchSummary: Sendable, Codable {
     public var finished: Int { byStatus.values.reduce(0, +) }
 
     /// Its file in the workspace's reports folder.
-    public static let reportFileName = "fetch.json"
+    public static let reportFileName = Workspace.ReportFile.fetch
 }
 
 /// One fetch (or scrape) run: manifests into the catalog, then every pending URL through the curl engine,

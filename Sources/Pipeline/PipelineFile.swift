@@ -63,6 +63,7 @@ public struct PipelineFile: Sendable {
             }
             // A stage is a mapping of its options, or a list of them: one run of the command each, in order.
             let runs: [Node] = value.sequence.map(Array.init) ?? [value]
+            guard !runs.isEmpty else { throw PipelineError("\(path) line \(line(value)): \(key): an empty list runs nothing; give its options, or remove the key") }
             stages[key] = try runs.enumerated().map { (index, run) throws(PipelineError) in
                 guard let options = run.mapping ?? (run.null != nil ? Node.Mapping([]) : nil) else {
                     throw PipelineError("\(path) line \(line(run)): \(key): expected a mapping of its options (for example epochs: 20) or a list of them")
@@ -115,7 +116,7 @@ public struct PipelineFile: Sendable {
     public func locate(_ message: String, in stage: PipelineStage, help: String) -> String {
         let culprit = stage.keys.first { !$0.option.isEmpty && message.contains("'\($0.option)") }
             ?? stage.keys.first { !$0.option.isEmpty && message.contains($0.option) }
-        guard let culprit else { return "\(path): \(stage.name): \(message)" }
+        guard let culprit else { return "\(path): \(stage.id): \(message)" }
         let lines = help.split(separator: "\n", omittingEmptySubsequences: false)
         let takes = lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(culprit.option + " ") || $0.trimmingCharacters(in: .whitespaces) == culprit.option }
             .map { lines[$0].trimmingCharacters(in: .whitespaces) }

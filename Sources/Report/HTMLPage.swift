@@ -73,9 +73,10 @@ struct HTMLPage {
         body.append(html + "</div>")
     }
 
-    /// An SVG chart, inlined.
-    mutating func figure(_ svg: String, caption: String) {
-        body.append("<figure>\(svg)<figcaption>\(Self.escape(caption))</figcaption></figure>")
+    /// An SVG chart, inlined as an image: a file copied in from elsewhere cannot run a script there.
+    mutating func figure(svg: [UInt8], caption: String) {
+        body.append("<figure><img src=\"data:image/svg+xml;base64,\(Data(svg).base64EncodedString())\" alt=\"\(Self.escape(caption))\">"
+                    + "<figcaption>\(Self.escape(caption))</figcaption></figure>")
     }
 
     /// Pictures side by side, each with its file name and lines under it (a missing or unreadable file shows

@@ -1,52 +1,42 @@
 import Catalog
 
-/// What the page counts, gathered in one pass over the catalog (a stream: only the counts, the split's cluster
-/// map and the few items the page pictures are kept).
+/// What the page counts, from the catalog's grouped counts (SQL, not a walk over the rows: the page is rewritten
+/// after every stage of a catalog that may hold millions of rows), and the few items it pictures.
 struct ReportFacts {
     var total = 0, stored = 0, failed = 0, pending = 0
     /// label -> "stored", "pending" or the failure's reason code -> items.
     var fetchOutcomes: [String: [String: Int]] = [:]
     var failuresByReason: [String: Int] = [:]
-    /// label -> "kept" or the exclusion's reason code -> items, over stored items.
+    /// label -> "kept", "not curated yet" or the exclusion's reason code -> items, over stored items.
     var curateOutcomes: [String: [String: Int]] = [:]
-    /// split -> label -> items.
-    var splits: [String: [String: Int]] = [:]
-    /// Near-duplicate clusters with members in more than one split.
-    var leakingClusters: [Int64] = []
-    /// Identical pictures (same decoded pixels) in more than one split.
-    var leakingPictures = 0
+    /// Near-duplicate clusters, and identical pictures, with members in more than one split.
+    var leakingClusters = 0, leakingPictures = 0
     /// The items the page shows pictures of, by id.
     var shownItems: [Int64: CatalogItem] = [:]
 
-    init(catalog: Catalog, itemsFor shownIDs: Set<Int64>) throws(CatalogError) {
-        var clusterSplits: [Int64: Set<Split>] = [:]
-        var pictureSplits: [String: Set<Split>] = [:]
-        try catalog.forEachItem { item in
-            total += 1
-            let label = item.label.name
-            switch item.status {
+    static let notCurated = "not curated yet"
+
+    init(catalog: Catalog, itemsFor shownIDs: [Int64]) throws(CatalogError) {
+        for row in try catalog.outcomeCounts() {
+            total += row.count
+            switch row.status {
             case .pending:
-                pending += 1
-                fetchOutcomes[label, default: [:]]["pending", default: 0] += 1
+                pending += row.count
+                fetchOutcomes[row.label, default: [:]]["pending", default: 0] += row.count
             case .failed:
-                failed += 1
-                let reason = item.reason?.code ?? "failed"
-                fetchOutcomes[label, default: [:]][reason, default: 0] += 1
-                failuresByReason[reason, default: 0] += 1
+                failed += row.count
+                let reason = row.reason ?? "failed"
+                fetchOutcomes[row.label, default: [:]][reason, default: 0] += row.count
+                failuresByReason[reason, default: 0] += row.count
             case .ok, .excluded:
-                stored += 1
-                fetchOutcomes[label, default: [:]]["stored", default: 0] += 1
-                let outcome = item.status == .ok ? "kept" : (item.reason?.code ?? "excluded")
-                curateOutcomes[label, default: [:]][outcome, default: 0] += 1
+                stored += row.count
+                fetchOutcomes[row.label, default: [:]]["stored", default: 0] += row.count
+                // Fetch and import store items as ok; only curate's measurements make "ok" mean kept.
+                let outcome = row.status == .excluded ? (row.reason ?? "excluded") : row.curated ? "kept" : Self.notCurated
+                curateOutcomes[row.label, default: [:]][outcome, default: 0] += row.count
             }
-            if let split = item.split {
-                splits[split.rawValue, default: [:]][label, default: 0] += 1
-                if let cluster = item.cluster { clusterSplits[cluster, default: []].insert(split) }
-                if let pixels = item.pixelSHA256 { pictureSplits[pixels, default: []].insert(split) }
-            }
-            if let id = item.id, shownIDs.contains(id) { shownItems[id] = item }
         }
-        leakingClusters = clusterSplits.filter { $0.value.count > 1 }.map(\.key).sorted()
-        leakingPictures = pictureSplits.values.filter { $0.count > 1 }.count
+        (leakingClusters, leakingPictures) = try catalog.crossSplitGroups()
+        for item in try catalog.items(ids: shownIDs) { if let id = item.id { shownItems[id] = item } }
     }
 }

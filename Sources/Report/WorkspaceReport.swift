@@ -14,7 +14,6 @@ import Foundation
 /// confident mistakes. Self-contained: styles, charts and thumbnails are inside the file; it links only the
 /// stages' own files beside it, which exist when it links them.
 public struct WorkspaceReport {
-    public static let fileName = "index.html"
     /// Thumbnails' longer side in pixels.
     static let thumbnailSide = 96
     /// The most confident mistakes shown per model.
@@ -31,7 +30,7 @@ public struct WorkspaceReport {
     /// Writes the page and returns its path.
     @discardableResult
     public func write() throws -> String {
-        let path = workspace.report(Self.fileName)
+        let path = workspace.report(Workspace.ReportFile.page)
         try FileIO.createDirectory(reportsFolder)
         try FileIO.writeAtomically(Array(render().utf8), to: path)
         return path
@@ -39,22 +38,23 @@ public struct WorkspaceReport {
 
     /// The page as HTML.
     public func render() throws -> String {
-        let curate = readJSON(workspace.report("curate.json"))
-        let shownIDs = Set(((curate?["contactSheets"] as? [[String: Any]]) ?? []).flatMap { sheet in
+        let curate = readJSON(workspace.report(Workspace.ReportFile.curate))
+        let shownIDs = ((curate?["contactSheets"] as? [[String: Any]]) ?? []).flatMap { sheet in
             ((sheet["ids"] as? [[Int64]]) ?? []).flatMap { $0 }
-        })
+        }
         let facts = workspace.hasCatalog ? try ReportFacts(catalog: workspace.openCatalog(), itemsFor: shownIDs) : nil
         var page = HTMLPage(title: "imgcls report: \(workspace.root)")
         page.heading(1, "imgcls report")
         page.paragraph("Workspace <code>\(HTMLPage.escape(workspace.root))</code>, written "
                        + HTMLPage.escape(ISO8601DateFormatter().string(from: Date())) + " by the last stage that ran.")
-        guard let facts else {
+        if let facts {
+            fetchSection(&page, facts)
+            curateSection(&page, facts, curate)
+            splitSection(&page, facts)
+        } else {
             page.paragraph("No catalog yet: run <code>imgcls fetch</code> or <code>imgcls curate --from FOLDER</code> first.")
-            return page.html
         }
-        fetchSection(&page, facts)
-        curateSection(&page, facts, curate)
-        splitSection(&page, facts)
+        // Models trained on folders given with --train have no catalog behind them, and are shown all the same.
         for model in modelFolders() { modelSection(&page, model) }
         return page.html
     }
@@ -64,7 +64,7 @@ public struct WorkspaceReport {
     private func fetchSection(_ page: inout HTMLPage, _ facts: ReportFacts) {
         page.heading(2, "Fetch and import")
         page.paragraph("\(facts.total) items in the catalog: \(facts.stored) stored, \(facts.failed) failed, \(facts.pending) not fetched yet."
-                       + link("fetch.json", "the last fetch's summary"))
+                       + link(Workspace.ReportFile.fetch, "the last fetch's summary"))
         let outcomes = facts.fetchOutcomes
         page.countTable(corner: "label", rows: outcomes, columnOrder: ["stored"], caption: "Items by label and outcome (a reason code when the item could not be stored)")
         page.bars(title: "Failures by reason", facts.failuresByReason)
@@ -76,22 +76,25 @@ public struct WorkspaceReport {
         page.paragraph("\(curate["kept"] as? Int ?? 0) kept, \(curate["excluded"] as? Int ?? 0) excluded; "
                        + "\(curate["duplicateGroups"] as? Int ?? 0) groups of identical pictures, "
                        + "\(curate["nearDuplicateClusters"] as? Int ?? 0) near-duplicate clusters."
-                       + link("curate.md", "the curate report") + link("curate.json", "as JSON"))
+                       + link(Workspace.ReportFile.curateMarkdown, "the curate report") + link(Workspace.ReportFile.curate, "as JSON"))
         page.countTable(corner: "label", rows: facts.curateOutcomes, columnOrder: ["kept"], caption: "Stored items by label: kept, or the reason they were left out")
         if let flags = curate["flags"] as? [String: Int], !flags.isEmpty {
             page.bars(title: "Quality flags (reported; excluded only with --exclude)", flags)
         }
         for sheet in (curate["contactSheets"] as? [[String: Any]]) ?? [] {
-            guard let path = sheet["path"] as? String, let rows = sheet["rows"] as? [[String]],
-                  let ids = sheet["ids"] as? [[Int64]] else { continue }
+            guard let path = sheet["path"] as? String, let rows = sheet["rows"] as? [[String]] else { continue }
+            // Ids say which item of a shared file each picture is; a curate.json from before them has paths only.
+            let ids = sheet["ids"] as? [[Int64]]
             let name = String(path.split(separator: "/").last ?? "")
             let isDuplicates = name.hasPrefix("duplicates")
             page.heading(3, isDuplicates ? "Largest duplicate clusters: one per group, the kept picture first"
                                          : "Flagged \(name.replacing("flag-", with: "").replacing(".jpg", with: ""))")
-            for (files, items) in zip(rows, ids) {
-                page.thumbnailRow(zip(files, items).map { (relative, id) in
-                    let item = facts.shownItems[id]
-                    let outcome = item.map { $0.status == .ok ? "kept" : ($0.reason?.code ?? $0.status.rawValue) } ?? "no longer in the catalog"
+            if ids == nil { page.paragraph("Run <code>imgcls curate</code> again to see which of these pictures were kept.") }
+            for (r, files) in rows.enumerated() {
+                page.thumbnailRow(files.enumerated().map { (c, relative) in
+                    let id = ids.flatMap { r < $0.count && c < $0[r].count ? $0[r][c] : nil }
+                    let item = id.flatMap { facts.shownItems[$0] }
+                    let outcome = item.map { $0.status == .ok ? "kept" : ($0.reason?.code ?? $0.status.rawValue) } ?? ""
                     let source = item?.source ?? relative
                     return HTMLPage.Thumbnail(file: workspace.path(relative), source: source, title: HTMLPage.fileName(source),
                                               lines: [HTMLPage.host(source), item?.label.name ?? "", outcome], good: outcome == "kept")
@@ -102,38 +105,43 @@ public struct WorkspaceReport {
 
     private func splitSection(_ page: inout HTMLPage, _ facts: ReportFacts) {
         page.heading(2, "Split")
-        guard !facts.splits.isEmpty else { return page.paragraph("Not split yet: <code>imgcls split</code>.") }
+        // The split's own counts: the catalog holds one split per item, which for k folds is the last fold's.
+        let split = readJSON(workspace.report(Workspace.ReportFile.split))
+        guard let counts = split?["counts"] as? [String: [String: Int]], !counts.isEmpty else {
+            return page.paragraph("Not split yet: <code>imgcls split</code>.")
+        }
         var rows: [String: [String: Int]] = [:]
-        for (split, labels) in facts.splits { for (label, count) in labels { rows[label, default: [:]][split] = count } }
-        page.countTable(corner: "label", rows: rows, columnOrder: Split.allCases.map(\.rawValue), caption: "Images per split and label (with the share of the split)", shares: true)
+        for (part, labels) in counts { for (label, count) in labels { rows[label, default: [:]][part] = count } }
+        page.countTable(corner: "label", rows: rows, columnOrder: Split.allCases.map(\.rawValue),
+                        caption: "Images per split and label (with the share of the split; oversampled copies included)", shares: true)
         // The split's own check compares every near-duplicate pair across splits; the catalog's clusters and
         // identical pixels are counted here as well, so a split made before a later curate shows up.
-        let pairs = readJSON(workspace.report("split.json"))?["crossSplitPairs"] as? Int ?? 0
-        if facts.leakingClusters.isEmpty && facts.leakingPictures == 0 && pairs == 0 {
+        let pairs = split?["crossSplitPairs"] as? Int ?? 0
+        if facts.leakingClusters == 0 && facts.leakingPictures == 0 && pairs == 0 {
             page.paragraph("<b class=good>No leakage:</b> no near-duplicate pair, cluster or identical picture is in two splits."
-                           + link("split.json", "the split's summary"))
+                           + link(Workspace.ReportFile.split, "the split's summary"))
         } else {
-            page.paragraph("<b class=bad>Leakage:</b> \(pairs) near-duplicate pairs, \(facts.leakingClusters.count) near-duplicate clusters and "
+            page.paragraph("<b class=bad>Leakage:</b> \(pairs) near-duplicate pairs, \(facts.leakingClusters) near-duplicate clusters and "
                            + "\(facts.leakingPictures) identical pictures are in more than one split; run <code>imgcls split</code> again after <code>imgcls curate</code>."
-                           + link("split.json", "the split's summary"))
+                           + link(Workspace.ReportFile.split, "the split's summary"))
         }
     }
 
     private func modelSection(_ page: inout HTMLPage, _ model: (name: String, folder: String)) {
         page.heading(2, "Model \(model.name)")
-        let report = model.folder + "/report"
-        let metrics = readJSON(report + "/metrics.json")
+        let report = Workspace.reportFolder(forModelFile: model.folder + "/" + Workspace.modelFileName)
+        let metrics = readJSON(report + "/" + Workspace.ModelReportFile.metrics)
         var summary = "<code>\(HTMLPage.escape(model.folder))/\(Workspace.modelFileName)</code>."
         if let metrics {
             summary += String(format: " Evaluated on %d images: accuracy %.4f, macro-F1 %.4f.",
                               metrics["images"] as? Int ?? 0, (metrics["accuracy"] as? Double) ?? 0, (metrics["macroF1"] as? Double) ?? 0)
-            summary += link("../models/\(model.name)/report/metrics.json", "metrics.json")
-                + link("../models/\(model.name)/report/misclassified.csv", "every mistake")
+            summary += link("../models/\(model.name)/report/" + Workspace.ModelReportFile.metrics, "metrics.json")
+                + link("../models/\(model.name)/report/" + Workspace.ModelReportFile.misclassified, "every mistake")
         } else {
             summary += " Not evaluated yet: <code>imgcls evaluate --model \(HTMLPage.escape(model.name))</code>."
         }
         page.paragraph(summary)
-        if let curves = readSVG(report + "/curves.svg") { page.figure(curves, caption: "Training curves: loss and accuracy per epoch") }
+        if let curves = readFile(report + "/" + Workspace.ModelReportFile.curves) { page.figure(svg: curves, caption: "Training curves: loss and accuracy per epoch") }
         guard let metrics else { return }
         if let scores = metrics["perClass"] as? [[String: Any]] {
             page.table(["label", "precision", "recall", "F1", "images"], scores.map { c in
@@ -141,7 +149,7 @@ public struct WorkspaceReport {
                  String(format: "%.4f", c["recall"] as? Double ?? 0), String(format: "%.4f", c["f1"] as? Double ?? 0), "\(c["support"] as? Int ?? 0)"]
             }, caption: "Per class")
         }
-        if let confusion = readSVG(report + "/confusion.svg") { page.figure(confusion, caption: "Confusion matrix: rows are the true labels, columns the predicted") }
+        if let confusion = readFile(report + "/" + Workspace.ModelReportFile.confusion) { page.figure(svg: confusion, caption: "Confusion matrix: rows are the true labels, columns the predicted") }
         let misses = ((metrics["misclassified"] as? [[String: Any]]) ?? []).prefix(Self.mistakesShown)
         if !misses.isEmpty {
             page.heading(3, "Most confident mistakes")
@@ -169,16 +177,14 @@ public struct WorkspaceReport {
         return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
     }
 
-    /// An SVG file the stages wrote, for inlining (from its `<svg` on).
-    private func readSVG(_ path: String) -> String? {
-        guard let bytes = try? FileIO.read(path) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.range(of: "<svg").map { String(text[$0.lowerBound...]) }
-    }
+    private func readFile(_ path: String) -> [UInt8]? { try? FileIO.read(path) }
 
     /// A link to a file of the reports folder (relative to it), only when that file exists.
     private func link(_ relative: String, _ text: String) -> String {
         guard FileIO.kind(of: reportsFolder + "/" + relative) == .file else { return "" }
-        return " <a href=\"\(HTMLPage.escape(relative))\">\(HTMLPage.escape(text))</a>"
+        let href = relative.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }  // a model named "a b#1"
+            .joined(separator: "/")
+        return " <a href=\"\(HTMLPage.escape(href))\">\(HTMLPage.escape(text))</a>"
     }
 }

@@ -105,6 +105,7 @@ struct CurateCommand: ParsableCommand {
         }
         if reset {
             let restored = try CurateRun.reset(workspace)
+            global.updateReport()
             print("reset: \(restored) excluded items are kept again; flags, clusters and splits cleared")
             return
         }
@@ -139,7 +140,7 @@ struct SplitCommand: ParsableCommand {
             Each label is split on its own; near-duplicate clusters stay on one side, and the leakage check \
             prints the near-duplicate pairs that cross splits (0 expected). Folders: data/train/<label>/, \
             data/validation/<label>/, data/test/<label>/ (or data/folds/<k>/… with --kfold), as hard links by \
-            default; data/splits.csv lists every file. The same items and --seed give byte-identical results; \
+            default; data/splits.csv lists every file, data/reports/split.json the counts. The same items and --seed give byte-identical results; \
             re-splitting replaces the folders.
             """)
 

@@ -58,6 +58,7 @@ struct DemoCommand: ParsableCommand {
         print(missed == 0 ? "every planted fault was found (\(checks.count))" : "\(missed) of \(checks.count) planted faults were not found as expected")
         print(String(format: "\ndemo done in %.0f s. The model: %@/models/demo/model.safetensors; its report: %@/models/demo/report/",
                      Date().timeIntervalSince(started), workspace, workspace))
+        print("The report page (open it in a browser): \(Workspace(root: workspace).report(Workspace.ReportFile.page))")
         print("""
             Next, serve it and classify a picture over HTTP:
               imgcls serve --workspace \(workspace) --model demo

@@ -16,7 +16,8 @@ struct Imgcls: AsyncParsableCommand {
               evaluate   measure a model: accuracy, per-class scores, confusion matrix
               predict    classify images with a model; serve: the same over HTTP
 
-            Stages arrive one by one; the subcommands below are the ones this build has.
+            After each stage, data/reports/index.html shows the whole workspace (open it in a browser).
+            run does every stage from one YAML file; demo shows them all on generated pictures.
             Tools: inspect checks image files; status summarises the workspace.
             """,
         version: imgclsVersion,

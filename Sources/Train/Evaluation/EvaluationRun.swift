@@ -32,6 +32,8 @@ public struct EvaluationSummary: Sendable {
 }
 
 public enum EvaluationRun {
+    private typealias ReportFile = Workspace.ModelReportFile
+
     /// Measures the model on the folder and writes the report: metrics.json, confusion.svg, curves.svg (from
     /// the training history in the model file), misclassified.csv.
     public static func run(_ request: EvaluationRequest) throws -> EvaluationSummary {
@@ -53,18 +55,18 @@ public enum EvaluationRun {
 
         let report = request.reportFolder ?? Workspace.reportFolder(forModelFile: path)
         try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
-        try FileIO.writeAtomically(Array(try Output.jsonString(metrics).utf8), to: report + "/metrics.json")
+        try FileIO.writeAtomically(Array(try Output.jsonString(metrics).utf8), to: report + "/" + ReportFile.metrics)
         try FileIO.writeAtomically(Array(ReportCharts.confusionMatrix(metrics.confusionMatrix, labels: model.labels).utf8),
-                                   to: report + "/confusion.svg")
+                                   to: report + "/" + ReportFile.confusion)
         if let text = file.metadata["history"], let history = try? JSONDecoder().decode([EpochRecord].self, from: Data(text.utf8)),
            !history.isEmpty {
-            try FileIO.writeAtomically(Array(ReportCharts.trainingCurves(history).utf8), to: report + "/curves.svg")
+            try FileIO.writeAtomically(Array(ReportCharts.trainingCurves(history).utf8), to: report + "/" + ReportFile.curves)
         }
         var csv = "path,label,predicted,confidence\n"
         for miss in metrics.misclassified {
             csv += CSV.row([miss.path, miss.label, miss.predicted, String(format: "%.4f", miss.confidence)]) + "\n"
         }
-        try FileIO.writeAtomically(Array(csv.utf8), to: report + "/misclassified.csv")
+        try FileIO.writeAtomically(Array(csv.utf8), to: report + "/" + ReportFile.misclassified)
         return EvaluationSummary(metrics: metrics, reportFolder: report)
     }
 }

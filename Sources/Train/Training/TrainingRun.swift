@@ -140,13 +140,18 @@ public enum TrainingRun {
     }
 
     /// Builds or loads the model, then trains it (see `Trainer`), and draws its training curves in the model's
-    /// report folder (`evaluate` adds the rest).
+    /// report folder, where the previous model's evaluation no longer applies (`evaluate` writes it again).
     public static func run(_ request: TrainingRequest) throws -> TrainingSummary {
         let summary = try train(request)
-        if !summary.epochs.isEmpty {
-            let report = Workspace.reportFolder(forModelFile: summary.model)
+        let report = Workspace.reportFolder(forModelFile: summary.model)
+        for file in Workspace.ModelReportFile.evaluation { try? FileManager.default.removeItem(atPath: report + "/" + file) }
+        guard !summary.epochs.isEmpty else { return summary }
+        do {
             try FileIO.createDirectory(report)
-            try FileIO.writeAtomically(Array(ReportCharts.trainingCurves(summary.epochs).utf8), to: report + "/curves.svg")
+            try FileIO.writeAtomically(Array(ReportCharts.trainingCurves(summary.epochs).utf8), to: report + "/" + Workspace.ModelReportFile.curves)
+        } catch {
+            // The model is saved: a chart that cannot be drawn does not undo the training.
+            Logger(label: "imgcls.train").warning("\(report): cannot draw the training curves: \(error)")
         }
         return summary
     }
