@@ -57,11 +57,13 @@ import Testing
         let again = try fixture.curate()
         #expect(again.byReason == summary.byReason)
         #expect(again.analyzed == 1)  // only the damaged file is decoded again (failures are not cached)
+        // Reports, until reset undoes what they describe.
+        let reports = [fixture.workspace.report(CurateSummary.reportFiles.json),
+                       fixture.workspace.path(Workspace.contactSheetsFolder.workspace + "/duplicates.jpg")]
+        for report in reports { #expect(FileIO.kind(of: report) == .file, "\(report)") }
         #expect(try CurateRun.reset(fixture.workspace) == summary.excluded)
         #expect(try fixture.items().allSatisfy { $0.status == .ok })
-        // Reports.
-        #expect(FileIO.kind(of: fixture.workspace.report(CurateSummary.reportFiles.json)) == .file)
-        #expect(FileIO.kind(of: fixture.workspace.path(Workspace.contactSheetsFolder.workspace + "/duplicates.jpg")) == .file)
+        for report in reports { #expect(FileIO.kind(of: report) == .missing, "\(report) outlived the reset") }
     }
 
     @Test func qualityFlagsAreReportedAndExcludeOnlyWhenAsked() throws {
