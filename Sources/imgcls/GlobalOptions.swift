@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import Console
+import Files
 import Foundation
 import Report
 
@@ -28,6 +29,8 @@ struct GlobalOptions: ParsableArguments {
     /// Rewrites the workspace's report page after a stage completed (on standard error, where it is, unless
     /// --quiet). A page that cannot be written is a warning: the stage's work is done and recorded.
     func updateReport() {
+        // A command that worked outside any workspace (evaluate on a folder, with a model given by path) has none.
+        guard FileIO.kind(of: workspace) == .directory else { return }
         do {
             let page = try WorkspaceReport(workspace: workspaceFolder).write()
             if !quiet { FileHandle.standardError.write(Data("report page: \(page)\n".utf8)) }
