@@ -85,7 +85,9 @@ public struct Workspace: Sendable {
         do {
             return try FileIO.createOnce(bytes, at: target, temporaryFolder: temporaryFolder)
         } catch {
-            guard FileIO.kind(of: FileIO.parentFolder(of: target)) == .missing else { throw error }
+            // The label's first file: make its folder and try again. Not only when the folder is still missing:
+            // another worker may have made it since this one failed (that race lost a demo picture as
+            // write_failed). Any other cause fails the second try with its own error.
             try FileIO.createDirectory(FileIO.parentFolder(of: target))
             return try FileIO.createOnce(bytes, at: target, temporaryFolder: temporaryFolder)
         }

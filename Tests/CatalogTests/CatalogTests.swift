@@ -2,6 +2,7 @@ import Catalog
 import Files
 import Foundation
 import SampleImages
+import Synchronization
 import Testing
 
 @Suite struct CatalogTests {
@@ -147,6 +148,35 @@ import Testing
 }
 
 @Suite struct MergeTests {
+    /// Workers storing the first files of new labels at once: each label's folder is made by whichever gets
+    /// there first, and none of the others fails (one that found the folder missing, then made by another
+    /// worker, used to give up with write_failed).
+    @Test func workersStoringTheFirstFilesOfALabelAtOnceAllSucceed() throws {
+        let folder = TemporaryFolder()
+        let workspace = Workspace(root: folder.file("ws"))
+        try workspace.prepareTemporaryFolder()
+        let failures = Mutex(0)
+        let workers = 8, rounds = 100
+        for round in 0..<rounds {
+            // Threads of their own (not the 2 of Dispatch's pool), started together at a gate.
+            let gate = DispatchSemaphore(value: 0), done = DispatchGroup()
+            for i in 0..<workers {
+                done.enter()
+                Thread {
+                    gate.wait()
+                    do { try workspace.storeOnce(Array("\(round)-\(i)".utf8), at: "raw/label\(round)/\(i).jpg") } catch {
+                        failures.withLock { $0 += 1 }
+                    }
+                    done.leave()
+                }.start()
+            }
+            for _ in 0..<workers { gate.signal() }
+            done.wait()
+        }
+        #expect(failures.withLock { $0 } == 0)
+        #expect(try FileIO.read(workspace.path("raw/label\(rounds - 1)/\(workers - 1).jpg")) == Array("\(rounds - 1)-\(workers - 1)".utf8))
+    }
+
     @Test func shardsMergeWithTheirFiles() throws {
         let folder = TemporaryFolder()
         let a = Workspace(root: folder.file("a")), b = Workspace(root: folder.file("b")), merged = Workspace(root: folder.file("m"))
