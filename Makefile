@@ -9,8 +9,10 @@ setup:
 build: setup
 	$(SWIFT) build
 
+# The unit tests, then the scale-out contract with real engines (Slurm daemons on 127.0.0.1, GNU parallel).
 test: build
 	$(SWIFT) test
+	scripts/test-scale-out.sh
 
 demo: setup
 	@scripts/demo.sh

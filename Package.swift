@@ -94,12 +94,14 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // The workspace's report page, from the files the stages leave (it imports no stage).
         .target(name: "Report", dependencies: ["Catalog", "Imaging", "Files"]),
+        // The split as WebDataset tar shards, for trainers at scale.
+        .target(name: "Export", dependencies: ["Catalog", "Files"]),
         // `imgcls run`'s pipeline file and record of completed stages.
         .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
@@ -110,7 +112,7 @@ let package = Package(
         .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CPNG", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train", "Predict",
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train", "Predict", "Demo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
@@ -118,6 +120,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Files"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "Files", "SampleImages"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),

@@ -19,6 +19,9 @@ public final class Catalog: @unchecked Sendable {
         }
         connection = try SQLiteConnection(path: path, readOnly: false)
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        // Bulk writes (a manifest of millions): a 128 MB page cache holds the (source, label) index of about a
+        // million URLs, and checkpoints every 64 MB of log rather than 4 MB write each hot page less often.
+        try connection.execute("PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 16384;")
         try migrate()
     }
 

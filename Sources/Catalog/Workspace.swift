@@ -160,6 +160,8 @@ public struct Workspace: Sendable {
     public enum ReportFile {
         public static let fetch = "fetch.json", curate = "curate.json", curateMarkdown = "curate.md", split = "split.json"
         public static let page = "index.html"
+        /// A completed fetch's marker (`ShardCompletion`).
+        public static let shard = "shard.json"
     }
 
     /// A model's report folder's files (`reportFolder(forModelFile:)`).

@@ -34,7 +34,8 @@ public final class DemoSite: Sendable {
     public static let slowSeconds = 4.0
 
     /// Writes the manifests and held-out pictures under `folder` and starts the server.
-    public init(folder: String, perClass: Int, seed: UInt64 = 1) throws {
+    /// `delay`: seconds every answer waits (scale-out tests need shards that are still downloading when killed).
+    public init(folder: String, perClass: Int, seed: UInt64 = 1, delay: Double = 0, port: Int = 0) throws {
         var files: [String: LoopbackResponse] = [:]
         var lists: [String: [String]] = [:]
         var planned: [(kind: String, label: String, path: String, expected: String)] = []
@@ -105,7 +106,11 @@ public final class DemoSite: Sendable {
         planned.append(("slow URL", first, "/slow/0.jpg", "timeout"))
 
         let served = files
-        server = try LoopbackHTTPServer { request in served[request.path] ?? .status(404, "not found") }
+        server = try LoopbackHTTPServer(port: port) { request in
+            var response = served[request.path] ?? .status(404, "not found")
+            if delay > 0, case .normal = response.behavior { response.behavior = .delay(seconds: delay) }
+            return response
+        }
         let base = server.baseURL
         manifests = folder + "/raw_data"
         for fault in planned { lists[fault.label, default: []].append(fault.path) }

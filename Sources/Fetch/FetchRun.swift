@@ -62,6 +62,10 @@ public struct FetchSummary: Sendable, Codable {
     /// Items still pending (a stopped run, or a dry run).
     public var pending = 0
     public var stoppedEarly = false
+    /// The workspace already held this shard of these manifests, completed: nothing was read or fetched.
+    public var alreadyComplete = false
+    /// Every manifest was read and every URL tried: the completion marker was written (or already there).
+    public var completed = false
 
     public var finished: Int { byStatus.values.reduce(0, +) }
 
@@ -134,6 +138,13 @@ public final class FetchRun: @unchecked Sendable {
         let catalog = try openWorkspace()
         // Found first, so a wrong path fails before anything starts.
         let files = request.manifests.isEmpty ? [] : try ManifestDiscovery.files(for: request.manifests, format: request.format)
+        let marker = request.pages.isEmpty ? try ShardMarker(files: files, request: request) : nil
+        if let marker, !request.retryFailed, try marker.isComplete(in: workspace, catalog: catalog) {
+            summary.alreadyComplete = true
+            summary.completed = true
+            return summary
+        }
+        do { try workspace.removeShardCompletion() } catch { throw FetchError("\(error)") }
         if request.dryRun {
             summary.ingest = try ingest(files, into: catalog)
             summary.pending = (try? catalog.count(status: .pending)) ?? 0
@@ -219,8 +230,10 @@ public final class FetchRun: @unchecked Sendable {
         summary.seconds = monotonicSeconds() - started
         summary.imagesPerSecond = Double(summary.finished) / max(summary.seconds, 1e-9)
         summary.megabytesPerSecond = Double(summary.bytesDownloaded) / 1e6 / max(summary.seconds, 1e-9)
-        summary.pending = (try? catalog.count(status: .pending)) ?? 0
+        do { summary.pending = try catalog.count(status: .pending) } catch { throw FetchError("\(error)") }
+        summary.completed = marker != nil && !summary.stoppedEarly && summary.pending == 0
         try writeReport(summary)
+        if summary.completed { try marker?.write(in: workspace, catalog: catalog) }  // last: its presence says the rest is done
         return summary
     }
 

@@ -19,6 +19,12 @@ public struct LabelMap: Sendable {
 
     let rules: [Rule]
 
+    /// The rules as one text, the same for files that differ only in comments and spacing (part of a shard's
+    /// manifest identity).
+    var canonicalText: String {
+        rules.map { "\($0.pattern)\t\($0.label?.name ?? "-")" }.joined(separator: "\n")
+    }
+
     public enum Decision: Equatable, Sendable {
         case label(Label)
         case dropped

@@ -12,7 +12,7 @@ struct DevTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgcls-dev",
         abstract: "Sample files and benchmarks for imgcls developers.",
-        subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, BenchResize.self, BenchFeatures.self, BenchFinetune.self,
+        subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, ServeDemoSite.self, BenchResize.self, BenchFeatures.self, BenchFinetune.self,
                       NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self,
                       BenchConvolution.self, BenchPredict.self])
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Files
 import Foundation
+import Demo
 import LoopbackHTTP
 
 /// Serves a folder over HTTP on 127.0.0.1, for the demo (a fetch with no internet needed).
@@ -30,6 +31,26 @@ struct ServeFolder: ParsableCommand {
         }
         if let portFile { try FileIO.writeAtomically(Array("\(server.port)\n".utf8), to: portFile) }
         print("serving \(root) at \(server.baseURL)")
+        while true { sleep(3600) }
+    }
+}
+
+/// Serves the demo's web site (good pictures and planted faults) on 127.0.0.1 until killed, its manifests in
+/// FOLDER/raw_data: what the scale-out tests fetch through Slurm and GNU parallel.
+struct ServeDemoSite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve-demo-site", abstract: "Serve the demo's pictures and faults on 127.0.0.1 until killed.")
+
+    @Argument(help: "The folder for its manifests (FOLDER/raw_data).") var folder: String
+    @Option(help: "Pictures per class.") var perClass = 20
+    @Option(help: "Seconds every answer waits.") var delay = 0.0
+    @Option(help: "The port (0: any free one).") var port = 0
+    @Option(help: "Write the chosen port to this file (after the manifests are written).") var portFile: String?
+
+    func run() throws {
+        let site = try DemoSite(folder: folder, perClass: perClass, delay: delay, port: port)
+        if let portFile { try FileIO.writeAtomically(Array("\(site.server.port)\n".utf8), to: portFile) }
+        print("serving the demo site at \(site.server.baseURL); manifests in \(site.manifests)")
         while true { sleep(3600) }
     }
 }

@@ -13,27 +13,35 @@ struct CatalogCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Merge other workspaces (as `fetch --shard` runs make them) into this one, files included.",
             discussion: """
+                The shards of one fetch merge in the order of K, whatever order they are given in. Refused unless \
+                --partial: a workspace without a completion marker (reports/shard.json: its fetch did not finish), \
+                shards of other manifests or another N, and a set that does not hold each of 1…N exactly once. \
                 For a URL under the same label in both, the row that got further wins (ok, then excluded, then \
                 failed, then pending), then the newer one. Files come over as hard links when possible, copies otherwise.
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Workspace folders (or their catalog.sqlite files) to merge in.") var others: [String]
+        @Flag(help: "Take shards that did not finish, and sets that do not cover 1…N (or come from other manifests).")
+        var partial = false
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() throws {
             global.startLogging()
-            var results: [String: MergeSummary] = [:]
-            for other in others {
+            let workspaces = others.map { other in
                 let folder = other.hasSuffix(".sqlite") ? (other as NSString).deletingLastPathComponent : other
-                let summary = try global.workspaceFolder.merge(from: Workspace(root: folder.isEmpty ? "." : folder))
-                results[other] = summary
+                return Workspace(root: folder.isEmpty ? "." : folder)
+            }
+            var results: [String: MergeSummary] = [:]
+            for (workspace, summary) in try global.workspaceFolder.mergeShards(workspaces, partial: partial) {
+                results[workspace.root] = summary
                 if !json {
-                    print("\(other): \(summary.added) added, \(summary.replaced) replaced, \(summary.kept) kept; "
+                    print("\(workspace.root): \(summary.added) added, \(summary.replaced) replaced, \(summary.kept) kept; "
                           + "\(summary.filesCopied) files brought over, \(summary.filesMissing) missing")
                 }
             }
             if json { try Output.printJSON(results) }
+            global.updateReport()
         }
     }
 }

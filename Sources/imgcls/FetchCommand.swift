@@ -14,8 +14,10 @@ struct FetchCommand: ParsableCommand {
             JSON Lines, any of them gzip-compressed, or - for standard input. Every URL becomes a catalog row; \
             re-running the same command skips what is done, so a stopped or killed run just continues.
 
-            Exit status: 0 when the run completed (even if some URLs failed: see the table and \
-            data/reports/fetch.json), 1 when it could not run (bad manifest, unwritable workspace).
+            Exit status: 0 when the run completed (every URL tried, even if some failed: see the table and \
+            reports/fetch.json) and reports/shard.json, its completion marker, was written last; 75 when it \
+            stopped first (Ctrl-C, SIGTERM: run it again to continue); 1 when it could not run (bad manifest, \
+            unwritable workspace). A completed run given the same manifests and --shard again is a quick no-op.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -30,6 +32,8 @@ struct FetchCommand: ParsableCommand {
     @Option(help: "CSV/TSV/JSON Lines: the column holding URLs.") var urlColumn = "url"
     @Option(help: "CSV/TSV/JSON Lines: the column holding labels.") var labelColumn = "label"
     @Option(help: "Take share K of N of the manifest (by URL hash), as in --shard 2/8.") var shard: String?
+    @Option(help: "With --shard: hash each url, or each host (one process then owns each host's politeness).")
+    var shardBy: ShardKey = .url
     @Flag(help: "Retry URLs that failed in earlier runs.") var retryFailed = false
     @Flag(help: "Read the manifests into the catalog and stop: fetch nothing.") var dryRun = false
     @Flag(help: "The inputs are web pages: download the images they show (see `imgcls scrape`).") var page = false
@@ -53,7 +57,7 @@ struct FetchCommand: ParsableCommand {
         request.format = format
         request.urlColumn = urlColumn
         request.labelColumn = labelColumn
-        request.shard = try shard.map { try Shard(parsing: $0) }
+        request.shard = try shard.map { try Shard(parsing: $0, by: shardBy) }
         request.retryFailed = retryFailed
         request.dryRun = dryRun
         request.apply(pageOptions, engine, processing)
@@ -94,14 +98,25 @@ enum FetchReporter {
     static func run(_ request: FetchRequest, workspace: Workspace, quiet: Bool, json: Bool) throws {
         let run = FetchRun(workspace: workspace, request: request, showProgress: !quiet && !json)
         // First Ctrl-C: finish the transfers in flight and commit; a second one quits at once.
-        let interruption = Interruption(notice: "stopping: finishing transfers in flight (Ctrl-C again to quit now)") { run.stop() }
+        // SIGTERM too: schedulers (Slurm's scancel and time limit, GNU parallel's --timeout) send it first.
+        let interruption = Interruption(signals: [SIGINT, SIGTERM],
+                                        notice: "stopping: finishing transfers in flight (Ctrl-C again to quit now)") { run.stop() }
         defer { interruption.cancel() }
         let summary = try run.run()
+        if summary.alreadyComplete {
+            let shard = request.shard.map { "shard \($0) of these manifests" } ?? "this fetch"
+            if json { try Output.printJSON(summary) } else {
+                print("\(shard) already completed here (\(workspace.shardCompletionPath)): nothing to do")
+            }
+            return
+        }
         if json {
             try Output.printJSON(summary)
         } else {
             print(text(summary, request: request, workspace: workspace))
         }
+        // Not completed: a scheduler retries it, and the rerun continues where this one stopped.
+        if !request.dryRun && (summary.stoppedEarly || summary.pending > 0) { throw ExitCode(75) }
     }
 
     static func text(_ s: FetchSummary, request: FetchRequest, workspace: Workspace) -> String {

@@ -105,6 +105,7 @@ extension FetchRequest {
 
 extension ResizeMode: ExpressibleByArgument {}
 extension ManifestFormat: ExpressibleByArgument {}
+extension ShardKey: ExpressibleByArgument {}
 
 /// A byte count with an optional unit: 20MB, 512KB, 1GB, 1000.
 struct ByteCount: ExpressibleByArgument {

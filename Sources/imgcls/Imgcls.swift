@@ -23,7 +23,7 @@ struct Imgcls: AsyncParsableCommand {
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, SplitCommand.self,
                       TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, ClassifyImageNetCommand.self, InspectCommand.self,
-                      StatusCommand.self, CatalogCommand.self]
+                      StatusCommand.self, CatalogCommand.self, ExportCommand.self]
     )
 }
 

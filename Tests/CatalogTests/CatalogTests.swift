@@ -206,4 +206,40 @@ import Testing
         #expect(try FileIO.read(merged.path("stored/cat/2.jpg")) == Array("2.jpg".utf8))
         #expect(throws: CatalogError.self) { try merged.merge(from: Workspace(root: folder.file("nothing"))) }
     }
+
+    @Test func shardMergeRefusesSetsThatAreNotOneWholeFetch() throws {
+        let folder = TemporaryFolder()
+        func shard(_ name: String, _ k: Int, of n: Int, identity: String = "m1", by: String = "url") throws -> Workspace {
+            let workspace = Workspace(root: folder.file(name))
+            try workspace.openCatalog().upsert(CatalogItem(source: "https://x.example/\(name)", sourceKind: .url, label: try Label("cat")))
+            try workspace.writeShardCompletion(ShardCompletion(shard: .init(index: k, count: n, by: by), manifestIdentity: identity, manifests: []))
+            return workspace
+        }
+        let a = try shard("a", 1, of: 2), b = try shard("b", 2, of: 2)
+        func refusal(_ shards: [Workspace]) -> String {
+            do {
+                _ = try Workspace(root: folder.file("m-\(UUID())")).mergeShards(shards)
+                return ""
+            } catch {
+                return error.description
+            }
+        }
+        #expect(refusal([a, try shard("c", 2, of: 2, identity: "m2")]).contains("other manifests"))
+        #expect(refusal([a, try shard("d", 2, of: 3)]).contains("is shard 2/3"))
+        #expect(refusal([a, try shard("e", 2, of: 2, by: "host")]).contains("is shard 2/2 by host"))
+        #expect(refusal([a, try shard("f", 1, of: 2)]).contains("shard 1/2 again"))
+        #expect(refusal([b]).contains("shards 1 of 2 are missing"))
+        let unfinished = Workspace(root: folder.file("g"))
+        try unfinished.openCatalog().upsert(CatalogItem(source: "https://x.example/g", sourceKind: .url, label: try Label("cat")))
+        #expect(refusal([a, unfinished]).contains("no completion marker"))
+
+        // In the order of K whatever the order given; the whole set leaves a marker for the whole fetch.
+        let merged = Workspace(root: folder.file("merged"))
+        #expect(try merged.mergeShards([b, a]).map(\.0.root) == [a.root, b.root])
+        #expect(try merged.shardCompletion()?.shard == .init(index: 1, count: 1, by: "url"))
+        #expect(try merged.shardCompletion()?.items == 2)
+        let partial = Workspace(root: folder.file("partial"))
+        #expect(try partial.mergeShards([b, unfinished], partial: true).count == 2)
+        #expect(try partial.shardCompletion() == nil)
+    }
 }

@@ -113,4 +113,49 @@ import Testing
         #expect(byStatus == ["ok": 2, "failed": 1])
         #expect(try Catalog(path: Workspace(root: workspace).catalogPath).item(source: "\(server.baseURL)/img1.png", label: Label("birds"))?.status == .ok)
     }
+
+    /// The contract schedulers rely on: exit 0 and a completion marker only for a completed shard, 75 for a
+    /// stopped one, a quick no-op rerun, and a merge that takes only a whole set of shards.
+    @Test func shardsCompleteWithAMarkerAndMergeOnlyAsAWholeSet() throws {
+        let server = try Self.server()
+        let folder = TemporaryFolder()
+        let manifest = try Self.manifest(server, in: folder)
+        func fetch(_ k: Int, _ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+            let result = try Imgcls.run(["fetch", manifest, "--shard", "\(k)/3", "--workspace", folder.file("shard\(k)"),
+                                         "--quiet", "--concurrency", "2"] + extra)
+            return (result.status, result.stdout, result.stderr)
+        }
+        let first = try fetch(1)
+        #expect(first.status == 0, "\(first.stderr)")
+        let marker = try #require(try Workspace(root: folder.file("shard1")).shardCompletion())
+        #expect(marker.shard == .init(index: 1, count: 3, by: "url"))
+        #expect(marker.items == (marker.byStatus["ok"] ?? 0) + (marker.byStatus["failed"] ?? 0))
+        let requests = server.requests.count
+        let again = try fetch(1)
+        #expect(again.status == 0 && again.stdout.contains("already completed"), "\(again.stdout)")
+        #expect(server.requests.count == requests)
+
+        // SIGTERM (what scancel and time limits send): the run stops, commits, and says it did not complete.
+        let process = try Imgcls.start(["fetch", manifest, "--shard", "2/3", "--workspace", folder.file("shard2"),
+                                        "--quiet", "--concurrency", "1", "--rate", "10"])
+        Thread.sleep(forTimeInterval: 1)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 75)
+        #expect(try Workspace(root: folder.file("shard2")).shardCompletion() == nil)
+
+        let merged = folder.file("merged")
+        let refused = try Imgcls.run(["catalog", "merge", "--workspace", merged, folder.file("shard1"), folder.file("shard2")])
+        #expect(refused.status != 0 && refused.stderr.contains("no completion marker"), "\(refused.stderr)")
+        #expect(try fetch(2).status == 0)
+        let missing = try Imgcls.run(["catalog", "merge", "--workspace", merged, folder.file("shard2"), folder.file("shard1")])
+        #expect(missing.status != 0 && missing.stderr.contains("shards 3 of 3 are missing"), "\(missing.stderr)")
+        #expect(try fetch(3).status == 0)
+        let whole = try Imgcls.run(["catalog", "merge", "--workspace", merged] + (1...3).map { folder.file("shard\($0)") })
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(try Self.state(of: merged).rows.count == 72)
+        // The merged workspace holds the whole fetch: running it there does nothing.
+        let done = try Imgcls.run(["fetch", manifest, "--workspace", merged, "--quiet"])
+        #expect(done.status == 0 && done.stdout.contains("already completed"), "\(done.stdout)")
+    }
 }

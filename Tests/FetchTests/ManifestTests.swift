@@ -148,6 +148,22 @@ import Testing
         #expect(throws: FetchError.self) { try Shard(parsing: "4/3") }
     }
 
+    @Test func shardingByHostKeepsEachHostInOneShard() throws {
+        let urls = (0..<40).flatMap { host in (0..<5).map { "https://h\(host).example/\($0).jpg" } }
+        var owner: [String: Int] = [:]
+        for k in 1...4 {
+            let shard = try Shard(index: k, count: 4, by: .host)
+            for url in urls where shard.contains(url) {
+                let host = URLNormalizer.hostKey(url)
+                #expect(owner[host, default: k] == k, "\(host) in shards \(owner[host]!) and \(k)")
+                owner[host] = k
+            }
+        }
+        #expect(owner.count == 40)
+        #expect(Set(owner.values).count == 4)
+        #expect(try Shard(parsing: "2/4", by: .host).marker == .init(index: 2, count: 4, by: "host"))
+    }
+
     @Test func urlNormalisation() throws {
         #expect(try URLNormalizer.normalize("  HTTPS://Ex.COM:443/a/./b/../c.jpg?x=1#top ").get() == "https://ex.com/a/c.jpg?x=1")
         #expect(try URLNormalizer.normalize("http://ex.com/a b.jpg").get() == "http://ex.com/a%20b.jpg")
