@@ -17,6 +17,10 @@ public struct EngineSettings: Sendable {
     /// A transfer slower than `lowSpeedBytes` per second for `lowSpeedSeconds` is cut off (stalled).
     public var lowSpeedBytes = 1024
     public var lowSpeedSeconds = 15
+    /// A transfer whose server has sent nothing this long stops counting against its host's limit (and the
+    /// run's), though it goes on until its own timeouts: half the stall time, so a host whose slots are all
+    /// taken by URLs that never answer serves its other URLs again after that.
+    public var firstByteDeadline: Double { max(1, Double(lowSpeedSeconds) / 2) }
     public var maxBytes = 20 * 1024 * 1024
     public var maxRedirects = 5
     public var userAgent = "imgcls/\(imgclsVersion) (+https://github.com/imgcls/imgcls; image dataset builder)"
@@ -49,6 +53,9 @@ final class CurlEngine: @unchecked Sendable {
     private var scheduler: HostScheduler
     private var delayed: [FetchJob] = []          // retries waiting for their time, kept sorted by notBefore
     private var transfers: [UnsafeMutableRawPointer: Transfer] = [:]
+    /// Transfers released from the limits because their servers have not answered (`releaseSilentTransfers`).
+    private var silentTransfers = 0
+    private var lastSilenceCheck = 0.0
     private var spareHandles: [UnsafeMutableRawPointer] = []
     private var random = SystemRandomNumberGenerator()
 
@@ -78,8 +85,10 @@ final class CurlEngine: @unchecked Sendable {
                                   requestsPerSecond: settings.requestsPerSecond, respectRobots: settings.respectRobots)
         maxOutstanding = settings.concurrency * 2
         buffers = BufferPool(limit: settings.concurrency * 3)
-        imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.concurrency)
-        imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.perHostConnections)
+        // Twice the limits: the scheduler keeps the limits itself, and transfers released past their first-byte
+        // deadline still hold their connections (libcurl would queue new transfers behind them, timers running).
+        imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.concurrency * 2)
+        imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.perHostConnections * 2)
         imgcls_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         imgcls_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.concurrency * 2)
     }
@@ -131,6 +140,7 @@ final class CurlEngine: @unchecked Sendable {
             for job in newJobs { scheduler.enqueue(job) }
             let now = monotonicSeconds()
             releaseDueRetries(now: now)
+            releaseSilentTransfers(now: now)
             if !stopping { startTransfers(now: now, pendingWork: pendingWork) }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
@@ -203,7 +213,7 @@ final class CurlEngine: @unchecked Sendable {
 
     private func startTransfers(now: Double, pendingWork: Int) {
         var pendingWork = pendingWork
-        while transfers.count < settings.concurrency && transfers.count + pendingWork < maxOutstanding {
+        while transfers.count - silentTransfers < settings.concurrency && transfers.count + pendingWork < maxOutstanding {
             switch scheduler.next(now: now) {
             case .start(let job):
                 start(job)
@@ -213,6 +223,21 @@ final class CurlEngine: @unchecked Sendable {
             case nil:
                 // Nothing can start: read more of the source, unless a large backlog only waits on busy hosts.
                 guard scheduler.queued < 20_000, now - sourceEmptyAt > 0.25, refillFromSource() else { return }
+            }
+        }
+    }
+
+    /// Transfers past their first-byte deadline with nothing from the server stop counting against their
+    /// host's limit and the run's (at most as many as each limit), so their hosts and the run start others.
+    /// Checked every quarter second: the deadline is whole seconds.
+    private func releaseSilentTransfers(now: Double) {
+        guard now - lastSilenceCheck >= 0.25 else { return }
+        lastSilenceCheck = now
+        for transfer in transfers.values where !transfer.releasedFromHost && transfer.firstByteAt == nil
+            && now - transfer.started > settings.firstByteDeadline && silentTransfers < settings.concurrency {
+            if scheduler.release(transfer.job) {
+                transfer.releasedFromHost = true
+                silentTransfers += 1
             }
         }
     }
@@ -229,6 +254,10 @@ final class CurlEngine: @unchecked Sendable {
         let transfer = Transfer(job: job, handle: handle, maxBytes: job.kind == .robots ? RobotsRules.maximumBytes : settings.maxBytes,
                                 respectOptOut: settings.respectOptOut, buffer: buffers.take())
         let user = Unmanaged.passUnretained(transfer).toOpaque()
+        // Waiting to multiplex on a host's first connection suits https only, where TLS says at once whether
+        // HTTP/2 is on; on http, libcurl waited for that connection's first response, so every transfer queued
+        // behind a URL that never answers timed out with it.
+        imgcls_curl_setopt_long(handle, CURLOPT_PIPEWAIT, job.url.hasPrefix("https:") ? 1 : 0)
         // robots.txt past the cap is cut, not refused (RFC 9309 reads the first 500 KiB): no size limit there.
         imgcls_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, job.kind == .robots ? 0 : curl_off_t(transfer.maxBytes))
         imgcls_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, user)
@@ -264,7 +293,6 @@ final class CurlEngine: @unchecked Sendable {
         imgcls_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedBytes)
         imgcls_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedSeconds)
         imgcls_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        imgcls_curl_setopt_long(handle, CURLOPT_PIPEWAIT, 1)
         imgcls_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024)  // fewer reads and callbacks per image
         imgcls_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, Transfer.writeCallback)
         imgcls_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, Transfer.headerCallback)
@@ -278,6 +306,7 @@ final class CurlEngine: @unchecked Sendable {
                   let transfer = transfers.removeValue(forKey: handle) else { continue }
             let code = imgcls_curl_msg_result(message)
             curl_multi_remove_handle(multi, handle)
+            if transfer.releasedFromHost { silentTransfers -= 1 }
             finish(transfer, code: code)
             spareHandles.append(handle)
         }
@@ -300,17 +329,18 @@ final class CurlEngine: @unchecked Sendable {
             body: transfer.body, tooLarge: transfer.tooLarge, optedOut: transfer.optedOut,
             retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, elapsed: monotonicSeconds() - transfer.started)
         if transfer.job.kind == .robots {
-            finishRobots(response)
+            finishRobots(response, released: transfer.releasedFromHost)
             return
         }
         let outcome = settings.retry.decide(response, random: &random)
         let now = monotonicSeconds()
         switch outcome {
         case .retry(let delay, _, let serverAsked):
-            scheduler.finished(transfer.job, succeeded: false, pauseUntil: serverAsked ? now + delay : nil, now: now)
+            scheduler.finished(transfer.job, succeeded: false, pauseUntil: serverAsked ? now + delay : nil,
+                               released: transfer.releasedFromHost, now: now)
             retry(transfer.job, at: now + delay)
         case .success, .failure:
-            scheduler.finished(transfer.job, succeeded: outcome == .success, now: now)
+            scheduler.finished(transfer.job, succeeded: outcome == .success, released: transfer.releasedFromHost, now: now)
             deliverFinal(response, outcome)
         }
     }
@@ -327,16 +357,19 @@ final class CurlEngine: @unchecked Sendable {
     /// RFC 9309: a 2xx body gives the rules; 4xx means no rules. Timeouts, connection errors and 5xx are
     /// retried like any transfer; if robots.txt still cannot be read, the host is off limits and its jobs
     /// fail as `robots_unavailable` (retryable later), not as disallowed.
-    private func finishRobots(_ response: FetchResponse) {
+    private func finishRobots(_ response: FetchResponse, released: Bool) {
         let host = response.job.host
         let now = monotonicSeconds()
+        func finished(succeeded: Bool, pauseUntil: Double? = nil) {
+            scheduler.finished(response.job, succeeded: succeeded, pauseUntil: pauseUntil, released: released, now: now)
+        }
         switch (response.curlCode, response.httpStatus) {
         case (0, 200..<300):
-            scheduler.finished(response.job, succeeded: true, now: now)
+            finished(succeeded: true)
             scheduler.setRobots(.ready(RobotsRules(parsing: response.body)), for: host)
             return
         case (0, 400..<500) where response.httpStatus != 429:
-            scheduler.finished(response.job, succeeded: true, now: now)
+            finished(succeeded: true)
             scheduler.setRobots(.ready(.allowAll), for: host)
             return
         default:
@@ -344,13 +377,13 @@ final class CurlEngine: @unchecked Sendable {
         }
         switch settings.retry.decide(response, random: &random) {
         case .retry(let delay, _, let serverAsked):
-            scheduler.finished(response.job, succeeded: false, pauseUntil: serverAsked ? now + delay : nil, now: now)
+            finished(succeeded: false, pauseUntil: serverAsked ? now + delay : nil)
             retry(response.job, at: now + delay)
         case .failure(let reason, _):
-            scheduler.finished(response.job, succeeded: false, now: now)
+            finished(succeeded: false)
             scheduler.setRobots(.unavailable(reason.code), for: host)
         case .success:
-            scheduler.finished(response.job, succeeded: true, now: now)
+            finished(succeeded: true)
             scheduler.setRobots(.ready(.allowAll), for: host)
         }
     }

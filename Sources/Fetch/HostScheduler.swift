@@ -10,6 +10,8 @@ struct HostScheduler {
         var queue: [FetchJob] = []
         var head = 0
         var active = 0
+        /// Transfers released from `active` because the server has not answered them (`release`).
+        var silent = 0
         var concurrency: Int
         var nextStart: Double = 0
         var minimumInterval: Double
@@ -135,11 +137,23 @@ struct HostScheduler {
         return job
     }
 
+    /// A transfer the server has not answered by its first-byte deadline stops counting against the host's
+    /// limit, so a few URLs that never answer cannot hold all of a host's slots while its other URLs wait (at
+    /// most as many as the limit: a host never has more than twice its limit of connections). False when the
+    /// host has no room for another silent one.
+    mutating func release(_ job: FetchJob) -> Bool {
+        guard let host = hosts[job.host], host.silent < perHostConnections else { return false }
+        host.active -= 1
+        host.silent += 1
+        return true
+    }
+
     /// `pauseUntil`: the host asked to wait (429/503 Retry-After): pause it and halve its concurrency.
-    mutating func finished(_ job: FetchJob, succeeded: Bool, pauseUntil: Double? = nil, now: Double) {
+    /// `released`: the transfer was released from the host's limit (`release`).
+    mutating func finished(_ job: FetchJob, succeeded: Bool, pauseUntil: Double? = nil, released: Bool = false, now: Double) {
         let key = job.host
         guard let host = hosts[key] else { return }
-        host.active -= 1
+        if released { host.silent -= 1 } else { host.active -= 1 }
         if let pauseUntil {
             host.nextStart = max(host.nextStart, pauseUntil)
             host.concurrency = max(1, host.concurrency / 2)
@@ -158,7 +172,7 @@ struct HostScheduler {
     /// Nothing to remember: no jobs, no transfers, no pause or pacing pending, full concurrency, and no
     /// robots rules to keep. Forgetting such hosts keeps a million one-off hosts cheap.
     private func isSettled(_ host: Host, now: Double) -> Bool {
-        host.waiting == 0 && host.active == 0 && host.nextStart <= now && host.concurrency == perHostConnections
+        host.waiting == 0 && host.active == 0 && host.silent == 0 && host.nextStart <= now && host.concurrency == perHostConnections
             && !host.inTurn && !respectRobots
     }
 

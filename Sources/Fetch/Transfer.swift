@@ -10,6 +10,10 @@ final class Transfer {
     let maxBytes: Int
     let respectOptOut: Bool
     let started = monotonicSeconds()
+    /// When the first response header arrived (nil: the server has said nothing yet).
+    var firstByteAt: Double?
+    /// Past its first-byte deadline with nothing received: no longer counted against its host's limit.
+    var releasedFromHost = false
     var body: [UInt8] = []
     var tooLarge = false
     var optedOut = false
@@ -28,6 +32,7 @@ final class Transfer {
     /// Keeps only what the engine reads itself (libcurl reports status, type and Retry-After): the
     /// X-Robots-Tag values of the current response.
     fileprivate func receiveHeader(_ line: UnsafeRawBufferPointer) {
+        if firstByteAt == nil { firstByteAt = monotonicSeconds() }
         if line.starts(with: "HTTP/".utf8) {
             robotsTags.removeAll()
             return
