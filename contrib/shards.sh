@@ -1,9 +1,10 @@
 # Shared by the drivers in contrib/ (sourced): which shards lack a completion marker, and the merge of all N.
 
-# The shards of SHARD_DIR (1..N) without SHARD_DIR/K/reports/shard.json, comma-separated (empty: all completed).
-incomplete_shards() {
-  local shard_dir=$1 n=$2 k
-  for k in $(seq 1 "$n"); do [ -f "$shard_dir/$k/reports/shard.json" ] || echo "$k"; done | paste -sd, -
+# The shards K of 1..N whose marker file is missing, comma-separated (empty: all completed). TEMPLATE is the
+# marker's path with {} for K.
+missing_markers() {
+  local n=$1 template=$2 k
+  for k in $(seq 1 "$n"); do [ -f "${template//\{\}/$k}" ] || echo "$k"; done | paste -sd, -
 }
 
 # Merges shards 1..N of SHARD_DIR into WORKSPACE (merge itself refuses an incomplete or mixed set).

@@ -84,11 +84,42 @@ check_engine() {  # NAME DRIVER-COMMAND... ; the driver runs in the background w
   grep -q "shards 8 of 8 are missing" "$work/$name-partial.log" || fail "$name: unclear refusal: $(cat "$work/$name-partial.log")"
 }
 
+# Feature extraction as shards into one cache (needs the backbone: `make weights`): the cache holds every
+# image's features once, as one extraction in one process makes them, and the head then trains from it alone.
+backbone=efficientnet-lite0
+if "$bin/imgcls" backbone list | grep -q "^$backbone .*safetensors"; then
+  cp -r "$work/single" "$work/features-base"
+  "$bin/imgcls" curate --workspace "$work/features-base" --quiet >/dev/null
+  "$bin/imgcls" split --workspace "$work/features-base" --max-per-class 4 --quiet >/dev/null
+  cp -r "$work/features-base" "$work/features-single"
+  "$bin/imgcls" train --workspace "$work/features-single" --backbone $backbone --mode head --features-only --quiet >/dev/null
+  (cd "$work/features-single/features" && find . -type f | sort) >"$work/features-single.txt"
+else
+  backbone=""
+  echo "scale-out: features: skipped (no $backbone backbone installed: make weights)"
+fi
+check_features() {  # NAME DRIVER-COMMAND...
+  [ -n "$backbone" ] || return 0
+  local name=$1 workspace=$work/$1-features
+  shift
+  echo "scale-out: $name: features as 4 shards, then the head trains from the cache"
+  cp -r "$work/features-base" "$workspace"
+  DONE_DIR=$work/$name-features-done "$@" 4 --workspace "$workspace" --backbone $backbone >"$work/$name-features.log" 2>&1 \
+    || fail "$name: the features driver failed: $(cat "$work/$name-features.log")"
+  (cd "$workspace/features" && find . -type f | sort) | diff "$work/features-single.txt" - >&2 \
+    || fail "$name: the sharded feature cache differs from one extraction's"
+  "$bin/imgcls" train --workspace "$workspace" --backbone $backbone --mode head --epochs 1 --json --quiet >"$work/$name-head.json" \
+    || fail "$name: the head did not train"
+  "$bin/imgcls" train --workspace "$workspace" --backbone $backbone --mode head --features-only --json --quiet \
+    | grep -q '"computed" : 0' || fail "$name: features were computed again after the shards"
+}
+
 for engine in $engines; do
   case $engine in
     parallel)
       kill_shard_3() { pkill -KILL -f -- "--shard 3/8 --workspace" || fail "parallel: no shard 3 process to kill"; }
       check_engine parallel env JOBS=4 IMGCLS="$bin/imgcls" contrib/parallel/fetch.sh
+      check_features parallel env JOBS=2 IMGCLS="$bin/imgcls" contrib/parallel/features.sh
       ;;
     slurm)
       if [ "$(id -u)" != 0 ]; then echo "scale-out: slurm: skipped (its daemons need root)"; continue; fi
@@ -102,6 +133,7 @@ for engine in $engines; do
         scancel --signal=KILL --full "$task"
       }
       check_engine slurm env RUNNING=4 POLL=1 IMGCLS="$bin/imgcls" contrib/slurm/fetch.sh
+      check_features slurm env RUNNING=2 POLL=1 IMGCLS="$bin/imgcls" contrib/slurm/features.sh
       contrib/slurm/local-cluster.sh stop "$cluster"
       cluster=""
       unset SLURM_CONF

@@ -2,6 +2,7 @@ import ArgumentParser
 import Backbone
 import Catalog
 import Console
+import Fetch
 import Foundation
 import Train
 
@@ -69,8 +70,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --mode head: augmented views cached per training image, besides the image itself.") var augmentViews = 0
     @Option(help: "With --mode finetune: the backbone's last blocks that train (at a tenth of the head's rate).") var unfreeze = 2
     @Flag(help: "With --from: train only the classification head.") var freeze = false
+    @Flag(help: "With --mode head: compute and cache the backbone's features, train nothing (see --shard).") var featuresOnly = false
+    @Option(help: "With --features-only: only share K of N of the images, as in --shard 3/16 (array jobs fill one cache).")
+    var shard: String?
     @Flag(help: "Continue the interrupted run of this --name from its last checkpoint.") var resume = false
     @Flag(help: "Print the summary as JSON.") var json = false
+
+    /// --shard K/N, or all of it.
+    private func featureShare() throws -> FeatureShare {
+        guard let shard else { return FeatureShare(index: 1, count: 1) }
+        let parsed = try Shard(parsing: shard)  // fetch's: the same K/N rules and messages
+        return FeatureShare(index: parsed.index, count: parsed.count)
+    }
 
     func validate() throws {
         if freeze && from == nil { throw ValidationError("--freeze needs --from: a fresh model has nothing to keep") }
@@ -83,6 +94,10 @@ struct TrainCommand: ParsableCommand {
         if backbone != nil && (mode ?? .head) == .head && from != nil {
             throw ValidationError("--mode head trains a new head on the installed backbone's features; --from goes with --mode finetune")
         }
+        if featuresOnly && (backbone == nil || (mode ?? .head) != .head) {
+            throw ValidationError("--features-only computes a backbone's features for --mode head: give --backbone")
+        }
+        if shard != nil && !featuresOnly { throw ValidationError("--shard goes with --features-only") }
         if backbone != nil && (mode ?? .head) == .head && resume {
             throw ValidationError("--mode head needs no --resume: run the same command again, its features are cached")
         }
@@ -108,6 +123,7 @@ struct TrainCommand: ParsableCommand {
             request.spec.hiddenUnits = head == .dense ? 512 : nil
             request.augmentViews = augmentViews
             request.unfreeze = unfreeze
+            if featuresOnly { request.featureShare = try featureShare() }
         }
         request.showProgress = !global.quiet && !json
         var s = TrainingSettings()
@@ -132,8 +148,12 @@ struct TrainCommand: ParsableCommand {
         let interruption = Interruption(notice: "stopping after this epoch (Ctrl-C again to quit now; --resume continues)") { stop.raise() }
         defer { interruption.cancel() }
         let summary = try TrainingRun.run(request)
-        global.updateReport()
         if json { return try Output.printJSON(summary) }
+        if let features = summary.features {
+            return print("features of \(features.images) images: \(features.computed) computed, \(features.reused) already cached, "
+                         + String(format: "in %@ (%.0f s)", features.folder, summary.seconds))
+        }
+        global.updateReport()
         let best = summary.epochs.first { $0.epoch == summary.bestEpoch }
         var text = "\(summary.model): best epoch \(summary.bestEpoch) of \(summary.epochs.count)"
         if let accuracy = best?.validationAccuracy { text += String(format: ", validation accuracy %.4f", accuracy) }

@@ -31,7 +31,7 @@ for round in $(seq 1 "${ROUNDS:-3}"); do
   # shellcheck disable=SC2086 # PARALLEL_OPTIONS is a list of options
   parallel -q --joblog "$shard_dir/joblog" --resume-failed --jobs "${JOBS:-4}" ${PARALLEL_OPTIONS:-} \
     "$imgcls" fetch "$@" --shard "{}/$n" --workspace "$shard_dir/{}" --quiet ::: $(seq 1 "$n") || true
-  left=$(incomplete_shards "$shard_dir" "$n")
+  left=$(missing_markers "$n" "$shard_dir/{}/reports/shard.json")
   [ -z "$left" ] && break
   echo "fetch.sh: round $round: shards $left did not complete (exit statuses in $shard_dir/joblog)"
 done

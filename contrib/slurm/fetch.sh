@@ -33,7 +33,7 @@ for round in $(seq 1 "${ROUNDS:-3}"); do
   job=${job%%;*}
   echo "fetch.sh: round $round: job $job, shards $indices of $n"
   while [ -n "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; do sleep "${POLL:-10}"; done
-  left=$(incomplete_shards "$shard_dir" "$n")
+  left=$(missing_markers "$n" "$shard_dir/{}/reports/shard.json")
   [ -z "$left" ] && break
   echo "fetch.sh: round $round: shards $left did not complete (logs in $shard_dir/logs)"
   indices=$left

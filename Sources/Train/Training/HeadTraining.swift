@@ -43,16 +43,37 @@ struct HeadTraining {
     let stop: StopFlag?
     private let log = Logger(label: "imgcls.train")
 
+    private var cache: FeatureCache {
+        FeatureCache(folder: workspace.featuresFolder(backbone: backboneName, inputSize: model.spec.inputSize),
+                     width: EfficientNetLite.featureWidth)
+    }
+
+    private func extraction(_ loader: BatchLoader) -> FeatureExtraction {
+        FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation, showProgress: showProgress, stop: stop)
+    }
+
+    /// Only the features of one share of the images, into the cache; no model.
+    func extractFeatures(_ share: FeatureShare) throws -> TrainingSummary {
+        let started = monotonicSeconds()
+        Parallel.threads = settings.threads
+        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
+        let (mine, mineValidation) = (train.filter { share.contains($0.path) }, validation.filter { share.contains($0.path) })
+        let extracted = try extraction(loader).features(train: mine, validation: mineValidation, views: 1 + augmentViews)
+        log.info("features of share \(share.index)/\(share.count): \(extracted.computed) computed, \(extracted.reused) already in \(cache.folder)")
+        return TrainingSummary(model: "", labels: model.labels, epochs: [], bestEpoch: 0, bestValidationAccuracy: nil, stoppedEarly: false,
+                               skippedFiles: loader.skipped.merging(extracted.unreadable) { first, _ in first },
+                               seconds: monotonicSeconds() - started,
+                               features: FeatureCounts(images: mine.count + mineValidation.count, computed: extracted.computed,
+                                                       reused: extracted.reused, folder: cache.folder))
+    }
+
     func run() throws -> TrainingSummary {
         let started = monotonicSeconds()
         Parallel.threads = settings.threads
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let cache = FeatureCache(folder: workspace.featuresFolder(backbone: backboneName, inputSize: model.spec.inputSize),
-                                 width: EfficientNetLite.featureWidth)
+        let cache = self.cache
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
-        let extracted = try FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation,
-                                              showProgress: showProgress, stop: stop)
-            .features(train: train, validation: validation, views: 1 + augmentViews)
+        let extracted = try extraction(loader).features(train: train, validation: validation, views: 1 + augmentViews)
         guard !extracted.train.isEmpty else { throw TrainError("no training image could be read (see the warnings): nothing to train the head on") }
         log.info("features: \(extracted.computed) computed, \(extracted.reused) read from \(cache.folder) (\(String(format: "%.1f", extracted.seconds)) s)")
 

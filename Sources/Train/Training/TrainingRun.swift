@@ -65,6 +65,9 @@ public struct TrainingRequest: Sendable {
     public var augmentViews = 0
     /// Fine-tuning: how many of the backbone's last blocks train.
     public var unfreeze = 2
+    /// Head mode: only compute and cache the features of share K of N of the images (by file name), and train
+    /// nothing: N array tasks fill one feature cache, then a head trains on it on one machine.
+    public var featureShare: FeatureShare?
 
     public init(name: String, workspace: Workspace) {
         self.name = name
@@ -110,7 +113,31 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var imagesPerSecond: Double
 }
 
+/// Share K of N (1 ≤ K ≤ N) of a run's images, by the hash of their file names: the split's files are named by
+/// their content, so every machine picks the same ones whatever the folder's path there.
+public struct FeatureShare: Sendable {
+    public let index: Int
+    public let count: Int
+
+    public init(index: Int, count: Int) {
+        (self.index, self.count) = (index, count)
+    }
+
+    func contains(_ path: String) -> Bool {
+        count <= 1 || Int(stableHash((path as NSString).lastPathComponent) % UInt64(count)) == index - 1
+    }
+}
+
+/// What a `featureShare` run did.
+public struct FeatureCounts: Codable, Sendable {
+    public var images: Int
+    public var computed: Int
+    public var reused: Int
+    public var folder: String
+}
+
 public struct TrainingSummary: Codable, Sendable {
+    /// The model file ("" for a `featureShare` run, which trains none).
     public var model: String
     public var labels: [String]
     public var epochs: [EpochRecord]
@@ -119,6 +146,8 @@ public struct TrainingSummary: Codable, Sendable {
     public var stoppedEarly: Bool
     public var skippedFiles: [String: String]
     public var seconds: Double
+    /// A `featureShare` run's features.
+    public var features: FeatureCounts?
 }
 
 public enum TrainingRun {
@@ -208,9 +237,11 @@ public enum TrainingRun {
             case .head:
                 // The features cached for the backbone are its own: a head on another body would read wrong ones.
                 guard request.from == nil else { throw TrainError("--mode head trains on the installed backbone's features; --from goes with --mode finetune") }
-                return try HeadTraining(model: model, backboneName: backbone.name, settings: settings, augmentViews: request.augmentViews,
+                let head = HeadTraining(model: model, backboneName: backbone.name, settings: settings, augmentViews: request.augmentViews,
                                         train: train, validation: validation, workspace: request.workspace,
-                                        folder: request.modelFolder, showProgress: request.showProgress, stop: request.stop).run()
+                                        folder: request.modelFolder, showProgress: request.showProgress, stop: request.stop)
+                if let share = request.featureShare { return try head.extractFeatures(share) }
+                return try head.run()
             case .finetune:
                 settings.unfreeze = request.unfreeze
                 if settings.augmentation == Augmentation() { settings.augmentation = .standard }
