@@ -19,15 +19,6 @@ contrib=$(cd "$(dirname "$0")/.." && pwd)
 IMGCLS=$(command -v "${IMGCLS:-imgcls}") || { echo "features.sh: no imgcls binary; set IMGCLS" >&2; exit 2; }
 export IMGCLS
 done_dir=$(mkdir -p "${DONE_DIR:-imgcls-features-done}" && cd "${DONE_DIR:-imgcls-features-done}" && pwd)
-rm -f "$done_dir"/[0-9]* "$done_dir/joblog"
-left=""
-for round in $(seq 1 "${ROUNDS:-3}"); do
-  # shellcheck disable=SC2086 # PARALLEL_OPTIONS is a list of options
-  parallel -q --joblog "$done_dir/joblog" --resume-failed --jobs "${JOBS:-2}" ${PARALLEL_OPTIONS:-} \
-    "$contrib/features-shard.sh" {} "$n" "$done_dir" "$@" ::: $(seq 1 "$n") || true
-  left=$(missing_markers "$n" "$done_dir/{}")
-  [ -z "$left" ] && break
-  echo "features.sh: round $round: shards $left did not complete (exit statuses in $done_dir/joblog)"
-done
-[ -z "$left" ] || { echo "features.sh: shards $left did not complete after ${ROUNDS:-3} rounds" >&2; exit 1; }
+rm -f "$done_dir"/[0-9]*
+JOBS=${JOBS:-2} parallel_rounds "$n" "$done_dir/{}" "$done_dir/joblog" "$contrib/features-shard.sh" {} "$n" "$done_dir" "$@"
 echo "features.sh: all $n shards cached; train the head with: imgcls train $* --mode head"

@@ -21,22 +21,6 @@ shift 2
 shard_dir=$(mkdir -p "${SHARD_DIR:-$workspace-shards}" && cd "${SHARD_DIR:-$workspace-shards}" && pwd)
 imgcls=$(command -v "${IMGCLS:-imgcls}") || { echo "fetch.sh: no imgcls binary; set IMGCLS" >&2; exit 2; }
 
-# Each call starts with a new job log: the first round runs every shard (a completed one is a quick no-op, and
-# one whose manifest changed starts again), later rounds only the failed ones.
-rm -f "$shard_dir/joblog"
-left=""
-for round in $(seq 1 "${ROUNDS:-3}"); do
-  echo "fetch.sh: round $round"
-  # -q: the fetch arguments go through as they are, spaces and all; {} is the shard number.
-  # shellcheck disable=SC2086 # PARALLEL_OPTIONS is a list of options
-  parallel -q --joblog "$shard_dir/joblog" --resume-failed --jobs "${JOBS:-4}" ${PARALLEL_OPTIONS:-} \
-    "$imgcls" fetch "$@" --shard "{}/$n" --workspace "$shard_dir/{}" --quiet ::: $(seq 1 "$n") || true
-  left=$(missing_markers "$n" "$shard_dir/{}/reports/shard.json")
-  [ -z "$left" ] && break
-  echo "fetch.sh: round $round: shards $left did not complete (exit statuses in $shard_dir/joblog)"
-done
-if [ -n "$left" ]; then
-  echo "fetch.sh: shards $left did not complete after ${ROUNDS:-3} rounds; see $shard_dir/joblog" >&2
-  exit 1
-fi
+parallel_rounds "$n" "$shard_dir/{}/reports/shard.json" "$shard_dir/joblog" \
+  "$imgcls" fetch "$@" --shard "{}/$n" --workspace "$shard_dir/{}" --quiet
 merge_shards "$imgcls" "$workspace" "$shard_dir" "$n"

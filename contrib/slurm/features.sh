@@ -20,18 +20,5 @@ IMGCLS=$(command -v "${IMGCLS:-imgcls}") || { echo "features.sh: no imgcls binar
 export IMGCLS IMGCLS_CONTRIB
 done_dir=$(mkdir -p "${DONE_DIR:-imgcls-features-done}/logs" && cd "${DONE_DIR:-imgcls-features-done}" && pwd)
 rm -f "$done_dir"/[0-9]*
-indices="1-$n" left=""
-for round in $(seq 1 "${ROUNDS:-3}"); do
-  # shellcheck disable=SC2086 # SBATCH_OPTIONS is a list of options
-  job=$(sbatch --parsable --array="$indices%${RUNNING:-16}" --output="$done_dir/logs/features-%a-%A.log" \
-    ${SBATCH_OPTIONS:-} "$IMGCLS_CONTRIB/slurm/features-shard.sbatch" "$n" "$done_dir" "$@")
-  job=${job%%;*}
-  echo "features.sh: round $round: job $job, shards $indices of $n"
-  while [ -n "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; do sleep "${POLL:-10}"; done
-  left=$(missing_markers "$n" "$done_dir/{}")
-  [ -z "$left" ] && break
-  echo "features.sh: round $round: shards $left did not complete (logs in $done_dir/logs)"
-  indices=$left
-done
-[ -z "$left" ] || { echo "features.sh: shards $left did not complete after ${ROUNDS:-3} rounds" >&2; exit 1; }
+slurm_rounds "$n" "$done_dir/{}" "$done_dir/logs" "$IMGCLS_CONTRIB/slurm/features-shard.sbatch" "$n" "$done_dir" "$@"
 echo "features.sh: all $n shards cached; train the head with: imgcls train $* --mode head"

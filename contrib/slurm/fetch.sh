@@ -25,21 +25,5 @@ IMGCLS=$(command -v "${IMGCLS:-imgcls}") || { echo "fetch.sh: no imgcls binary; 
 export IMGCLS
 mkdir -p "$shard_dir/logs"
 
-indices="1-$n" left=""
-for round in $(seq 1 "${ROUNDS:-3}"); do
-  # shellcheck disable=SC2086 # SBATCH_OPTIONS is a list of options
-  job=$(sbatch --parsable --array="$indices%${RUNNING:-16}" --output="$shard_dir/logs/fetch-%a-%A.log" \
-    ${SBATCH_OPTIONS:-} "$here/fetch-shard.sbatch" "$n" "$shard_dir" "$@")
-  job=${job%%;*}
-  echo "fetch.sh: round $round: job $job, shards $indices of $n"
-  while [ -n "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; do sleep "${POLL:-10}"; done
-  left=$(missing_markers "$n" "$shard_dir/{}/reports/shard.json")
-  [ -z "$left" ] && break
-  echo "fetch.sh: round $round: shards $left did not complete (logs in $shard_dir/logs)"
-  indices=$left
-done
-if [ -n "$left" ]; then
-  echo "fetch.sh: shards $left did not complete after ${ROUNDS:-3} rounds; see $shard_dir/logs" >&2
-  exit 1
-fi
+slurm_rounds "$n" "$shard_dir/{}/reports/shard.json" "$shard_dir/logs" "$here/fetch-shard.sbatch" "$n" "$shard_dir" "$@"
 merge_shards "$IMGCLS" "$workspace" "$shard_dir" "$n"
