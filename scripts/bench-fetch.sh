@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Fetch benchmark, side by side in one run, against one local nginx serving a generated corpus of JPEGs:
+# Fetch benchmark, side by side in one run, against one local nginx serving a corpus of JPEGs:
 #   1. raw download: `imgcls fetch` vs `curl -Z --parallel-max 32` (goal: at least 0.8x images/s)
 #   2. download + resize to 256 (keep ratio): `imgcls fetch --resize` vs img2dataset, installed from PyPI into
 #      a venv here (goal: at least 5x images/s), with CPU seconds per 1000 images for both
 #   3. a 1.5M-line manifest read into the catalog: peak RSS (goal: under 300 MB)
+#   4. manifests into the catalog: URLs/s on a real list (nsfw_data_source_urls' aggregate files, when cloned
+#      into manifests/; goal: at least 100,000), and lines/s a shard skips at N = 100
+# The corpus (CORPUS): "real" (default), web-sized JPEGs (500-1200 px, q85) cut from the real pictures of
+# Debian's wallpaper packages (scripts/wallpaper-photos.sh); "generated", drawn pictures of 160x120 to 1600x1200.
+# After part 2, where imgcls's time goes per image: scaled decode, resize, encode, hashing (imgcls-dev bench-resize).
 # Release build; every tool gets the same concurrency; imgcls writes only resized images in part 2
 # (--discard-originals), as img2dataset keeps no originals. Part 1 runs twice: writing to the disk under
 # bench-data/, and to a tmpfs (/dev/shm) where there is one, which takes the disk out and leaves the tools'
@@ -18,6 +23,8 @@ PARALLEL=${PARALLEL:-32}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18080}
 MANIFEST_LINES=${MANIFEST_LINES:-1500000}
+CORPUS=${CORPUS:-real}
+REAL_LIST=${REAL_LIST:-manifests/nsfw_data_source_urls/raw_data}
 
 scripts/setup.sh nginx-light curl time python3-venv
 swift build -c release >/dev/null
@@ -40,10 +47,16 @@ if [ ! -x "$venv/bin/img2dataset" ]; then
 fi
 
 corpus=$out/corpus
-if [ ! -f "$corpus/.complete" ] || [ "$(cat "$corpus/.complete")" != "$COUNT" ]; then
+if [ ! -f "$corpus/.complete" ] || [ "$(cat "$corpus/.complete")" != "$COUNT $CORPUS" ]; then
   rm -rf "$corpus"
-  "$bin/imgcls-dev" jpeg-corpus "$corpus" --count "$COUNT" --sizes web
-  echo "$COUNT" > "$corpus/.complete"
+  case $CORPUS in
+    real)
+      [ -d "$out/wallpapers" ] || scripts/wallpaper-photos.sh "$out/wallpapers"
+      "$bin/imgcls-dev" jpeg-corpus "$corpus" --count "$COUNT" --from "$out/wallpapers" ;;
+    generated) "$bin/imgcls-dev" jpeg-corpus "$corpus" --count "$COUNT" --sizes web ;;
+    *) echo "CORPUS is real or generated" >&2; exit 2 ;;
+  esac
+  echo "$COUNT $CORPUS" > "$corpus/.complete"
 fi
 corpus_mb=$(du -sm "$corpus" | cut -f1)
 
@@ -92,7 +105,9 @@ ratio() { awk "BEGIN { printf \"%.2f\", ${wall[$2]} / ${wall[$1]} }"; }
 result_lines=""
 result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 
-echo "corpus: $COUNT JPEGs, $corpus_mb MB, served by nginx on 127.0.0.1:$PORT; $PARALLEL transfers in flight;"
+median=$(ls "$corpus" | sed -n 's/.*-\([0-9]*\)x\([0-9]*\)\.jpg$/\1 \2/p' | awk '{ print $1 * $2, $1 "x" $2 }' | sort -n \
+  | awk '{ size[NR] = $2 } END { print size[int((NR + 1) / 2)] }')
+echo "corpus ($CORPUS): $COUNT JPEGs, median $median, $corpus_mb MB, served by nginx on 127.0.0.1:$PORT; $PARALLEL transfers in flight;"
 echo "best of $ROUNDS alternating rounds; $(nproc) cores"
 
 echo
@@ -128,8 +143,10 @@ echo "2. download + resize to 256     images/s   CPU s/1000"
 echo "   imgcls fetch --resize        $(rate imgcls_resize)   $(cpu_per_1000 imgcls_resize)   ($resized_ok ok)"
 echo "   img2dataset (2 processes)    $(rate img2dataset)   $(cpu_per_1000 img2dataset)   ($i2d_ok images written)"
 echo "   ratio imgcls/img2dataset: $(ratio imgcls_resize img2dataset) (goal: at least 5)"
-result "fetch, download + resize to 256" "imgcls fetch --resize" "img2dataset (2 processes)" \
+result "fetch, download + resize to 256 ($CORPUS JPEGs)" "imgcls fetch --resize" "img2dataset (2 processes)" \
   "$(rate imgcls_resize)" "$(rate img2dataset)" images/s "$(ratio imgcls_resize img2dataset)" ">=5"
+echo "   where imgcls's time goes, per image on one core (the fastest of 3 passes over 300 files):"
+"$bin/imgcls-dev" bench-resize "$corpus" --limit 300 --repeats 3 | grep -E "scaled decode|resize to|encode|sha256" | sed 's/^/     /'
 
 mkdir -p "$out/big/bench"
 awk -v n="$MANIFEST_LINES" -v port="$PORT" 'BEGIN { for (i = 0; i < n; i++) printf "http://127.0.0.1:%d/missing/%d.jpg\n", port, i }' \
@@ -147,4 +164,27 @@ echo "   read into the catalog:           $read_s s, peak RSS $((read_rss / 1024
 echo "   fetched (nginx answers 404):     $fetch_s s, peak RSS $((fetch_rss / 1024)) MB"
 result "fetch, $MANIFEST_LINES-line manifest read: peak RSS" "imgcls fetch --dry-run" - "$((read_rss / 1024))" - MB - "<300"
 result "fetch, $MANIFEST_LINES-line manifest fetched: peak RSS" "imgcls fetch" - "$((fetch_rss / 1024))" - MB - "<300"
+# 4. Manifests into the catalog. A shard task reads the whole manifest and keeps 1/N: what skipping costs.
+rm -rf "$results/ws-skip"
+skip_s=$( { /usr/bin/time -f "%e" "$bin/imgcls" fetch "$out/big" --workspace "$results/ws-skip" --dry-run --quiet --shard 1/100 >/dev/null; } 2>&1 | tail -1)
+echo
+echo "4. manifests into the catalog (goal: at least 100,000 URLs/s on a real list)"
+echo "   --shard 1/100 of the $MANIFEST_LINES-line manifest: $skip_s s, $(awk "BEGIN { printf \"%.0f\", $MANIFEST_LINES / $skip_s }") lines/s"
+result "fetch --shard 1/100: manifest lines skipped" "imgcls fetch --dry-run --shard 1/100" - \
+  "$(awk "BEGIN { printf \"%.0f\", $MANIFEST_LINES / $skip_s }")" - lines/s - -
+if [ -d "$REAL_LIST" ]; then
+  mapfile -t aggregate < <(find "$REAL_LIST" -mindepth 2 -maxdepth 2 -name 'urls_*.txt' | sort)
+  best=""
+  for _ in $(seq "$ROUNDS"); do
+    rm -rf "$results/ws-real"
+    s=$( { /usr/bin/time -f "%e" "$bin/imgcls" fetch "${aggregate[@]}" --workspace "$results/ws-real" --dry-run --quiet >/dev/null; } 2>&1 | tail -1)
+    if [ -z "$best" ] || awk "BEGIN { exit !($s < $best) }"; then best=$s; fi
+  done
+  urls=$(sqlite3 "$results/ws-real/catalog.sqlite" "select count(*) from items")
+  per_second=$(awk "BEGIN { printf \"%.0f\", $urls / $best }")
+  echo "   $REAL_LIST, ${#aggregate[@]} aggregate files: $urls URLs in $best s, $per_second URLs/s"
+  result "fetch: a real URL list into the catalog" "imgcls fetch --dry-run" - "$per_second" - URLs/s - ">=100000"
+else
+  echo "   (no $REAL_LIST: clone nsfw_data_source_urls into manifests/ for the real-list figure)"
+fi
 printf %s "$result_lines"

@@ -35,14 +35,14 @@ struct ManifestIngest {
     ///
     /// Parsing runs here and committing on a thread of its own, so the two overlap. Batches grow from 2,000
     /// rows (downloads start at once) to 200,000: each commit writes every index page it touched, and with
-    /// random URLs that is most of the index, so on `nsfw_data_source_urls`' 1.13 million aggregate URLs
-    /// 2,000-row batches took 25 s and 200,000-row ones 12 s.
+    /// random URLs that is most of the index. On `nsfw_data_source_urls`' 1.13 million aggregate URLs,
+    /// 2,000-row batches took 25 s, 200,000-row ones 12 s, and with the commits overlapped 10 s.
     func ingest(_ files: [ManifestFile], into catalog: Catalog, afterEachBatch: (@Sendable () -> Void)? = nil,
                 isCancelled: () -> Bool = { false }) throws(FetchError) -> IngestSummary {
         var summary = IngestSummary()
         var labels = LabelCache()
         let committer = BatchCommitter(catalog: catalog, afterEachBatch: afterEachBatch)
-        var batch: [CatalogItem] = []
+        var batch: [QueuedRow] = []
         var batchSize = 2000
         var stopped = false
         do throws(FetchError) {
@@ -77,7 +77,7 @@ struct ManifestIngest {
 
     /// The catalog row an entry queues, or nil when it is skipped (counted in `summary`).
     private func queued(_ entry: ManifestEntry, _ labels: inout LabelCache,
-                        _ summary: inout IngestSummary) throws(FetchError) -> CatalogItem? {
+                        _ summary: inout IngestSummary) throws(FetchError) -> QueuedRow? {
         guard let target = try labels.label(for: entry, summary: &summary, resolve: resolveLabel) else { return nil }
         let normalized = URLNormalizer.normalize(ManifestIngest.cleaned(entry.url))
         let source: String
@@ -89,14 +89,12 @@ struct ManifestIngest {
             summary.otherShards += 1
             return nil
         }
-        var item = CatalogItem(source: source, sourceKind: .url, label: target)
         if case .failure(.invalid(let why)) = normalized {
             summary.invalid += 1
-            item.status = .failed
-            item.reason = .fetch(.invalidURL)
-            item.message = "\(why) (\(entry.file.path == "-" ? "stdin" : entry.file.path):\(entry.line))"
+            return QueuedRow(source: source, label: target,
+                             invalid: "\(why) (\(entry.file.path == "-" ? "stdin" : entry.file.path):\(entry.line))")
         }
-        return item
+        return QueuedRow(source: source, label: target, invalid: nil)
     }
 
     /// Undoes the damage scraped URL lists carry (seen in nsfw_data_scraper and nsfw_data_source_urls):
@@ -152,10 +150,29 @@ struct ManifestIngest {
     }
 }
 
+/// A row the manifest queues, as small as it can be: a batch holds 200,000 of them. With a whole `CatalogItem`
+/// each, reading `nsfw_data_source_urls`' aggregate files peaked at 590 MB; with these, 200 MB.
+struct QueuedRow {
+    let source: String
+    let label: Label
+    /// Why the URL is malformed (then it is recorded as failed with `invalid_url`).
+    let invalid: String?
+
+    var item: CatalogItem {
+        var item = CatalogItem(source: source, sourceKind: .url, label: label)
+        if let invalid {
+            item.status = .failed
+            item.reason = .fetch(.invalidURL)
+            item.message = invalid
+        }
+        return item
+    }
+}
+
 /// Commits the ingest's batches on its own thread, one at a time, while the next is parsed (a queue of one:
 /// parsing waits rather than piling batches up in memory).
 private final class BatchCommitter: @unchecked Sendable {
-    private let batches = BlockingQueue<[CatalogItem]>(capacity: 1)
+    private let batches = BlockingQueue<[QueuedRow]>(capacity: 1)
     private let lock = NSLock()
     private var inserted = 0
     private var error: FetchError?
@@ -168,7 +185,7 @@ private final class BatchCommitter: @unchecked Sendable {
                 do {
                     let count = try catalog.write { t throws(CatalogError) in
                         var count = 0
-                        for item in batch where try t.insertIfAbsent(item) { count += 1 }
+                        for row in batch where try t.insertIfAbsent(row.item) { count += 1 }
                         return count
                     }
                     lock.withLock { inserted += count }
@@ -184,7 +201,7 @@ private final class BatchCommitter: @unchecked Sendable {
     /// True once a commit failed: reading stops, and `finish` throws.
     var failed: Bool { lock.withLock { error != nil } }
 
-    func commit(_ batch: [CatalogItem]) {
+    func commit(_ batch: [QueuedRow]) {
         if !batch.isEmpty { batches.push(batch) }
     }
 

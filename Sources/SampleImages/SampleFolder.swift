@@ -69,4 +69,35 @@ extension SampleImages {
             return (String(format: "%04d-%dx%d-q%d.jpg", i, w, h, quality), bytes)
         }
     }
+
+    /// `count` web-sized JPEGs cut from real photographs (JPEG files): a region of a random photo, 1 to 2.5 times
+    /// the output size (so the detail is the photo's own, never enlarged), shrunk to a longer side of 500 to
+    /// 1200 pixels at an aspect ratio of 2:3 to 3:2, quality 85, as pictures on the web are. Each photo is
+    /// decoded once, when its turn comes (wallpapers take 12 MB each decoded).
+    public static func webCorpus(from photos: [String], count: Int, seed: UInt64 = 42) throws -> [(name: String, bytes: [UInt8])] {
+        precondition(!photos.isEmpty)
+        var random = SplitMix64(seed: seed)
+        let plans = (0..<count).map { _ in
+            (photo: random.next(below: photos.count), longer: 500 + random.next(below: 701), aspect: random.next(in: 0.667...1.5),
+             scale: random.next(in: 1...2.5), x: random.nextUnit(), y: random.nextUnit())
+        }
+        var files = [(name: String, bytes: [UInt8])](repeating: ("", []), count: count)
+        for (index, path) in photos.enumerated() {
+            let mine = plans.indices.filter { plans[$0].photo == index }
+            guard !mine.isEmpty else { continue }
+            let photo = try ImageDecoder.decode(try FileIO.read(path))
+            for i in mine {
+                let plan = plans[i]
+                var (w, h) = plan.aspect >= 1 ? (plan.longer, Int(Double(plan.longer) / plan.aspect))
+                    : (Int(Double(plan.longer) * plan.aspect), plan.longer)
+                let scale = min(plan.scale, Double(photo.width) / Double(w), Double(photo.height) / Double(h))
+                if scale < 1 { (w, h) = (max(1, Int(Double(w) * scale)), max(1, Int(Double(h) * scale))) }
+                let (cw, ch) = (min(photo.width, max(w, Int(Double(w) * scale))), min(photo.height, max(h, Int(Double(h) * scale))))
+                let region = photo.cropped(x: Int(plan.x * Double(photo.width - cw)), y: Int(plan.y * Double(photo.height - ch)),
+                                           width: cw, height: ch)
+                files[i] = (String(format: "%04d-%dx%d.jpg", i, w, h), try region.resized(width: w, height: h).jpegData(quality: 85))
+            }
+        }
+        return files
+    }
 }

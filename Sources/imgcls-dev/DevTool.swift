@@ -37,10 +37,20 @@ struct JPEGCorpus: ParsableCommand {
     @Argument(help: "The folder to write.") var folder: String
     @Option(help: "How many files.") var count = 60
     @Option(help: "photo (0.3–12 megapixels) or web (160x120 to 1600x1200).") var sizes = SampleImages.CorpusSizes.photo
+    @Option(help: "Cut web-sized JPEGs (500-1200 px, q85) from the real photos in this folder instead of drawing pictures.")
+    var from: String?
 
     func run() throws {
         try FileIO.createDirectory(folder)
-        for file in SampleImages.jpegCorpus(count: count, sizes: sizes) {
+        let files: [(name: String, bytes: [UInt8])]
+        if let from {
+            let photos = DirectoryWalker(root: from).filter { $0.lowercased().hasSuffix(".jpg") || $0.lowercased().hasSuffix(".jpeg") }.sorted()
+            guard !photos.isEmpty else { throw ValidationError("\(from): no JPEG photos") }
+            files = try SampleImages.webCorpus(from: photos, count: count)
+        } else {
+            files = SampleImages.jpegCorpus(count: count, sizes: sizes)
+        }
+        for file in files {
             try FileIO.writeAtomically(file.bytes, to: folder + "/" + file.name)
         }
         print("wrote \(count) JPEGs to \(folder)")
