@@ -105,7 +105,7 @@ ratio() { awk "BEGIN { printf \"%.2f\", ${wall[$2]} / ${wall[$1]} }"; }
 result_lines=""
 result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 
-median=$(ls "$corpus" | sed -n 's/.*-\([0-9]*\)x\([0-9]*\)\.jpg$/\1 \2/p' | awk '{ print $1 * $2, $1 "x" $2 }' | sort -n \
+median=$(ls "$corpus" | sed -n 's/.*-\([0-9]*\)x\([0-9]*\)\(-q[0-9]*\)\{0,1\}\.jpg$/\1 \2/p' | awk '{ print $1 * $2, $1 "x" $2 }' | sort -n \
   | awk '{ size[NR] = $2 } END { print size[int((NR + 1) / 2)] }')
 echo "corpus ($CORPUS): $COUNT JPEGs, median $median, $corpus_mb MB, served by nginx on 127.0.0.1:$PORT; $PARALLEL transfers in flight;"
 echo "best of $ROUNDS alternating rounds; $(nproc) cores"
