@@ -41,7 +41,7 @@ struct ManifestIngest {
                 isCancelled: () -> Bool = { false }) throws(FetchError) -> IngestSummary {
         var summary = IngestSummary()
         var labels = LabelCache()
-        let committer = BatchCommitter(catalog: catalog, afterEachBatch: afterEachBatch)
+        let committer = try BatchCommitter(catalog: catalog, afterEachBatch: afterEachBatch)
         var batch: [QueuedRow] = []
         var batchSize = 2000
         var stopped = false
@@ -170,7 +170,9 @@ struct QueuedRow {
 }
 
 /// Commits the ingest's batches on its own thread, one at a time, while the next is parsed (a queue of one:
-/// parsing waits rather than piling batches up in memory).
+/// parsing waits rather than piling batches up in memory). It writes through a connection of its own: a
+/// 200,000-row commit takes a second or two, and on the run's connection the fetch engine, which reads the
+/// pending URLs there, would wait for it with its transfers; a reader of SQLite's log does not wait for a writer.
 private final class BatchCommitter: @unchecked Sendable {
     private let batches = BlockingQueue<[QueuedRow]>(capacity: 1)
     private let lock = NSLock()
@@ -178,7 +180,9 @@ private final class BatchCommitter: @unchecked Sendable {
     private var error: FetchError?
     private var thread: WorkerThread?
 
-    init(catalog: Catalog, afterEachBatch: (@Sendable () -> Void)?) {
+    init(catalog shared: Catalog, afterEachBatch: (@Sendable () -> Void)?) throws(FetchError) {
+        let catalog: Catalog
+        do { catalog = try Catalog(path: shared.path, create: false) } catch { throw FetchError("\(error)") }
         thread = WorkerThread(name: "manifest committer") { [self] in
             while let batch = batches.pop() {
                 if failed { continue }  // drain what is queued without writing it

@@ -61,8 +61,9 @@ struct FetchCommand: ParsableCommand {
         request.retryFailed = retryFailed
         request.dryRun = dryRun
         request.apply(pageOptions, engine, processing)
-        try FetchReporter.run(request, workspace: global.workspaceFolder, quiet: global.quiet, json: json)
-        global.updateReport()
+        let summary = try FetchReporter.run(request, workspace: global.workspaceFolder, quiet: global.quiet, json: json)
+        // A completed shard's rerun changed nothing, and a scheduler may rerun thousands: the page stays.
+        if !summary.alreadyComplete { global.updateReport() }
     }
 }
 
@@ -95,7 +96,8 @@ struct ScrapeCommand: ParsableCommand {
 
 /// Runs a fetch with Ctrl-C handling and prints its summary.
 enum FetchReporter {
-    static func run(_ request: FetchRequest, workspace: Workspace, quiet: Bool, json: Bool) throws {
+    @discardableResult
+    static func run(_ request: FetchRequest, workspace: Workspace, quiet: Bool, json: Bool) throws -> FetchSummary {
         let run = FetchRun(workspace: workspace, request: request, showProgress: !quiet && !json)
         // First Ctrl-C: finish the transfers in flight and commit; a second one quits at once.
         // SIGTERM too: schedulers (Slurm's scancel and time limit, GNU parallel's --timeout) send it first.
@@ -108,7 +110,7 @@ enum FetchReporter {
             if json { try Output.printJSON(summary) } else {
                 print("\(shard) already completed here (\(workspace.shardCompletionPath)): nothing to do")
             }
-            return
+            return summary
         }
         if json {
             try Output.printJSON(summary)
@@ -117,6 +119,7 @@ enum FetchReporter {
         }
         // Not completed: a scheduler retries it, and the rerun continues where this one stopped.
         if !request.dryRun && (summary.stoppedEarly || summary.pending > 0) { throw ExitCode(75) }
+        return summary
     }
 
     static func text(_ s: FetchSummary, request: FetchRequest, workspace: Workspace) -> String {

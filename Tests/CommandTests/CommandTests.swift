@@ -56,7 +56,7 @@ struct Imgcls {
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See ") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }
         let stages = ["fetch", "scrape", "import", "curate", "split", "train", "evaluate", "predict", "serve", "run", "demo", "backbone", "classify-imagenet", "inspect",
-                      "status", "catalog"]
+                      "status", "catalog", "export"]
         #expect(listed == stages, "\(listed)")
         for stage in listed {
             let stageHelp = try Imgcls.run([stage, "--help"])
