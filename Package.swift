@@ -103,6 +103,8 @@ let package = Package(
         .target(name: "Report", dependencies: ["Catalog", "Imaging", "Files"]),
         // The split as WebDataset tar shards, for trainers at scale.
         .target(name: "Export", dependencies: ["Catalog", "Files"]),
+        // Model-assisted curation: label issues (confident learning), later semantic duplicates and off-topic images.
+        .target(name: "Assist", dependencies: ["Train", "Files"]),
         // `imgcls run`'s pipeline file and record of completed stages.
         .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
@@ -122,6 +124,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Files"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "Files", "SampleImages"]),
+        .testTarget(name: "AssistTests", dependencies: ["Assist", "Files"], exclude: ["Fixtures"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),

@@ -1,9 +1,9 @@
 internal import COpenBLAS
 
 /// Row-major matrix products on OpenBLAS: `c = alpha * op(a) * op(b) + beta * c`, where op(a) is m x k and
-/// op(b) is k x n.
-enum BLAS {
-    static func gemm(_ a: UnsafePointer<Float>, transposeA: Bool = false, _ b: UnsafePointer<Float>,
+/// op(b) is k x n. Public for Assist's linear heads.
+public enum BLAS {
+    public static func gemm(_ a: UnsafePointer<Float>, transposeA: Bool = false, _ b: UnsafePointer<Float>,
                      transposeB: Bool = false, into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
                      alpha: Float = 1, beta: Float = 0) {
         guard m > 0, n > 0 else { return }
@@ -14,7 +14,7 @@ enum BLAS {
 
     /// The number of threads OpenBLAS uses for one product. Training sets it deliberately: the math gets the
     /// cores while decoding runs on threads of its own that are mostly idle once images are cached.
-    static var threads: Int {
+    public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
