@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export", "Assist",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -104,7 +104,7 @@ let package = Package(
         // The split as WebDataset tar shards, for trainers at scale.
         .target(name: "Export", dependencies: ["Catalog", "Files"]),
         // Model-assisted curation: label issues (confident learning), later semantic duplicates and off-topic images.
-        .target(name: "Assist", dependencies: ["Train", "Files"]),
+        .target(name: "Assist", dependencies: ["Train", "Catalog", "Files"]),
         // `imgcls run`'s pipeline file and record of completed stages.
         .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
@@ -135,6 +135,6 @@ let package = Package(
         .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "Files"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Predict", "Train", "Files", "SampleImages",
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "LoopbackHTTP"]),
+        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "LoopbackHTTP", "Demo"]),
     ]
 )

@@ -1,6 +1,9 @@
-// Assist: curation decisions that need a model (issue 15): label issues from out-of-sample predicted
-// probabilities (this file), then semantic near-duplicates and off-topic images from backbone features. Entry,
-// for now: `ConfidentLearning` (probabilities and given labels in, label issues out).
+// Assist: curation decisions that need a model (issue 15). Entry: `LabelIssueRun` (LabelIssueRun.swift: a
+// `LabelIssueRequest` in, a `LabelIssueSummary` out). Files in reading order:
+//   LabelIssueRun.swift       the kept images' backbone features, probabilities, issues into the catalog
+//   CrossValidation.swift     out-of-sample probabilities from a k-fold linear head
+//   ConfidentLearning.swift   label issues from those probabilities (this file)
+// Semantic near-duplicates and off-topic images are to follow.
 
 /// Confident learning (Northcutt, Jiang and Chuang, JAIR 2021), from the paper's definitions: the images whose
 /// given label disagrees with the class a held-out model is confident about.

@@ -11,7 +11,7 @@ public struct CrossValidation: Sendable {
     /// Full-batch Adam steps per head, and its L2 penalty on the weights.
     public var steps = 300
     public var learningRate: Float = 0.01
-    public var l2: Float = 1e-3
+    public var l2: Float = 0.1
 
     public init() {}
 

@@ -213,8 +213,8 @@ public struct CatalogTransaction {
     public func updateCuration(id: Int64, status: ItemStatus, reason: Reason?, message: String?, flags: [QualityFlag],
                                cluster: Int64?, duplicateOf: Int64?) throws(CatalogError) {
         try connection.statement("""
-            UPDATE items SET status = ?, reason = ?, message = ?, flags = ?, cluster = ?, duplicate_of = ?, updated_at = ?
-            WHERE id = ?
+            UPDATE items SET status = ?, reason = ?, message = ?, flags = ?, cluster = ?, duplicate_of = ?, updated_at = ?,
+            suggested_label = NULL, label_score = NULL WHERE id = ?
             """).run([.text(status.rawValue), SQLiteValue(reason?.code), SQLiteValue(message), .text(flags.map(\.rawValue).joined(separator: ",")),
                       SQLiteValue(cluster), SQLiteValue(duplicateOf), .real(Date().timeIntervalSince1970), .integer(id)])
     }
@@ -227,7 +227,10 @@ public struct CatalogTransaction {
             UPDATE items SET status = 'ok', reason = NULL, message = NULL, duplicate_of = NULL WHERE status = 'excluded'
             """).run()
         let restored = connection.changes
-        try connection.statement("UPDATE items SET flags = '', cluster = NULL, split = NULL, fold = NULL WHERE flags != '' OR cluster IS NOT NULL OR split IS NOT NULL").run()
+        try connection.statement("""
+            UPDATE items SET flags = '', cluster = NULL, split = NULL, fold = NULL, suggested_label = NULL, label_score = NULL
+            WHERE flags != '' OR cluster IS NOT NULL OR split IS NOT NULL OR suggested_label IS NOT NULL
+            """).run()
         return restored
     }
 
@@ -316,7 +319,7 @@ extension CatalogItem {
             SQLiteValue(elapsedMilliseconds), .real(updatedAt == 0 ? Date().timeIntervalSince1970 : updatedAt),
             SQLiteValue(originalPath), SQLiteValue(pixelSHA256), SQLiteValue(detailHash), SQLiteValue(brightness),
             SQLiteValue(sharpness), SQLiteValue(entropy), SQLiteValue(colorfulness), SQLiteValue(duplicateOf),
-            SQLiteValue(fold),
+            SQLiteValue(fold), SQLiteValue(suggestedLabel), SQLiteValue(labelScore),
         ]
     }
 
@@ -374,5 +377,7 @@ extension CatalogItem {
         colorfulness = row.double(30)
         duplicateOf = row.int(31)
         fold = row.int(32).map(Int.init)
+        suggestedLabel = row.text(33)
+        labelScore = row.double(34)
     }
 }

@@ -61,6 +61,10 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     public var split: Split?
     /// The fold, for a k-fold split.
     public var fold: Int?
+    /// With the `label_issue` flag: the label confident learning suggests, and the probability a held-out
+    /// model gave the item's own label.
+    public var suggestedLabel: String?
+    public var labelScore: Double?
     // Bookkeeping.
     public var attempts: Int = 0
     public var elapsedMilliseconds: Double?

@@ -103,7 +103,8 @@ public enum CurationReason: String, Sendable, CaseIterable {
 }
 
 /// Data-quality flags, stored in the catalog's `flags` column and always reported; one excludes an item (as
-/// `Reason.flag`) only when the user asks (`curate --exclude`). Curate measures them.
+/// `Reason.flag`) only when the user asks (`curate --exclude`). Curate measures them; `label_issue` comes from
+/// `curate --label-issues` (confident learning on a backbone's features), with the suggested label beside it.
 public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
     case blurry
     case dark
@@ -112,6 +113,7 @@ public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
     case grayscale
     case oddAspect = "odd_aspect"
     case oddSize = "odd_size"
+    case labelIssue = "label_issue"
 
     public static func < (a: QualityFlag, b: QualityFlag) -> Bool { a.rawValue < b.rawValue }
 }

@@ -57,6 +57,11 @@ enum Schema {
         ALTER TABLE items ADD COLUMN duplicate_of INTEGER;
         ALTER TABLE items ADD COLUMN fold INTEGER;
         """,
+        // 5: `curate --label-issues`: the label confident learning suggests, and the given label's probability
+        """
+        ALTER TABLE items ADD COLUMN suggested_label TEXT;
+        ALTER TABLE items ADD COLUMN label_score REAL;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -75,6 +80,6 @@ enum Schema {
         "source", "source_kind", "label", "status", "reason", "message", "http_status", "final_url", "content_type",
         "bytes", "sha256", "path", "format", "width", "height", "phash", "dhash", "flags", "cluster", "split",
         "attempts", "elapsed_ms", "updated_at", "original_path", "pixel_sha256", "detail_hash", "brightness",
-        "sharpness", "entropy", "colorfulness", "duplicate_of", "fold",
+        "sharpness", "entropy", "colorfulness", "duplicate_of", "fold", "suggested_label", "label_score",
     ]
 }

@@ -1,8 +1,11 @@
 import ArgumentParser
+import Assist
+import Backbone
 import Catalog
 import Console
 import Curate
 import Foundation
+import Train
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +57,9 @@ struct CurateCommand: ParsableCommand {
             256-bit detail hash within --verify bits) keep one item each (the largest); a picture under two \
             labels is a label_conflict; the same bytes behind --placeholder-sources URLs is a placeholder. Quality \
             flags (blurry, dark, light, low_information, grayscale, odd_aspect, odd_size) are reported and \
-            exclude only with --exclude. Nothing is deleted: re-running starts over, --reset undoes it. Reports: \
+            exclude only with --exclude. --label-issues also flags label_issue where confident learning on a \
+            backbone's features says the label is wrong (suggested label in the catalog). Nothing is deleted: \
+            re-running starts over, --reset undoes it. Reports: \
             data/reports/curate.{json,md} and contact sheets in data/reports/curate/. --from DIR imports a \
             <label>/<files> folder first, as imgcls import does.
             """)
@@ -72,9 +77,17 @@ struct CurateCommand: ParsableCommand {
     @Option(help: "Files decoded in parallel.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Decode every file again, even those measured by an earlier run.") var reanalyze = false
     @Flag(help: "Undo curation (every excluded item is kept again) and stop.") var reset = false
+    @Flag(help: "Also find images whose label looks wrong (confident learning on a backbone's features): flag label_issue, with a suggested label.")
+    var labelIssues = false
+    @Option(help: "With --label-issues: the installed backbone (see `imgcls backbone list`).") var backbone = "efficientnet-lite0"
+    @Option(help: "With --label-issues: cross-validation folds.") var folds = 5
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
+        if folds < 2 { throw ValidationError("--folds must be at least 2") }
+        if try flags().contains(.labelIssue) && !labelIssues {
+            throw ValidationError("--exclude label_issue goes with --label-issues, which finds them")
+        }
         if !(0...32).contains(near) { throw ValidationError("--near must be between 0 and 32") }
         if !(0...128).contains(verify) { throw ValidationError("--verify must be between 0 and 128") }
         if placeholderSources < 2 { throw ValidationError("--placeholder-sources must be at least 2") }
@@ -121,14 +134,40 @@ struct CurateCommand: ParsableCommand {
         request.threads = threads
         request.reanalyze = reanalyze
         let summary = try CurateRun(workspace: workspace, request: request, showProgress: !global.quiet && !json).run()
+        var issues: LabelIssueSummary?
+        if labelIssues {
+            var assist = LabelIssueRequest(backbone: BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone)))
+            assist.crossValidation.folds = folds
+            assist.exclude = request.exclude.contains(.labelIssue)
+            assist.showProgress = !global.quiet && !json
+            issues = try LabelIssueRun(workspace: workspace, request: assist).run()
+        }
         global.updateReport()
-        if json { return try Output.printJSON(summary) }
+        if json {
+            guard let issues else { return try Output.printJSON(summary) }
+            struct Both: Encodable { let curate: CurateSummary, labelIssues: LabelIssueSummary }
+            return try Output.printJSON(Both(curate: summary, labelIssues: issues))
+        }
         print(String(format: "%d images: %d kept, %d excluded (%d decoded in %.1f s, %.0f images/s)", summary.items, summary.kept,
                      summary.excluded, summary.analyzed, summary.seconds, summary.imagesPerSecond))
         if !summary.byReason.isEmpty { print("\n" + TextTable.counts(summary.byReason, name: "excluded", unit: "items").render()) }
         if !summary.flags.isEmpty { print("\n" + TextTable.counts(summary.flags, name: "flag", unit: "items").render()) }
         print("\n\(summary.duplicateGroups) groups of identical pictures, \(summary.nearDuplicateClusters) near-duplicate clusters (largest \(summary.largestCluster))")
+        if let issues { print("\n" + Self.text(issues)) }
         print("report: \(workspace.report(CurateSummary.reportFiles.markdown)) (contact sheets in \(workspace.path(Workspace.contactSheetsFolder.workspace))/)")
+    }
+
+    static func text(_ s: LabelIssueSummary) -> String {
+        var lines = [String(format: "label issues: %d of %d kept images (%@, %.1f s)%@", s.issues.count, s.items,
+                            "flag label_issue, suggested label in the catalog", s.seconds,
+                            s.excluded > 0 ? ", \(s.excluded) excluded" : "")]
+        var table = TextTable(["image", "label", "suggested", "self-confidence"])
+        for issue in s.issues.prefix(20) {
+            table.add([issue.path, issue.label, issue.suggested, String(format: "%.3f", issue.selfConfidence)])
+        }
+        if !s.issues.isEmpty { lines.append(table.render()) }
+        if s.issues.count > 20 { lines.append("… \(s.issues.count - 20) more: imgcls status, or the catalog's suggested_label column") }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -1,0 +1,27 @@
+import Catalog
+import Files
+import Foundation
+
+/// A backbone's pooled features of any image files, through the workspace's feature cache (the one
+/// `train --mode head` reads and fills): what is cached is read, the rest computed and cached. For
+/// model-assisted curation, which needs features of the catalog's images rather than of a split.
+public enum BackboneFeatures {
+    /// Each file's features (nil where the file cannot be read), `EfficientNetLite.featureWidth` values each.
+    public static func of(_ files: [String], backbone: BackboneReference, workspace: Workspace,
+                          showProgress: Bool) throws -> [[Float]?] {
+        let model = try ModelFile.load(backbone.modelFile).model
+        let cache = FeatureCache(folder: workspace.featuresFolder(backbone: backbone.name, inputSize: model.spec.inputSize),
+                                 width: EfficientNetLite.featureWidth)
+        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
+        _ = try FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: Augmentation(),
+                                  showProgress: showProgress, stop: nil)
+            .features(train: files.map { ImageFolder.Sample(path: $0, label: 0) }, validation: [], views: 1)
+        // The view as it is has no augmentation key in its cache path.
+        return files.map { file in
+            (try? FileIO.read(file)).flatMap { cache.read(cache.path(SHA256.hex($0), view: 0, augmentationKey: "")) }
+        }
+    }
+
+    /// The width of the features `of` returns.
+    public static var width: Int { EfficientNetLite.featureWidth }
+}
