@@ -41,10 +41,13 @@ public struct WebDatasetExport {
 
     let workspace: Workspace
     let options: Options
+    /// One for every sample's `.json`: sorted keys, so the bytes are the same every time.
+    private let metadataEncoder = JSONEncoder()
 
     public init(workspace: Workspace, options: Options) {
         self.workspace = workspace
         self.options = options
+        metadataEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
     public func run(into folder: String) throws(ExportError) -> Summary {
@@ -107,11 +110,9 @@ public struct WebDatasetExport {
         }
         let metadata = SampleMetadata(url: item.source, sha256: item.sha256 ?? SHA256.hex(bytes), label: item.label.name,
                                       width: item.width, height: item.height)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try tar.add(name: key + "." + WebDatasetExport.fileExtension(of: item), bytes)
         try tar.add(name: key + ".cls", Array(String(classIndex).utf8))
-        try tar.add(name: key + ".json", Array(try encoder.encode(metadata)))
+        try tar.add(name: key + ".json", Array(try metadataEncoder.encode(metadata)))
     }
 
     /// The extension WebDataset's decoders key on: the stored file's own, or the format's.

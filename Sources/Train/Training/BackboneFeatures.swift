@@ -13,13 +13,14 @@ public enum BackboneFeatures {
         let cache = FeatureCache(folder: workspace.featuresFolder(backbone: backbone.name, inputSize: model.spec.inputSize),
                                  width: EfficientNetLite.featureWidth)
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
-        _ = try FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: Augmentation(),
-                                  showProgress: showProgress, stop: nil)
-            .features(train: files.map { ImageFolder.Sample(path: $0, label: 0) }, validation: [], views: 1)
-        // The view as it is has no augmentation key in its cache path.
-        return files.map { file in
-            (try? FileIO.read(file)).flatMap { cache.read(cache.path(SHA256.hex($0), view: 0, augmentationKey: "")) }
-        }
+        // Each sample's label is its position, so the features come back to their files without hashing
+        // the files again (extraction leaves out the unreadable ones).
+        let extracted = try FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: Augmentation(),
+                                              showProgress: showProgress, stop: nil)
+            .features(train: files.enumerated().map { ImageFolder.Sample(path: $1, label: $0) }, validation: [], views: 1)
+        var features = [[Float]?](repeating: nil, count: files.count)
+        for item in extracted.train { features[item.label] = item.views[0] }
+        return features
     }
 
     /// The width of the features `of` returns.
