@@ -115,7 +115,7 @@ let package = Package(
         .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CPNG", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train", "Predict", "Demo",
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train", "Predict", "Demo", "Assist", "Backbone", "Catalog",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Files"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "Files", "SampleImages"]),
-        .testTarget(name: "AssistTests", dependencies: ["Assist", "Files"], exclude: ["Fixtures"]),
+        .testTarget(name: "AssistTests", dependencies: ["Assist", "Files", "Catalog"], exclude: ["Fixtures"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),
@@ -135,6 +135,6 @@ let package = Package(
         .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "Files"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Predict", "Train", "Files", "SampleImages",
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "LoopbackHTTP", "Demo"]),
+        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "Imaging", "LoopbackHTTP", "Demo"]),
     ]
 )

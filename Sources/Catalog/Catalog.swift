@@ -234,6 +234,23 @@ public struct CatalogTransaction {
         return restored
     }
 
+    /// Points every item of cluster `old` at cluster `new`: Assist's semantic duplicates join curate's clusters.
+    public func moveCluster(_ old: Int64, to new: Int64) throws(CatalogError) {
+        try connection.statement("UPDATE items SET cluster = ? WHERE cluster = ?").run([.integer(new), .integer(old)])
+    }
+
+    /// A person's correction of an item's label (`imgcls relabel`): the label changes, the `label_issue` flag and
+    /// suggestion go, an item excluded as a label issue is kept again, and its split is cleared (the next split
+    /// places it under its new label). Throws when the same source already has a row under `label`.
+    public func relabel(id: Int64, to label: Label, message: String) throws(CatalogError) {
+        try connection.statement("""
+            UPDATE items SET label = ?, message = CASE WHEN reason IS NULL OR reason = 'label_issue' THEN ? ELSE message END, suggested_label = NULL, label_score = NULL, split = NULL, fold = NULL,
+            flags = trim(replace(',' || flags || ',', ',label_issue,', ','), ','),
+            status = CASE WHEN reason = 'label_issue' THEN 'ok' ELSE status END,
+            reason = CASE WHEN reason = 'label_issue' THEN NULL ELSE reason END, updated_at = ? WHERE id = ?
+            """).run([.text(label.name), .text(message), .real(Date().timeIntervalSince1970), .integer(id)])
+    }
+
     /// Clears every split assignment (before a new split is recorded).
     public func clearSplits() throws(CatalogError) {
         try connection.statement("UPDATE items SET split = NULL, fold = NULL WHERE split IS NOT NULL OR fold IS NOT NULL").run()

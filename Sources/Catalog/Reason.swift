@@ -100,11 +100,15 @@ public enum CurationReason: String, Sendable, CaseIterable {
     case placeholder
     /// Longer than `--max-aspect` times its width.
     case extremeAspect = "extreme_aspect"
+    /// The same picture for the backbone (cropped, rotated, flipped, re-framed: pooled features within the cosine
+    /// threshold) as the item kept in its place (`curate --semantic-duplicates`).
+    case semanticDuplicate = "semantic_duplicate"
 }
 
 /// Data-quality flags, stored in the catalog's `flags` column and always reported; one excludes an item (as
 /// `Reason.flag`) only when the user asks (`curate --exclude`). Curate measures them; `label_issue` comes from
-/// `curate --label-issues` (confident learning on a backbone's features), with the suggested label beside it.
+/// `curate --label-issues` (confident learning on a backbone's features), with the suggested label beside it, and
+/// `off_topic` from `curate --off-topic` (far from every class in the backbone's feature space).
 public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
     case blurry
     case dark
@@ -114,6 +118,7 @@ public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
     case oddAspect = "odd_aspect"
     case oddSize = "odd_size"
     case labelIssue = "label_issue"
+    case offTopic = "off_topic"
 
     public static func < (a: QualityFlag, b: QualityFlag) -> Bool { a.rawValue < b.rawValue }
 }

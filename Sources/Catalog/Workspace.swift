@@ -1,4 +1,5 @@
 import Files
+import Foundation
 
 /// The workspace folder (`./data` by default) and every path a stage reads or writes in it: the one place that
 /// spells the layout, so no stage builds a workspace path itself.
@@ -160,6 +161,8 @@ public struct Workspace: Sendable {
     public enum ReportFile {
         public static let fetch = "fetch.json", curate = "curate.json", curateMarkdown = "curate.md", split = "split.json"
         public static let page = "index.html"
+        /// Model-assisted curation's summary (`curate --label-issues`, `--semantic-duplicates`, `--off-topic`).
+        public static let assist = "assist.json", assistMarkdown = "assist.md"
         /// A completed fetch's marker (`ShardCompletion`).
         public static let shard = "shard.json"
     }
@@ -175,6 +178,14 @@ public struct Workspace: Sendable {
     /// The curate contact sheets' folder, relative to the workspace and to the reports folder (curate.md links
     /// them from there).
     public static let contactSheetsFolder = (workspace: reportsFolderName + "/curate", reports: "curate")
+    /// Model-assisted curation's contact sheets, likewise.
+    public static let assistSheetsFolder = (workspace: reportsFolderName + "/assist", reports: "assist")
+
+    /// Removes model-assisted curation's report and sheets: a curate run or reset clears the decisions they show.
+    public func removeAssistReports() {
+        for file in [ReportFile.assist, ReportFile.assistMarkdown] { try? FileManager.default.removeItem(atPath: report(file)) }
+        try? FileManager.default.removeItem(atPath: path(Self.assistSheetsFolder.workspace))
+    }
 
     private static let reportsFolderName = "reports"
 }

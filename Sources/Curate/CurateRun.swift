@@ -4,7 +4,7 @@
 //   ImportRun.swift          a <label>/<files> folder into the catalog
 //   CurateRun.swift          measuring and deciding: invalid, placeholder, conflict, duplicate, near duplicate, flags
 //   ItemAnalysis.swift       one file's decode, pixel hash, perceptual hashes and statistics
-//   NearDuplicateIndex.swift the pair search (multi-index hashing); UnionFind.swift clusters the pairs
+//   NearDuplicateIndex.swift the pair search (multi-index hashing); Files' UnionFind clusters the pairs
 //   QualityFlags.swift       the thresholds behind the catalog's quality flags
 //   CurateReport.swift       curate.json and curate.md; ContactSheets.swift the pictures
 //   SplitRun.swift           the stratified, leak-free split into the Keras folder layout
@@ -143,6 +143,7 @@ public final class CurateRun {
             try? FileManager.default.removeItem(atPath: workspace.report(file))
         }
         try? FileManager.default.removeItem(atPath: workspace.path(Workspace.contactSheetsFolder.workspace))
+        workspace.removeAssistReports()
         return restored
     }
 
@@ -150,6 +151,8 @@ public final class CurateRun {
         let started = monotonicSeconds()
         let catalog = try workspace.requireCatalog()
         var entries = try loadEntries(catalog)
+        // This run's decisions replace model-assisted ones too (updateCuration clears them), and their report.
+        workspace.removeAssistReports()
         var summary = CurateSummary(thresholds: .init(near: request.near, verify: request.verify,
                                                       placeholderSources: request.placeholderSources,
                                                       excludedFlags: request.exclude.map(\.rawValue).sorted()))

@@ -95,12 +95,7 @@ public enum PredictRun {
     static func csvRow(_ r: PredictionRecord) -> String {
         let top = r.top?.map { "\($0.label):" + String(format: "%.4f", $0.probability) }.joined(separator: ";") ?? ""
         return [r.name, r.label ?? "", r.confidence.map { String(format: "%.4f", $0) } ?? "", r.fallbackApplied.map(String.init) ?? "",
-                top, r.error?.reason ?? "", r.error?.message ?? ""].map(csvField).joined(separator: ",")
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
-        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+                top, r.error?.reason ?? "", r.error?.message ?? ""].map(CSV.field).joined(separator: ",")
     }
 }
 

@@ -39,7 +39,8 @@ public struct WorkspaceReport {
     /// The page as HTML.
     public func render() throws -> String {
         let curate = readJSON(workspace.report(Workspace.ReportFile.curate))
-        let shownIDs = ((curate?["contactSheets"] as? [[String: Any]]) ?? []).flatMap { sheet in
+        let assist = readJSON(workspace.report(Workspace.ReportFile.assist))
+        let shownIDs = (((curate?["contactSheets"] as? [[String: Any]]) ?? []) + ((assist?["contactSheets"] as? [[String: Any]]) ?? [])).flatMap { sheet in
             ((sheet["ids"] as? [[Int64]]) ?? []).flatMap { $0 }
         }
         let facts = workspace.hasCatalog ? try ReportFacts(catalog: workspace.openCatalog(), itemsFor: shownIDs) : nil
@@ -50,6 +51,7 @@ public struct WorkspaceReport {
         if let facts {
             fetchSection(&page, facts)
             curateSection(&page, facts, curate)
+            if let assist { assistSection(&page, facts, assist) }
             splitSection(&page, facts)
         } else {
             page.paragraph("No catalog yet: run <code>imgcls fetch</code> or <code>imgcls curate --from FOLDER</code> first.")
@@ -82,24 +84,51 @@ public struct WorkspaceReport {
             page.bars(title: "Quality flags (reported; excluded only with --exclude)", flags)
         }
         for sheet in (curate["contactSheets"] as? [[String: Any]]) ?? [] {
-            guard let path = sheet["path"] as? String, let rows = sheet["rows"] as? [[String]] else { continue }
-            // Ids say which item of a shared file each picture is; a curate.json from before them has paths only.
-            let ids = sheet["ids"] as? [[Int64]]
-            let name = String(path.split(separator: "/").last ?? "")
-            let isDuplicates = name.hasPrefix("duplicates")
-            page.heading(3, isDuplicates ? "Largest duplicate clusters: one per group, the kept picture first"
-                                         : "Flagged \(name.replacing("flag-", with: "").replacing(".jpg", with: ""))")
-            if ids == nil { page.paragraph("Run <code>imgcls curate</code> again to see which of these pictures were kept.") }
-            for (r, files) in rows.enumerated() {
-                page.thumbnailRow(files.enumerated().map { (c, relative) in
-                    let id = ids.flatMap { r < $0.count && c < $0[r].count ? $0[r][c] : nil }
-                    let item = id.flatMap { facts.shownItems[$0] }
-                    let outcome = item.map { $0.status == .ok ? "kept" : ($0.reason?.code ?? $0.status.rawValue) } ?? ""
-                    let source = item?.source ?? relative
-                    return HTMLPage.Thumbnail(file: workspace.path(relative), source: source, title: HTMLPage.fileName(source),
-                                              lines: [HTMLPage.host(source), item?.label.name ?? "", outcome], good: outcome == "kept")
-                })
-            }
+            let name = String(((sheet["path"] as? String) ?? "").split(separator: "/").last ?? "")
+            contactSheet(&page, facts, sheet, heading: name.hasPrefix("duplicates") ? "Largest duplicate clusters: one per group, the kept picture first"
+                                                                               : "Flagged \(name.replacing("flag-", with: "").replacing(".jpg", with: ""))")
+        }
+    }
+
+    /// `curate --label-issues / --semantic-duplicates / --off-topic`, from assist.json.
+    private func assistSection(_ page: inout HTMLPage, _ facts: ReportFacts, _ assist: [String: Any]) {
+        page.heading(2, "Model-assisted curation")
+        var parts: [String] = []
+        if let issues = assist["labelIssues"] as? [String: Any] { parts.append("\((issues["found"] as? [Any])?.count ?? 0) label issues") }
+        if let duplicates = assist["semanticDuplicates"] as? [String: Any] {
+            parts.append("\((duplicates["clusters"] as? [Any])?.count ?? 0) clusters of semantic duplicates (\(duplicates["excluded"] as? Int ?? 0) excluded)")
+        }
+        if let offTopic = assist["offTopic"] as? [String: Any] { parts.append("\((offTopic["found"] as? [Any])?.count ?? 0) off-topic images") }
+        page.paragraph("\(assist["items"] as? Int ?? 0) kept images seen through the backbone \(HTMLPage.escape(assist["backbone"] as? String ?? "")): "
+                       + parts.joined(separator: ", ") + "."
+                       + link(Workspace.ReportFile.assistMarkdown, "the report") + link(Workspace.ReportFile.assist, "as JSON"))
+        let headings = ["label-issues.jpg": "Label issues, most certain first (suggested labels in the report)",
+                        "semantic-duplicates.jpg": "Semantic duplicates: one cluster per row, the kept picture first",
+                        "off-topic.jpg": "Off-topic images, furthest from every class first"]
+        for sheet in (assist["contactSheets"] as? [[String: Any]]) ?? [] {
+            let name = String(((sheet["path"] as? String) ?? "").split(separator: "/").last ?? "")
+            contactSheet(&page, facts, sheet, heading: headings[name] ?? name)
+        }
+    }
+
+    /// A contact sheet's pictures as labelled thumbnails, one row per row of the sheet.
+    private func contactSheet(_ page: inout HTMLPage, _ facts: ReportFacts, _ sheet: [String: Any], heading: String) {
+        guard let rows = sheet["rows"] as? [[String]] else { return }
+        // Ids say which item of a shared file each picture is; a curate.json from before them has paths only.
+        let ids = sheet["ids"] as? [[Int64]]
+        page.heading(3, heading)
+        if ids == nil { page.paragraph("Run <code>imgcls curate</code> again to see which of these pictures were kept.") }
+        for (r, files) in rows.enumerated() {
+            page.thumbnailRow(files.enumerated().map { (c, relative) in
+                let id = ids.flatMap { r < $0.count && c < $0[r].count ? $0[r][c] : nil }
+                let item = id.flatMap { facts.shownItems[$0] }
+                let outcome = item.map { $0.status == .ok ? "kept" : ($0.reason?.code ?? $0.status.rawValue) } ?? ""
+                let source = item?.source ?? relative
+                var lines = [HTMLPage.host(source), item?.label.name ?? "", outcome]
+                if let suggested = item?.suggestedLabel { lines.append("suggested: \(suggested)") }
+                return HTMLPage.Thumbnail(file: workspace.path(relative), source: source, title: HTMLPage.fileName(source),
+                                          lines: lines, good: outcome == "kept")
+            })
         }
     }
 

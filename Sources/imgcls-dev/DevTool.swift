@@ -13,7 +13,7 @@ struct DevTool: ParsableCommand {
         commandName: "imgcls-dev",
         abstract: "Sample files and benchmarks for imgcls developers.",
         subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, ServeDemoSite.self, BenchResize.self, BenchFeatures.self, BenchFinetune.self,
-                      NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self,
+                      NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self, SemanticStudy.self, BenchSemanticSearch.self, LabelIssueBench.self,
                       BenchConvolution.self, BenchPredict.self])
 }
 

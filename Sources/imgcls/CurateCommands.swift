@@ -57,8 +57,12 @@ struct CurateCommand: ParsableCommand {
             256-bit detail hash within --verify bits) keep one item each (the largest); a picture under two \
             labels is a label_conflict; the same bytes behind --placeholder-sources URLs is a placeholder. Quality \
             flags (blurry, dark, light, low_information, grayscale, odd_aspect, odd_size) are reported and \
-            exclude only with --exclude. --label-issues also flags label_issue where confident learning on a \
-            backbone's features says the label is wrong (suggested label in the catalog). Nothing is deleted: \
+            exclude only with --exclude. With an installed backbone (imgcls backbone install), model-assisted \
+            curation on its features: --label-issues flags label_issue where confident learning says the label \
+            is wrong (suggested label in the catalog; accept corrections with imgcls relabel), \
+            --semantic-duplicates excludes crops, rotations, flips and re-framings of a kept picture as \
+            semantic_duplicate (clustered, so the split keeps them together), --off-topic flags images far from \
+            every class (report: data/reports/assist.md). Nothing is deleted: \
             re-running starts over, --reset undoes it. Reports: \
             data/reports/curate.{json,md} and contact sheets in data/reports/curate/. --from DIR imports a \
             <label>/<files> folder first, as imgcls import does.
@@ -79,8 +83,18 @@ struct CurateCommand: ParsableCommand {
     @Flag(help: "Undo curation (every excluded item is kept again) and stop.") var reset = false
     @Flag(help: "Also find images whose label looks wrong (confident learning on a backbone's features): flag label_issue, with a suggested label.")
     var labelIssues = false
-    @Option(help: "With --label-issues: the installed backbone (see `imgcls backbone list`).") var backbone = "efficientnet-lite0"
-    @Option(help: "With --label-issues: cross-validation folds.") var folds = 5
+    @Flag(help: "Also exclude pictures the backbone sees as the same as a kept one (crops, rotations, flips): semantic_duplicate.")
+    var semanticDuplicates = false
+    @Flag(help: "Also flag images far from every class (banners, logos, text): off_topic.") var offTopic = false
+    @Option(help: "With --label-issues, --semantic-duplicates or --off-topic: the installed backbone (see `imgcls backbone list`).")
+    var backbone = "efficientnet-lite0"
+    @Option(help: "With --label-issues or --off-topic: cross-validation folds.") var folds = 5
+    @Option(help: "With --semantic-duplicates: the cosine similarity of pooled features at which two pictures are the same.")
+    var semanticThreshold = Double(SemanticIndex.defaultThreshold)
+    @Option(help: "With --off-topic: robust deviations below every class's typical similarity to its centre.")
+    var offTopicScore = OffTopic.Rule().minimumScore
+    @Option(help: "With --off-topic: only images whose best held-out class probability is at most this.")
+    var offTopicProbability = OffTopic.Rule().maximumProbability
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
@@ -88,6 +102,11 @@ struct CurateCommand: ParsableCommand {
         if try flags().contains(.labelIssue) && !labelIssues {
             throw ValidationError("--exclude label_issue goes with --label-issues, which finds them")
         }
+        if try flags().contains(.offTopic) && !offTopic {
+            throw ValidationError("--exclude off_topic goes with --off-topic, which finds them")
+        }
+        if !(0.5...1).contains(semanticThreshold) { throw ValidationError("--semantic-threshold must be between 0.5 and 1") }
+        if !(0...1).contains(offTopicProbability) { throw ValidationError("--off-topic-probability must be between 0 and 1") }
         if !(0...32).contains(near) { throw ValidationError("--near must be between 0 and 32") }
         if !(0...128).contains(verify) { throw ValidationError("--verify must be between 0 and 128") }
         if placeholderSources < 2 { throw ValidationError("--placeholder-sources must be at least 2") }
@@ -134,40 +153,100 @@ struct CurateCommand: ParsableCommand {
         request.threads = threads
         request.reanalyze = reanalyze
         let summary = try CurateRun(workspace: workspace, request: request, showProgress: !global.quiet && !json).run()
-        var issues: LabelIssueSummary?
-        if labelIssues {
-            var assist = LabelIssueRequest(backbone: BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone)))
+        var assisted: AssistSummary?
+        if labelIssues || semanticDuplicates || offTopic {
+            var assist = AssistRequest(backbone: BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone)))
+            assist.labelIssues = labelIssues
+            assist.semanticDuplicates = semanticDuplicates
+            assist.offTopic = offTopic
             assist.crossValidation.folds = folds
-            assist.exclude = request.exclude.contains(.labelIssue)
+            assist.semanticThreshold = Float(semanticThreshold)
+            assist.keepSemanticDuplicates = keepNearDuplicates
+            assist.offTopicRule.minimumScore = offTopicScore
+            assist.offTopicRule.maximumProbability = offTopicProbability
+            assist.exclude = request.exclude.intersection([.labelIssue, .offTopic])
             assist.showProgress = !global.quiet && !json
-            issues = try LabelIssueRun(workspace: workspace, request: assist).run()
+            assisted = try AssistRun(workspace: workspace, request: assist).run()
         }
         global.updateReport()
         if json {
-            guard let issues else { return try Output.printJSON(summary) }
-            struct Both: Encodable { let curate: CurateSummary, labelIssues: LabelIssueSummary }
-            return try Output.printJSON(Both(curate: summary, labelIssues: issues))
+            guard let assisted else { return try Output.printJSON(summary) }
+            struct Both: Encodable { let curate: CurateSummary, assist: AssistSummary }
+            return try Output.printJSON(Both(curate: summary, assist: assisted))
         }
         print(String(format: "%d images: %d kept, %d excluded (%d decoded in %.1f s, %.0f images/s)", summary.items, summary.kept,
                      summary.excluded, summary.analyzed, summary.seconds, summary.imagesPerSecond))
         if !summary.byReason.isEmpty { print("\n" + TextTable.counts(summary.byReason, name: "excluded", unit: "items").render()) }
         if !summary.flags.isEmpty { print("\n" + TextTable.counts(summary.flags, name: "flag", unit: "items").render()) }
         print("\n\(summary.duplicateGroups) groups of identical pictures, \(summary.nearDuplicateClusters) near-duplicate clusters (largest \(summary.largestCluster))")
-        if let issues { print("\n" + Self.text(issues)) }
+        if let assisted { print("\n" + Self.text(assisted)) }
         print("report: \(workspace.report(CurateSummary.reportFiles.markdown)) (contact sheets in \(workspace.path(Workspace.contactSheetsFolder.workspace))/)")
+        if assisted != nil { print("model-assisted: \(workspace.report(Workspace.ReportFile.assistMarkdown))") }
     }
 
-    static func text(_ s: LabelIssueSummary) -> String {
-        var lines = [String(format: "label issues: %d of %d kept images (%@, %.1f s)%@", s.issues.count, s.items,
-                            "flag label_issue, suggested label in the catalog", s.seconds,
-                            s.excluded > 0 ? ", \(s.excluded) excluded" : "")]
-        var table = TextTable(["image", "label", "suggested", "self-confidence"])
-        for issue in s.issues.prefix(20) {
-            table.add([issue.path, issue.label, issue.suggested, String(format: "%.3f", issue.selfConfidence)])
+    static func text(_ s: AssistSummary) -> String {
+        var lines = [String(format: "model-assisted curation of %d kept images (%@ features %.1f s, %.1f s in all)", s.items, s.backbone,
+                            s.featureSeconds, s.seconds)]
+        if let issues = s.labelIssues {
+            lines.append("label issues: \(issues.found.count) (flag label_issue, suggested label in the catalog\(issues.excluded > 0 ? ", \(issues.excluded) excluded" : ""); imgcls relabel --export FILE to review)")
+            var table = TextTable(["image", "label", "suggested", "self-confidence"])
+            for found in issues.found.prefix(20) {
+                table.add([found.image.path, found.image.label, found.suggested, String(format: "%.3f", found.selfConfidence)])
+            }
+            if !issues.found.isEmpty { lines.append(table.render()) }
+            if issues.found.count > 20 { lines.append("… \(issues.found.count - 20) more in the report") }
         }
-        if !s.issues.isEmpty { lines.append(table.render()) }
-        if s.issues.count > 20 { lines.append("… \(s.issues.count - 20) more: imgcls status, or the catalog's suggested_label column") }
+        if let duplicates = s.semanticDuplicates {
+            lines.append(String(format: "semantic duplicates: %d pairs at cosine >= %.3f, %d clusters, %d excluded (%@ search)", duplicates.pairs,
+                                duplicates.threshold, duplicates.clusters.count, duplicates.excluded, duplicates.search))
+        }
+        if let offTopic = s.offTopic {
+            lines.append("off-topic: \(offTopic.found.count) (flag off_topic\(offTopic.excluded > 0 ? ", \(offTopic.excluded) excluded" : ""))")
+            var table = TextTable(["image", "label", "score", "best probability"])
+            for found in offTopic.found.prefix(10) {
+                table.add([found.image.path, found.image.label, String(format: "%.1f", found.score), String(format: "%.3f", found.bestProbability)])
+            }
+            if !offTopic.found.isEmpty { lines.append(table.render()) }
+        }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// `imgcls relabel`: a person's corrections of label issues, through a CSV.
+struct RelabelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relabel",
+        abstract: "Apply label corrections you accepted: export the label issues as CSV, fill in new_label, apply it.",
+        discussion: """
+            imgcls relabel --export issues.csv writes the items curate --label-issues flagged (id, source, path, \
+            label, suggested_label, label_score, new_label). Fill in new_label where you agree (the suggestion \
+            or another label; leave it empty to keep the label) and run imgcls relabel issues.csv. Changed items \
+            lose the label_issue flag and their split; split again afterwards. Every row is checked before \
+            anything changes.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The edited CSV to apply.") var file: String?
+    @Option(help: "Write the label issues to this CSV instead.") var export: String?
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        if (file == nil) == (export == nil) { throw ValidationError("give either an edited CSV to apply or --export FILE") }
+    }
+
+    func run() throws {
+        global.startLogging()
+        let workspace = global.workspaceFolder
+        if let export {
+            let count = try Relabel.export(workspace, to: export)
+            if json { return try Output.printJSON(["exported": count]) }
+            print("\(count) label issues written to \(export): fill in new_label where you agree, then imgcls relabel \(export)")
+            return
+        }
+        let summary = try Relabel.apply(file!, to: workspace)
+        global.updateReport()
+        if json { return try Output.printJSON(summary) }
+        print("\(summary.relabelled) of \(summary.rows) rows relabelled, \(summary.unchanged) left as they were; run imgcls split again")
     }
 }
 

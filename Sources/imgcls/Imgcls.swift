@@ -11,6 +11,7 @@ struct Imgcls: AsyncParsableCommand {
 
               fetch      download labelled images from URL lists and web pages
               curate     validate, de-duplicate and flag the images
+              relabel    apply label corrections you accepted (after curate --label-issues)
               split      make train/validation/test folders without leakage
               train      train a classifier on the split
               evaluate   measure a model: accuracy, per-class scores, confusion matrix
@@ -21,7 +22,7 @@ struct Imgcls: AsyncParsableCommand {
             Tools: inspect checks image files; status summarises the workspace.
             """,
         version: imgclsVersion,
-        subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, SplitCommand.self,
+        subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, RelabelCommand.self, SplitCommand.self,
                       TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, ClassifyImageNetCommand.self, InspectCommand.self,
                       StatusCommand.self, CatalogCommand.self, ExportCommand.self]
     )

@@ -2,7 +2,8 @@
 # probabilities (600 images, 5 classes, 8% of the given labels flipped, a model that is right most of the time).
 # Writes Tests/AssistTests/Fixtures/confident-learning.txt: the labels, the probabilities, then cleanlab's
 # per-class thresholds, its (uncalibrated) confident joint, and the indices of its label issues with
-# filter_by="confident_learning", ranked by self-confidence. Run with a Python that has cleanlab
+# filter_by="confident_learning", then with its default filter_by="prune_by_noise_rate", each ranked by
+# self-confidence. Run with a Python that has cleanlab
 # (python3 -m venv v && v/bin/pip install cleanlab):  v/bin/python scripts/reference/confident-learning.py
 import numpy as np
 from cleanlab.count import compute_confident_joint, get_confident_thresholds
@@ -23,6 +24,7 @@ probs /= probs.sum(axis=1, keepdims=True)
 thresholds = get_confident_thresholds(labels, probs)
 joint = compute_confident_joint(labels, probs, calibrate=False)
 issues = find_label_issues(labels, probs, filter_by="confident_learning", return_indices_ranked_by="self_confidence")
+pruned = find_label_issues(labels, probs, filter_by="prune_by_noise_rate", return_indices_ranked_by="self_confidence")
 with open("Tests/AssistTests/Fixtures/confident-learning.txt", "w") as out:
     out.write(f"{n} {k}\n")
     out.write(" ".join(map(str, labels)) + "\n")
@@ -32,4 +34,5 @@ with open("Tests/AssistTests/Fixtures/confident-learning.txt", "w") as out:
     for row in joint:
         out.write(" ".join(map(str, row)) + "\n")
     out.write(" ".join(map(str, issues)) + "\n")
-print(f"{len(issues)} label issues, {int(flipped.sum())} flipped")
+    out.write(" ".join(map(str, pruned)) + "\n")
+print(f"{len(issues)} and {len(pruned)} label issues, {int(flipped.sum())} flipped")

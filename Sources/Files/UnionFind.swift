@@ -1,14 +1,15 @@
-/// Disjoint sets over 0..<count, with union by size and path halving: near-duplicate pairs become clusters.
-struct UnionFind {
+/// Disjoint sets over 0..<count, with union by size and path halving: near-duplicate pairs (curate's and the
+/// backbone's) become clusters.
+public struct UnionFind: Sendable {
     private var parent: [Int32]
     private var size: [Int32]
 
-    init(count: Int) {
+    public init(count: Int) {
         parent = (0..<Int32(count)).map { $0 }
         size = [Int32](repeating: 1, count: count)
     }
 
-    mutating func find(_ x: Int) -> Int {
+    public mutating func find(_ x: Int) -> Int {
         var x = Int32(x)
         while parent[Int(x)] != x {
             parent[Int(x)] = parent[Int(parent[Int(x)])]
@@ -17,7 +18,7 @@ struct UnionFind {
         return Int(x)
     }
 
-    mutating func union(_ a: Int, _ b: Int) {
+    public mutating func union(_ a: Int, _ b: Int) {
         var ra = find(a), rb = find(b)
         if ra == rb { return }
         if size[ra] < size[rb] { swap(&ra, &rb) }

@@ -1,0 +1,92 @@
+import Catalog
+import Console
+import Files
+import Foundation
+
+/// `data/reports/assist.json` (the summary), `assist.md` (the same for people) and the contact sheets in
+/// `data/reports/assist/`: label issues (given and suggested label in the report), semantic-duplicate clusters
+/// (the kept picture first, in green) and off-topic images, most certain first.
+enum AssistReport {
+    static func write(_ summary: AssistSummary, to workspace: Workspace) throws {
+        do {
+            try FileIO.createDirectory(workspace.reportsFolder)
+            try FileIO.writeAtomically(Array(try Output.jsonString(summary).utf8), to: workspace.report(Workspace.ReportFile.assist))
+            try FileIO.writeAtomically(Array(markdown(summary).utf8), to: workspace.report(Workspace.ReportFile.assistMarkdown))
+        } catch {
+            throw AssistError("\(workspace.reportsFolder): cannot write the model-assisted curation report: \(error)")
+        }
+    }
+
+    static let sheetNames = (labelIssues: "label-issues.jpg", semanticDuplicates: "semantic-duplicates.jpg", offTopic: "off-topic.jpg")
+
+    static func sheets(_ s: AssistSummary, workspace: Workspace) -> [ContactSheet] {
+        let folder = Workspace.assistSheetsFolder.workspace
+        try? FileManager.default.removeItem(atPath: workspace.path(folder))
+        var sheets: [ContactSheet] = []
+        /// Green for the kept picture of a cluster, red for those left out, grey for a flag.
+        func cell(_ image: AssistSummary.Image, kept: Bool? = nil) -> ContactSheet.Cell {
+            ContactSheet.Cell(path: image.path, id: image.id, frame: kept.map { $0 ? ContactSheet.kept : ContactSheet.leftOut } ?? ContactSheet.flagged)
+        }
+        if let issues = s.labelIssues, !issues.found.isEmpty,
+           let sheet = ContactSheet.draw(ContactSheet.rows(issues.found.map { cell($0.image) }),
+                                         name: sheetNames.labelIssues, folder: folder, in: workspace) {
+            sheets.append(sheet)
+        }
+        if let duplicates = s.semanticDuplicates, !duplicates.clusters.isEmpty {
+            let rows = duplicates.clusters.prefix(12).map { cluster in
+                cluster.images.prefix(ContactSheet.perRow).enumerated().map { cell($1, kept: $0 == 0 && !cluster.labelConflict) }
+            }
+            if let sheet = ContactSheet.draw(Array(rows), name: sheetNames.semanticDuplicates, folder: folder, in: workspace) { sheets.append(sheet) }
+        }
+        if let offTopic = s.offTopic, !offTopic.found.isEmpty,
+           let sheet = ContactSheet.draw(ContactSheet.rows(offTopic.found.map { cell($0.image) }),
+                                         name: sheetNames.offTopic, folder: folder, in: workspace) {
+            sheets.append(sheet)
+        }
+        return sheets
+    }
+
+    static func markdown(_ s: AssistSummary) -> String {
+        var lines = ["# Model-assisted curation", ""]
+        lines.append(String(format: "%d kept images, features from %@ (%.1f s), %.1f s in all. Flags exclude only with --exclude; "
+                            + "`imgcls curate` or `imgcls curate --reset` clears every decision.", s.items, s.backbone, s.featureSeconds, s.seconds))
+        let sheet = { (name: String) -> [String] in
+            s.contactSheets.contains { $0.fileName == name } ? ["", "![\(name)](\(Workspace.assistSheetsFolder.reports)/\(name))"] : []
+        }
+        if let issues = s.labelIssues {
+            lines += ["", "## Label issues", "",
+                      "\(issues.found.count) images whose label looks wrong (\(issues.folds)-fold cross-validated linear head, confident learning); "
+                      + "accept corrections with `imgcls relabel`.\(issues.excluded > 0 ? " \(issues.excluded) excluded." : "")"]
+            lines += sheet(sheetNames.labelIssues)
+            lines += ["", "| # | image | label | suggested | self-confidence |", "|---|---|---|---|---|"]
+            for (r, found) in issues.found.enumerated() {
+                lines.append("| \(r + 1) | \(found.image.path) | \(found.image.label) | \(found.suggested) | " + String(format: "%.3f |", found.selfConfidence))
+            }
+            lines += ["", "Confident joint (rows: given label, columns: confident class): " + s.classes.joined(separator: ", "), ""]
+            for (label, row) in zip(s.classes, issues.confidentJoint) { lines.append("- \(label): " + row.map(String.init).joined(separator: " ")) }
+        }
+        if let duplicates = s.semanticDuplicates {
+            lines += ["", "## Semantic duplicates", "",
+                      String(format: "%d pairs at cosine similarity >= %.3f (%@ search), %d clusters, %d excluded.", duplicates.pairs,
+                             duplicates.threshold, duplicates.search, duplicates.clusters.count, duplicates.excluded)]
+            lines += sheet(sheetNames.semanticDuplicates)
+            lines.append("")
+            for (r, cluster) in duplicates.clusters.prefix(50).enumerated() {
+                lines.append("\(r + 1). " + (cluster.labelConflict ? "(label conflict) " : "") + cluster.images.map(\.path).joined(separator: ", ")
+                             + String(format: " (similarity >= %.3f)", cluster.similarity))
+            }
+        }
+        if let offTopic = s.offTopic {
+            lines += ["", "## Off-topic images", "",
+                      String(format: "%d images at least %.1f robust deviations from every class%@.", offTopic.found.count, offTopic.rule.minimumScore,
+                             offTopic.rule.maximumProbability < 1 ? String(format: " with a best probability of at most %.2f", offTopic.rule.maximumProbability) : "")]
+            lines += sheet(sheetNames.offTopic)
+            lines += ["", "| # | image | label | score | centroid similarity | best probability |", "|---|---|---|---|---|---|"]
+            for (r, found) in offTopic.found.enumerated() {
+                lines.append("| \(r + 1) | \(found.image.path) | \(found.image.label) | "
+                             + String(format: "%.1f | %.3f | %.3f |", found.score, found.centroidSimilarity, found.bestProbability))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,284 @@
+// Assist: curation decisions that need a model (issue 15). Entry: `AssistRun` (an `AssistRequest` in, an
+// `AssistSummary` out): the kept images' backbone features, once, for three analyses. Files in reading order:
+//   AssistRun.swift           features in, decisions into the catalog, the report out (this file)
+//   FeatureMatrix.swift       unit-length features and class centroids, shared by the analyses
+//   CrossValidation.swift     out-of-sample probabilities from a k-fold linear head
+//   ConfidentLearning.swift   label issues from those probabilities
+//   SemanticIndex.swift       pairs within a cosine threshold: exact, or a k-means partition searched exactly
+//   OffTopic.swift            images far from every class
+//   AssistReport.swift        assist.json, assist.md and the contact sheets
+//   Relabel.swift             corrections a person accepted, back into the catalog (`imgcls relabel`)
+
+import Catalog
+import Files
+import Foundation
+import Train
+
+/// What `imgcls curate --label-issues / --semantic-duplicates / --off-topic` asks for.
+public struct AssistRequest: Sendable {
+    public var backbone: BackboneReference
+    public var labelIssues = false
+    public var semanticDuplicates = false
+    public var offTopic = false
+    public var crossValidation = CrossValidation()
+    /// Cosine similarity of pooled features at or above which two images are the same picture.
+    public var semanticThreshold: Float = SemanticIndex.defaultThreshold
+    /// Keep semantic duplicates (still clustered, so the split keeps them on one side), as --keep-near-duplicates.
+    public var keepSemanticDuplicates = false
+    public var offTopicRule = OffTopic.Rule()
+    /// Flags that exclude what they mark: `label_issue`, `off_topic`.
+    public var exclude: Set<QualityFlag> = []
+    public var showProgress = false
+
+    public init(backbone: BackboneReference) {
+        self.backbone = backbone
+    }
+}
+
+/// What one pass found; written to `data/reports/assist.json` (and `.md`).
+public struct AssistSummary: Sendable, Codable {
+    /// One image named in the summary.
+    public struct Image: Sendable, Codable {
+        public var id: Int64
+        public var source: String
+        public var path: String
+        public var label: String
+    }
+
+    public struct LabelIssues: Sendable, Codable {
+        public struct Found: Sendable, Codable {
+            public var image: Image
+            public var suggested: String
+            /// The probability a held-out model gave the given label.
+            public var selfConfidence: Double
+        }
+        public var folds = 0
+        /// C[given][confident], in `classes` order.
+        public var confidentJoint: [[Int]] = []
+        /// Lowest self-confidence first.
+        public var found: [Found] = []
+        public var excluded = 0
+    }
+
+    public struct SemanticDuplicates: Sendable, Codable {
+        public struct Cluster: Sendable, Codable {
+            /// The kept image first.
+            public var images: [Image]
+            /// The lowest cosine similarity of the pairs that joined it.
+            public var similarity: Double
+            public var labelConflict: Bool
+        }
+        public var threshold = 0.0
+        public var pairs = 0
+        /// Largest first.
+        public var clusters: [Cluster] = []
+        public var excluded = 0
+        /// "exact" or "partitioned": how the pairs were searched.
+        public var search = ""
+    }
+
+    public struct OffTopic: Sendable, Codable {
+        public struct Found: Sendable, Codable {
+            public var image: Image
+            /// Robust standard deviations below the nearest class's typical similarity to its centroid.
+            public var score: Double
+            public var centroidSimilarity: Double
+            public var bestProbability: Double
+        }
+        public var rule: Assist.OffTopic.Rule
+        /// Most off-topic first.
+        public var found: [Found] = []
+        public var excluded = 0
+    }
+
+    public var backbone = ""
+    public var items = 0
+    public var classes: [String] = []
+    public var labelIssues: LabelIssues?
+    public var semanticDuplicates: SemanticDuplicates?
+    public var offTopic: OffTopic?
+    public var contactSheets: [ContactSheet] = []
+    public var featureSeconds = 0.0
+    public var seconds = 0.0
+}
+
+/// Model-assisted curation of the workspace's kept images, after curate (which decides what is kept): label
+/// issues (`label_issue` with the suggested label), semantic duplicates (excluded as `semantic_duplicate` and
+/// clustered with curate's near duplicates, so the split keeps them together) and off-topic images (`off_topic`).
+/// Flags exclude only when asked. A plain `curate` or `curate --reset` clears every decision.
+public struct AssistRun {
+    let workspace: Workspace
+    let request: AssistRequest
+
+    public init(workspace: Workspace, request: AssistRequest) {
+        self.workspace = workspace
+        self.request = request
+    }
+
+    public func run() throws -> AssistSummary {
+        let started = monotonicSeconds()
+        let catalog = try workspace.requireCatalog()
+        var items: [CatalogItem] = []
+        try catalog.forEachItem(status: .ok) { item in if item.path != nil { items.append(item) } }
+        let classes = Array(Set(items.map(\.label.name))).sorted()
+        let needsProbabilities = request.labelIssues || request.offTopic
+        if needsProbabilities, classes.count < 2 || items.count < request.crossValidation.folds * classes.count {
+            throw AssistError("\(workspace.catalogPath): label issues and off-topic images need at least 2 labels and \(request.crossValidation.folds) kept images per label (\(items.count) kept, \(classes.count) labels); run `imgcls curate` first")
+        }
+        let extracted = try BackboneFeatures.of(items.map { workspace.path($0.path!) }, backbone: request.backbone,
+                                                workspace: workspace, showProgress: request.showProgress)
+        // Images the backbone could not read take no part (curate has decoded every kept one, so there are few).
+        let usable = items.indices.filter { extracted[$0] != nil }
+        items = usable.map { items[$0] }
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let features = FeatureMatrix(rows: usable.map { extracted[$0]! }, labels: items.map { index[$0.label.name]! }, classes: classes.count)
+        var summary = AssistSummary(backbone: request.backbone.name, items: items.count, classes: classes)
+        summary.featureSeconds = monotonicSeconds() - started
+        BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
+
+        var decisions = Decisions(items: items)
+        let probabilities = needsProbabilities
+            ? request.crossValidation.probabilities(features: features.raw, width: features.width, labels: features.labels, classes: classes.count)
+            : []
+        if request.labelIssues { summary.labelIssues = labelIssues(probabilities, features, classes, &decisions) }
+        if request.offTopic { summary.offTopic = offTopic(probabilities, features, &decisions) }
+        if request.semanticDuplicates { summary.semanticDuplicates = semanticDuplicates(features, &decisions) }
+        try decisions.record(in: catalog)
+        summary.seconds = monotonicSeconds() - started
+        summary.contactSheets = AssistReport.sheets(summary, workspace: workspace)
+        try AssistReport.write(summary, to: workspace)
+        return summary
+    }
+
+    private func image(_ item: CatalogItem) -> AssistSummary.Image {
+        AssistSummary.Image(id: item.id!, source: item.source, path: item.path ?? "", label: item.label.name)
+    }
+
+    private func labelIssues(_ probabilities: [[Double]], _ features: FeatureMatrix, _ classes: [String],
+                             _ decisions: inout Decisions) -> AssistSummary.LabelIssues {
+        let learning = ConfidentLearning(probabilities: probabilities, labels: features.labels, classes: classes.count)
+        var result = AssistSummary.LabelIssues(folds: request.crossValidation.folds, confidentJoint: learning.confidentJoint)
+        for issue in learning.issues {
+            let suggested = classes[issue.suggestedLabel]
+            decisions.flag(issue.index, .labelIssue, exclude: request.exclude.contains(.labelIssue),
+                           message: "excluded by --exclude label_issue (suggested label: \(suggested))")
+            decisions.items[issue.index].suggestedLabel = suggested
+            decisions.items[issue.index].labelScore = issue.selfConfidence
+            result.found.append(.init(image: image(decisions.items[issue.index]), suggested: suggested, selfConfidence: issue.selfConfidence))
+        }
+        result.excluded = request.exclude.contains(.labelIssue) ? result.found.count : 0
+        return result
+    }
+
+    private func offTopic(_ probabilities: [[Double]], _ features: FeatureMatrix, _ decisions: inout Decisions) -> AssistSummary.OffTopic {
+        var result = AssistSummary.OffTopic(rule: request.offTopicRule)
+        for found in OffTopic(features: features, probabilities: probabilities).ranked(by: request.offTopicRule) {
+            decisions.flag(found.index, .offTopic, exclude: request.exclude.contains(.offTopic),
+                           message: String(format: "excluded by --exclude off_topic (%.1f robust deviations from every class)", found.score))
+            result.found.append(.init(image: image(decisions.items[found.index]), score: found.score,
+                                      centroidSimilarity: found.centroidSimilarity, bestProbability: found.bestProbability))
+        }
+        result.excluded = request.exclude.contains(.offTopic) ? result.found.count : 0
+        return result
+    }
+
+    private func semanticDuplicates(_ features: FeatureMatrix, _ decisions: inout Decisions) -> AssistSummary.SemanticDuplicates {
+        let search = SemanticIndex(unitRows: features.unit, count: features.count, width: features.width)
+        let pairs = search.pairs(threshold: request.semanticThreshold)
+        var result = AssistSummary.SemanticDuplicates(threshold: Double(request.semanticThreshold), pairs: pairs.count,
+                                                      search: search.isPartitioned ? "partitioned" : "exact")
+        var sets = UnionFind(count: features.count)
+        for pair in pairs { sets.union(pair.a, pair.b) }
+        // Kept members of one of curate's clusters (--keep-near-duplicates) stay together: one cluster, one id.
+        var firstOfCluster: [Int64: Int] = [:]
+        for (i, item) in decisions.items.enumerated() {
+            guard let cluster = item.cluster else { continue }
+            if let first = firstOfCluster[cluster] { sets.union(first, i) } else { firstOfCluster[cluster] = i }
+        }
+        var weakest: [Int: Float] = [:], clusters: [Int: Set<Int>] = [:]
+        for pair in pairs {
+            let root = sets.find(pair.a)
+            weakest[root] = min(weakest[root] ?? 1, pair.similarity)
+            clusters[root, default: []].formUnion([pair.a, pair.b])
+        }
+        for i in decisions.items.indices where decisions.items[i].cluster != nil {
+            let root = sets.find(i)
+            if clusters[root] != nil { clusters[root]!.insert(i) }
+        }
+        for (root, members) in clusters {
+            let cluster = decisions.cluster(members.sorted(), exclude: !request.keepSemanticDuplicates,
+                                            similarity: weakest[root] ?? request.semanticThreshold)
+            result.clusters.append(.init(images: cluster.members.map { image(decisions.items[$0]) },
+                                         similarity: Double(weakest[root] ?? 0), labelConflict: cluster.conflict))
+            result.excluded += cluster.excluded
+        }
+        result.clusters.sort { ($0.images.count, -$0.images[0].id) > ($1.images.count, -$1.images[0].id) }
+        return result
+    }
+}
+
+/// The decisions of one pass, on copies of the catalog rows, written at the end in one transaction.
+struct Decisions {
+    var items: [CatalogItem]
+    /// Curate's clusters that semantic duplicates joined: old cluster id -> new (each old one in one new one).
+    var movedClusters: [Int64: Int64] = [:]
+
+    init(items: [CatalogItem]) {
+        self.items = items
+    }
+
+    mutating func flag(_ index: Int, _ flag: QualityFlag, exclude: Bool, message: String) {
+        items[index].flags = Set(items[index].flags).union([flag]).sorted()
+        if exclude && items[index].status == .ok {
+            items[index].status = .excluded
+            items[index].reason = .flag(flag)
+            items[index].message = message
+        }
+    }
+
+    /// One keeper (a kept item, the largest picture, then the largest file, then the first seen, as curate's near duplicates)
+    /// and the rest its semantic duplicates; a cluster across labels is a label conflict, every member left out.
+    /// Returns the members, keeper first.
+    mutating func cluster(_ members: [Int], exclude: Bool, similarity: Float) -> (members: [Int], conflict: Bool, excluded: Int) {
+        func size(_ i: Int) -> (Int, Int, Int, Int64) {
+            (items[i].status == .ok ? 1 : 0, (items[i].width ?? 0) * (items[i].height ?? 0), items[i].bytes ?? 0, -items[i].id!)
+        }
+        let keeper = members.max { size($0) < size($1) }!
+        let keeperID = items[keeper].id!
+        let labels = Set(members.map { items[$0].label.name })
+        var excluded = 0
+        for m in members {
+            if let old = items[m].cluster, old != keeperID { movedClusters[old] = keeperID }
+            items[m].cluster = keeperID
+            let evidence = String(format: "cosine similarity %.3f of the backbone's features", similarity)
+            if labels.count > 1 {
+                if items[m].status == .ok { excluded += 1 }
+                items[m].status = .excluded
+                items[m].reason = .curation(.labelConflict)
+                items[m].message = "the same picture for the backbone is labelled \(labels.sorted().joined(separator: " and ")) (\(evidence))"
+            } else if m != keeper {
+                items[m].duplicateOf = keeperID
+                if exclude && items[m].status == .ok {
+                    excluded += 1
+                    items[m].status = .excluded
+                    items[m].reason = .curation(.semanticDuplicate)
+                    items[m].message = "the same picture for the backbone as item \(keeperID) (\(items[keeper].path ?? "")): \(evidence)"
+                }
+            }
+        }
+        return ([keeper] + members.filter { $0 != keeper }, labels.count > 1, excluded)
+    }
+
+    func record(in catalog: Catalog) throws(CatalogError) {
+        try catalog.write { t throws(CatalogError) in
+            // Curate's excluded near duplicates follow their keeper into the new cluster.
+            for (old, new) in movedClusters { try t.moveCluster(old, to: new) }
+            for item in items { _ = try t.upsert(item) }
+        }
+    }
+}
+
+public struct AssistError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,205 @@
+import ArgumentParser
+import Assist
+import Backbone
+import Catalog
+import Curate
+import Files
+import Foundation
+import Imaging
+import SampleImages
+import Train
+
+/// The measurement behind `--semantic-threshold`: cosine similarity of the backbone's pooled features between
+/// real pictures and their planted copies (crops of 2-5% per side, 90° and 5° rotations, a flip, a re-framing),
+/// how many each threshold finds, how many pairs of distinct pictures it would merge; and the same for curate's
+/// pHash rule on the same files.
+struct SemanticStudy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "semantic-study", abstract: "Planted copies of real pictures: backbone cosine vs pHash.")
+
+    @Option(help: "A folder of real pictures (searched recursively; exact duplicates skipped).") var from: String
+    @Option(help: "Originals to use (the rest of the folder is left out).") var originals = 1000
+    @Option(help: "A workspace folder for the pictures written and the feature cache.") var workspace: String
+    @Option(help: "The installed backbone.") var backbone = "efficientnet-lite0"
+    @Option(help: "Smallest side of an original, in pixels.") var minSide = 96
+    @Option(help: "Also write the features (float32 rows: originals, then each original's copies) to this file.") var dump: String?
+
+    func run() throws {
+        let root = Workspace(root: workspace)
+        let folder = root.path("study")
+        try FileIO.createDirectory(folder)
+        var seen = Set<String>(), files: [String] = []
+        for file in DirectoryWalker(root: from).sorted() where [".jpg", ".jpeg", ".png", ".webp"].contains(where: file.lowercased().hasSuffix) {
+            guard let bytes = try? FileIO.read(file), seen.insert(SHA256.hex(bytes)).inserted else { continue }
+            files.append(file)
+        }
+        var random = SplitMix64(seed: 1)
+        files.stableShuffle(using: &random)
+        var originalFiles: [String] = [], copyFiles: [[String]] = []
+        for file in files where originalFiles.count < originals {
+            guard var image = try? ImageDecoder.decode(file: file), min(image.width, image.height) >= minSide else { continue }
+            image = image.fitting(maxSide: 512)
+            let name = "\(folder)/\(originalFiles.count)"
+            try FileIO.writeAtomically(try image.jpegData(quality: 90), to: name + ".jpg")
+            originalFiles.append(name + ".jpg")
+            copyFiles.append(try Transformation.planted.enumerated().map { t, transformation in
+                let path = "\(name)-copy\(t).jpg"
+                try FileIO.writeAtomically(try transformation.apply(to: image).jpegData(quality: 90), to: path)
+                return path
+            })
+        }
+        print("\(originalFiles.count) distinct real pictures from \(from) (of \(files.count) files), \(Transformation.planted.count) copies each")
+        let reference = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
+        let all = originalFiles + copyFiles.flatMap { $0 }
+        let extracted = try BackboneFeatures.of(all, backbone: reference, workspace: root, showProgress: true)
+        let width = BackboneFeatures.width
+        if let dump {
+            let rows = extracted.flatMap { $0 ?? [Float](repeating: 0, count: width) }
+            try FileIO.writeAtomically(rows.withUnsafeBytes { Array($0) }, to: dump)
+        }
+        let unit = SemanticIndex.unitRows(extracted.flatMap { $0 ?? [Float](repeating: 0, count: width) }, width: width)
+        func cosine(_ a: Int, _ b: Int) -> Float { (0..<width).reduce(0) { $0 + unit[a * width + $1] * unit[b * width + $1] } }
+        let hashes = try all.map { try ItemAnalysis.analyze(try FileIO.read($0)).hashes }
+        let rule = CurateRequest()
+        let thresholds: [Float] = [0.80, 0.85, 0.88, 0.90, 0.92, 0.94]
+        let n = originalFiles.count
+        print("\ntransformation     cosine median / 5th pct / min   found at cosine " + thresholds.map { String(format: "%.2f", $0) }.joined(separator: "  ")
+              + "   pHash (--near \(rule.near) --verify \(rule.verify))")
+        var foundAll = [Int](repeating: 0, count: thresholds.count), phashAll = 0
+        for (t, transformation) in Transformation.planted.enumerated() {
+            let copies = (0..<n).map { n + t * n + $0 }
+            _ = copies
+            let similarities = (0..<n).map { cosine($0, n + $0 * Transformation.planted.count + t) }.sorted()
+            let found = thresholds.map { threshold in similarities.filter { $0 >= threshold }.count }
+            for (i, f) in found.enumerated() { foundAll[i] += f }
+            let phash = (0..<n).filter { i in
+                let (a, b) = (hashes[i], hashes[n + i * Transformation.planted.count + t])
+                return hammingDistance(a.phash, b.phash) <= rule.near && a.detail.distance(to: b.detail) <= rule.verify
+            }.count
+            phashAll += phash
+            print(transformation.description.padding(toLength: 19, withPad: " ", startingAt: 0)
+                  + String(format: "%.3f / %.3f / %.3f", similarities[n / 2], similarities[n / 20], similarities[0]).padding(toLength: 32, withPad: " ", startingAt: 0)
+                  + found.map { String(format: "%5.1f%%", Double($0) * 100 / Double(n)) }.joined(separator: " ")
+                  + String(format: "   %5.1f%%", Double(phash) * 100 / Double(n)))
+        }
+        let planted = n * Transformation.planted.count
+        print("all planted".padding(toLength: 51, withPad: " ", startingAt: 0)
+              + foundAll.map { String(format: "%5.1f%%", Double($0) * 100 / Double(planted)) }.joined(separator: " ")
+              + String(format: "   %5.1f%%", Double(phashAll) * 100 / Double(planted)))
+        // Distinct pictures merged: pairs of originals.
+        let pairs = SemanticIndex(unitRows: Array(unit[0..<(n * width)]), count: n, width: width).pairs(threshold: thresholds[0])
+        let phashPairs = NearDuplicateIndex(hashes: hashes.prefix(n).map(\.phash), threshold: rule.near)
+        var phashFalse = 0
+        phashPairs.forEachPair { a, b in if hashes[a].detail.distance(to: hashes[b].detail) <= rule.verify { phashFalse += 1 } }
+        print("\npairs of distinct pictures merged (per 10,000 pictures)".padding(toLength: 51, withPad: " ", startingAt: 0)
+              + thresholds.map { t in
+                  let count = pairs.filter { $0.similarity >= t }.count
+                  return String(format: "%d (%.1f)", count, Double(count) * 10_000 / Double(n)).padding(toLength: 7, withPad: " ", startingAt: 0)
+              }.joined(separator: " ")
+              + String(format: "   %d (%.1f)", phashFalse, Double(phashFalse) * 10_000 / Double(n)))
+        for pair in pairs.prefix(12) { print(String(format: "  %.3f  %@  %@", pair.similarity, originalFiles[pair.a], originalFiles[pair.b])) }
+    }
+}
+
+/// The pair search at scale: synthetic unit vectors (clustered, as pooled features are) with planted near
+/// copies, searched with the k-means partition; prints the time and the share of planted pairs found.
+struct BenchSemanticSearch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-semantic-search", abstract: "Time the semantic pair search on synthetic vectors.")
+
+    @Option(help: "Vectors.") var vectors = 1_000_000
+    @Option(help: "Their width.") var width = 1280
+    @Option(help: "Near copies planted among them.") var planted = 1000
+    @Option(help: "Cosine threshold.") var threshold: Float = SemanticIndex.defaultThreshold
+
+    func run() throws {
+        var random = SplitMix64(seed: 7)
+        let started = monotonicSeconds()
+        let centres = (0..<1000).map { _ in (0..<width).map { _ in Float(random.nextGaussian()) } }
+        let distinct = vectors - planted
+        var rows = [Float](repeating: 0, count: vectors * width)
+        for i in 0..<distinct {
+            let centre = centres[random.next(below: centres.count)]
+            // Cosine between two members of a cluster about 0.5, between clusters about 0: like pooled features.
+            for j in 0..<width { rows[i * width + j] = centre[j] + Float(random.nextGaussian()) }
+        }
+        var truth: [(Int, Int)] = []
+        for p in 0..<planted {
+            let original = random.next(below: distinct), copy = distinct + p
+            for j in 0..<width { rows[copy * width + j] = rows[original * width + j] + Float(random.nextGaussian()) * 0.35 }
+            truth.append((original, copy))
+        }
+        let unit = SemanticIndex.unitRows(rows, width: width)
+        rows = []
+        print(String(format: "%d vectors of %d (%d planted copies) generated in %.1f s", vectors, width, planted, monotonicSeconds() - started))
+        BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
+        let searchStarted = monotonicSeconds()
+        let index = SemanticIndex(unitRows: unit, count: vectors, width: width)
+        let pairs = index.pairs(threshold: threshold)
+        let seconds = monotonicSeconds() - searchStarted
+        let found = Set(pairs.map { Int64($0.a) * Int64(vectors) + Int64($0.b) })
+        let recall = truth.filter { found.contains(Int64($0.0) * Int64(vectors) + Int64($0.1)) }.count
+        print(String(format: "search (%@, %d threads): %.1f s; %d pairs at cosine >= %.2f; planted found %d of %d (%.1f%%)",
+                     index.isPartitioned ? "k-means partition" : "exact", BLAS.threads, seconds, pairs.count, threshold, recall, planted,
+                     Double(recall) * 100 / Double(planted)))
+    }
+}
+
+/// The label-issue benchmark's imgcls side: the workspace's kept images' features (cached), 5% of labels
+/// flipped (seeded), the imgcls pass timed (cross-validated head + confident learning), and the files
+/// scripts/reference/label-issues-cleanlab.py reads to run cleanlab on the same input.
+struct LabelIssueBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label-issue-bench", abstract: "Flip labels, find them, write the input for cleanlab.")
+
+    @Option(help: "A curated workspace.") var workspace: String
+    @Option(help: "The folder for the files cleanlab's script reads.") var out: String
+    @Option(help: "Share of labels flipped.") var flip = 0.05
+    @Option(help: "Seed of the flips and the folds.") var seed: UInt64 = 1
+    @Option(help: "Cross-validation folds.") var folds = 5
+    @Option(help: "The installed backbone.") var backbone = "efficientnet-lite0"
+
+    func run() throws {
+        let root = Workspace(root: workspace)
+        var items: [CatalogItem] = []
+        try root.requireCatalog().forEachItem(status: .ok) { if $0.path != nil { items.append($0) } }
+        let classes = Array(Set(items.map(\.label.name))).sorted()
+        let reference = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
+        let cacheStarted = monotonicSeconds()
+        let extracted = try BackboneFeatures.of(items.map { root.path($0.path!) }, backbone: reference, workspace: root, showProgress: true)
+        let cacheSeconds = monotonicSeconds() - cacheStarted
+        let usable = items.indices.filter { extracted[$0] != nil }
+        let features = usable.flatMap { extracted[$0]! }
+        let truth = usable.map { classes.firstIndex(of: items[$0].label.name)! }
+        var random = SplitMix64(seed: seed)
+        var labels = truth, flipped = [Int](repeating: 0, count: truth.count)
+        var order = Array(truth.indices)
+        order.stableShuffle(using: &random)
+        for i in order.prefix(Int((Double(truth.count) * flip).rounded())) {
+            labels[i] = (truth[i] + 1 + random.next(below: classes.count - 1)) % classes.count
+            flipped[i] = 1
+        }
+        BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
+        var cv = CrossValidation()
+        cv.folds = folds
+        cv.seed = seed
+        let started = monotonicSeconds()
+        let probabilities = cv.probabilities(features: features, width: BackboneFeatures.width, labels: labels, classes: classes.count)
+        let cvSeconds = monotonicSeconds() - started
+        let issues = ConfidentLearning(probabilities: probabilities, labels: labels, classes: classes.count).issues
+        let seconds = monotonicSeconds() - started
+        try FileIO.createDirectory(out)
+        let meta = "{\"n\": \(truth.count), \"width\": \(BackboneFeatures.width), \"classes\": \(classes.count), \"folds\": \(folds), \"seed\": \(seed), "
+            + String(format: "\"imgclsSeconds\": %.4f, \"imgclsCVSeconds\": %.4f, \"cachedFeatureSeconds\": %.4f}", seconds, cvSeconds, cacheSeconds)
+        try FileIO.writeAtomically(Array(meta.utf8), to: out + "/meta.json")
+        try FileIO.writeAtomically(features.withUnsafeBytes { Array($0) }, to: out + "/features.f32")
+        try FileIO.writeAtomically(Array(labels.map(String.init).joined(separator: "\n").appending("\n").utf8), to: out + "/labels.txt")
+        try FileIO.writeAtomically(Array(flipped.map(String.init).joined(separator: "\n").appending("\n").utf8), to: out + "/flipped.txt")
+        try FileIO.writeAtomically(Array(probabilities.map { $0.map { String(format: "%.8g", $0) }.joined(separator: ",") }.joined(separator: "\n").appending("\n").utf8),
+                                   to: out + "/probabilities.csv")
+        try FileIO.writeAtomically(Array(issues.map { String($0.index) }.joined(separator: "\n").appending(issues.isEmpty ? "" : "\n").utf8),
+                                   to: out + "/imgcls-issues.txt")
+        print(String(format: "%d images, %d classes, %d flipped; imgcls pass %.3f s (cross-validation %.3f s), cached features read in %.2f s; %d issues",
+                     truth.count, classes.count, flipped.reduce(0, +), seconds, cvSeconds, cacheSeconds, issues.count))
+    }
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Model-assisted curation benchmark (issue 15), side by side in one run, both tools on the same 2 cores:
+#   1. Label issues: Tux Paint's stamp categories (a real labelled set from a Debian package, scripts/tuxpaint-set.sh)
+#      with 5% of the labels flipped (seeded); features from efficientnet-lite0, cached. imgcls's whole pass from the
+#      cached features (5-fold cross-validated linear head + confident learning, imgcls-dev label-issue-bench) against
+#      cleanlab (PyPI, in a venv): find_label_issues on imgcls's own probabilities (F1), and cleanlab's whole pass
+#      from the same features (scikit-learn's StandardScaler + LogisticRegression in cross_val_predict, then
+#      find_label_issues). Goal: F1 at least cleanlab's, time below.
+#   2. Semantic duplicates: planted crops (2% and 5% per side), 90° and 5° rotations, flips and re-framings of
+#      real pictures (PHOTOS: a folder, by default scripts/photo-corpus.sh's) found by the backbone's cosine and by
+#      curate's pHash rule, and the pairs of distinct pictures each would merge (imgcls-dev semantic-study).
+#   3. The pair search on 1,000,000 synthetic 1280-wide vectors (imgcls-dev bench-semantic-search).
+#   4. Off-topic: the Tux Paint set with OFFTOPIC (36) real photographs filed among its categories; where
+#      `curate --off-topic` ranks them.
+# Environment: PARTS (default "1 2 3 4"), PHOTOS, ORIGINALS (2000), VECTORS (1000000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PARTS=${PARTS:-1 2 3 4}
+ORIGINALS=${ORIGINALS:-2000}
+VECTORS=${VECTORS:-1000000}
+OFFTOPIC=${OFFTOPIC:-36}
+scripts/setup.sh python3-venv python3-pip
+swift build -c release >/dev/null
+bin=$(swift build -c release --show-bin-path)
+out=$(pwd)/bench-data/assist
+mkdir -p "$out"
+"$bin/imgcls" backbone install efficientnet-lite0 >/dev/null
+
+tuxpaint=$out/tuxpaint
+[ -d "$tuxpaint" ] || scripts/tuxpaint-set.sh "$tuxpaint" >/dev/null
+photos=${PHOTOS:-$out/photos}
+if [ -z "${PHOTOS:-}" ] && [ ! -f "$photos/.complete" ]; then scripts/photo-corpus.sh "$photos" && touch "$photos/.complete"; fi
+
+if [[ " $PARTS " == *" 1 "* ]]; then
+  venv=$(pwd)/bench-data/venv-cleanlab
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import cleanlab, sklearn" 2>/dev/null; then
+    echo "installing cleanlab and scikit-learn into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q cleanlab scikit-learn numpy
+  fi
+  ws=$out/labels-ws
+  [ -f "$ws/catalog.sqlite" ] || "$bin/imgcls" curate --from "$tuxpaint" --workspace "$ws" --quiet >/dev/null
+  # Features once (cached in the workspace); the pass below reads them from the cache, as a second run would.
+  "$bin/imgcls-dev" label-issue-bench --workspace "$ws" --out "$out/labels" >/dev/null
+  "$bin/imgcls-dev" label-issue-bench --workspace "$ws" --out "$out/labels"
+  "$venv/bin/python" scripts/reference/label-issues-cleanlab.py "$out/labels" > "$out/labels.json"
+  python3 - "$out/labels.json" "$out/labels/meta.json" <<'PY'
+import json, sys
+r, meta = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+ours, same, whole = r["imgcls"], r["cleanlabSameProbabilities"]["prune_by_noise_rate"], r["cleanlabWholePass"]
+print(f"label issues, {meta['n']} images, {meta['classes']} classes, {sum(1 for _ in open(sys.argv[2].replace('meta.json', 'flipped.txt')) if _.strip() == '1')} flipped:")
+print(f"  imgcls (own probabilities)          precision {ours['precision']:.3f} recall {ours['recall']:.3f} F1 {ours['f1']:.3f}")
+print(f"  cleanlab (imgcls's probabilities)   precision {same['precision']:.3f} recall {same['recall']:.3f} F1 {same['f1']:.3f}")
+print(f"  cleanlab whole pass (sklearn CV)    precision {whole['precision']:.3f} recall {whole['recall']:.3f} F1 {whole['f1']:.3f}")
+print(f"  time from cached features: imgcls {meta['imgclsSeconds']:.2f} s, cleanlab + scikit-learn {whole['seconds']:.2f} s: "
+      f"{whole['seconds'] / meta['imgclsSeconds']:.1f}x faster; F1 ratio {ours['f1'] / max(whole['f1'], 1e-9):.3f} (vs whole pass), "
+      f"{ours['f1'] / max(same['f1'], 1e-9):.3f} (vs same probabilities)")
+PY
+fi
+
+if [[ " $PARTS " == *" 2 "* ]]; then
+  rm -rf "$out/semantic-ws"
+  "$bin/imgcls-dev" semantic-study --from "$photos" --originals "$ORIGINALS" --workspace "$out/semantic-ws" 2>/dev/null
+fi
+
+if [[ " $PARTS " == *" 3 "* ]]; then
+  "$bin/imgcls-dev" bench-semantic-search --vectors "$VECTORS"
+fi
+
+if [[ " $PARTS " == *" 4 "* ]]; then
+  mixed=$out/offtopic-set
+  rm -rf "$mixed" "$out/offtopic-ws"
+  cp -r "$tuxpaint" "$mixed"
+  categories=($(ls "$mixed"))
+  # Every 37th photograph of the corpus but Tux Paint's own stamps, dealt round-robin into the categories.
+  mapfile -t planted < <(find "$photos" -type f \( -iname '*.jpg' -o -iname '*.png' \) -not -name '*tuxpaint*' | sort | awk 'NR % 37 == 1')
+  for ((i = 0; i < OFFTOPIC && i < ${#planted[@]}; i++)); do
+    file=${planted[$i]}
+    cp "$file" "$mixed/${categories[$((i % ${#categories[@]}))]}/planted-$i.${file##*.}"
+  done
+  "$bin/imgcls" curate --from "$mixed" --workspace "$out/offtopic-ws" --off-topic --json --quiet > "$out/offtopic.json"
+  python3 - "$out/offtopic.json" "$OFFTOPIC" <<'PY'
+import json, sys
+found = json.load(open(sys.argv[1]))["assist"]["offTopic"]["found"]
+planted = int(sys.argv[2])
+ranks = [i + 1 for i, f in enumerate(found) if "/planted-" in f["image"]["source"]]
+top = sum(1 for r in ranks if r <= planted)
+print(f"off-topic: {len(found)} flagged; of {planted} planted photographs {len(ranks)} flagged, {top} in the top {planted} "
+      f"(ranks {ranks[:planted]}); others flagged: {len(found) - len(ranks)}")
+PY
+fi
