@@ -220,11 +220,14 @@ public struct AssistRun {
 /// The decisions of one pass, on copies of the catalog rows, written at the end in one transaction.
 struct Decisions {
     var items: [CatalogItem]
+    /// The rows as read, so only the ones a decision changed are written back.
+    let original: [CatalogItem]
     /// Curate's clusters that semantic duplicates joined: old cluster id -> new (each old one in one new one).
     var movedClusters: [Int64: Int64] = [:]
 
     init(items: [CatalogItem]) {
         self.items = items
+        original = items
     }
 
     mutating func flag(_ index: Int, _ flag: QualityFlag, exclude: Bool, message: String) {
@@ -273,7 +276,7 @@ struct Decisions {
         try catalog.write { t throws(CatalogError) in
             // Curate's excluded near duplicates follow their keeper into the new cluster.
             for (old, new) in movedClusters { try t.moveCluster(old, to: new) }
-            for item in items { _ = try t.upsert(item) }
+            for (item, before) in zip(items, original) where item != before { _ = try t.upsert(item) }
         }
     }
 }

@@ -67,8 +67,6 @@ struct SemanticStudy: ParsableCommand {
               + "   pHash (--near \(rule.near) --verify \(rule.verify))")
         var foundAll = [Int](repeating: 0, count: thresholds.count), phashAll = 0
         for (t, transformation) in Transformation.planted.enumerated() {
-            let copies = (0..<n).map { n + t * n + $0 }
-            _ = copies
             let similarities = (0..<n).map { cosine($0, n + $0 * Transformation.planted.count + t) }.sorted()
             let found = thresholds.map { threshold in similarities.filter { $0 >= threshold }.count }
             for (i, f) in found.enumerated() { foundAll[i] += f }
