@@ -10,7 +10,7 @@
 #      real pictures (PHOTOS: a folder, by default scripts/photo-corpus.sh's) found by the backbone's cosine and by
 #      curate's pHash rule, and the pairs of distinct pictures each would merge (imgcls-dev semantic-study).
 #   3. The pair search on 1,000,000 synthetic 1280-wide vectors (imgcls-dev bench-semantic-search).
-#   4. Off-topic: the Tux Paint set with OFFTOPIC (36) real photographs filed among its categories; where
+#   4. Off-topic: the Tux Paint set with OFFTOPIC (36) foreign pictures (half flags, half photographs) filed among its categories; where
 #      `curate --off-topic` ranks them.
 # Environment: PARTS (default "1 2 3 4"), PHOTOS, ORIGINALS (2000), VECTORS (1000000).
 set -euo pipefail
@@ -72,20 +72,51 @@ if [[ " $PARTS " == *" 4 "* ]]; then
   rm -rf "$mixed" "$out/offtopic-ws"
   cp -r "$tuxpaint" "$mixed"
   categories=($(ls "$mixed"))
-  # Every 37th photograph of the corpus but Tux Paint's own stamps, dealt round-robin into the categories.
-  mapfile -t planted < <(find "$photos" -type f \( -iname '*.jpg' -o -iname '*.png' \) -not -name '*tuxpaint*' | sort | awk 'NR % 37 == 1')
+  # Half flags (iso-flags-png-320x240, another package's pictures), half photographs of the corpus but Tux Paint's
+  # own stamps, dealt round-robin into the categories.
+  flags=$out/flags
+  if [ ! -d "$flags" ]; then
+    work=$(mktemp -d)
+    (cd "$work" && apt-get download -q iso-flags-png-320x240 >/dev/null 2>&1 && dpkg -x ./*.deb x)
+    mkdir -p "$flags" && find "$work/x" -name '*.png' -exec cp {} "$flags/" \;
+    rm -rf "$work"
+  fi
+  half=$((OFFTOPIC / 2))
+  mapfile -t planted < <(find "$flags" -name '*.png' | sort | awk 'NR % 7 == 1' | head -n "$half"
+                         find "$photos" -type f \( -iname '*.jpg' -o -iname '*.png' \) -not -name '*tuxpaint*' | sort | awk 'NR % 37 == 1' | head -n "$((OFFTOPIC - half))")
   for ((i = 0; i < OFFTOPIC && i < ${#planted[@]}; i++)); do
     file=${planted[$i]}
     cp "$file" "$mixed/${categories[$((i % ${#categories[@]}))]}/planted-$i.${file##*.}"
   done
-  "$bin/imgcls" curate --from "$mixed" --workspace "$out/offtopic-ws" --off-topic --json --quiet > "$out/offtopic.json"
-  python3 - "$out/offtopic.json" "$OFFTOPIC" <<'PY'
-import json, sys
+  rank() {  # rank SET WORKSPACE: curate --off-topic, then where the planted pictures rank
+    "$bin/imgcls" curate --from "$1" --workspace "$2" --off-topic --json --quiet > "$2.json"
+    python3 - "$2.json" "$OFFTOPIC" "$half" <<'PY'
+import json, re, sys
 found = json.load(open(sys.argv[1]))["assist"]["offTopic"]["found"]
-planted = int(sys.argv[2])
+planted, half = int(sys.argv[2]), int(sys.argv[3])
 ranks = [i + 1 for i, f in enumerate(found) if "/planted-" in f["image"]["source"]]
+first = [i + 1 for i, f in enumerate(found) if (m := re.search(r"/planted-(\d+)\.", f["image"]["source"])) and int(m.group(1)) < half]
 top = sum(1 for r in ranks if r <= planted)
-print(f"off-topic: {len(found)} flagged; of {planted} planted photographs {len(ranks)} flagged, {top} in the top {planted} "
-      f"(ranks {ranks[:planted]}); others flagged: {len(found) - len(ranks)}")
+print(f"  {len(found)} flagged; of {planted} planted {len(ranks)} flagged, {top} in the top {planted}; "
+      f"first half ranked {first}, second half {[r for r in ranks if r not in first]}; others flagged: {len(found) - len(ranks)}")
 PY
+  }
+  echo "off-topic, Tux Paint's stamps with $half flags and $((OFFTOPIC - half)) photographs planted:"
+  rank "$mixed" "$out/offtopic-ws"
+  # The other way round: a photo set (two packages' photographs as two labels, landscapes and astronomy; a small class of drawings such as Scratch's backgrounds would hold flags) with flags and Tux Paint stamps.
+  photoset=$out/offtopic-photos
+  rm -rf "$photoset" "$out/offtopic-photos-ws"
+  for label in endless-sky stellarium; do
+    mkdir -p "$photoset/$label"
+    find "$photos" -name "*_${label}_*" -exec cp {} "$photoset/$label/" \;
+  done
+  labels=($(ls "$photoset"))
+  mapfile -t planted < <(find "$flags" -name '*.png' | sort | awk 'NR % 7 == 3' | head -n "$half"
+                         find "$tuxpaint" -type f | sort | awk 'NR % 19 == 1' | head -n "$((OFFTOPIC - half))")
+  for ((i = 0; i < OFFTOPIC && i < ${#planted[@]}; i++)); do
+    file=${planted[$i]}
+    cp "$file" "$photoset/${labels[$((i % ${#labels[@]}))]}/planted-$i.${file##*.}"
+  done
+  echo "off-topic, photographs of two packages with $half flags and $((OFFTOPIC - half)) Tux Paint stamps planted:"
+  rank "$photoset" "$out/offtopic-photos-ws"
 fi

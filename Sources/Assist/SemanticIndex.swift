@@ -8,10 +8,10 @@ import Train
 /// finds nearly every close pair (a close pair's rows sit in the same or neighbouring partitions) at a cost of
 /// about probes * n * sqrt(n) products instead of n^2.
 public struct SemanticIndex {
-    /// Chosen on planted crops, rotations, flips and re-framings of 2,000 real pictures (bench-assist.sh part 2):
-    /// at 0.95 about as many pairs of distinct pictures merge as with curate's pHash rule (4 against 3, two of the
-    /// four mirrored copies the packages themselves hold), and 49% of the planted copies are found against pHash's
-    /// 11% (crops of 2% 95%, flips 94%, 90° turns 11%); 0.90 finds 73% but merges 170 distinct pairs.
+    /// Chosen on planted crops, rotations, flips and re-framings of 1,988 real pictures (bench-assist.sh part 2):
+    /// at 0.95 about as many pairs of distinct files merge as with curate's pHash rule (45 against 37, most of
+    /// them copies the packages themselves hold at several sizes), and 51% of the planted copies are found against
+    /// pHash's 11% (crops of 2% 95%, flips 95%, 90° turns 16%); 0.90 finds 74% but merges 369 pairs.
     public static let defaultThreshold: Float = 0.95
     public static let exactLimit = 20_000
 
