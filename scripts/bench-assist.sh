@@ -76,12 +76,8 @@ if [[ " $PARTS " == *" 3 "* ]]; then
 fi
 
 if [[ " $PARTS " == *" 4 "* ]]; then
-  mixed=$out/offtopic-set
-  rm -rf "$mixed" "$out/offtopic-ws"
-  cp -r "$tuxpaint" "$mixed"
-  categories=($(ls "$mixed"))
-  # Half flags (iso-flags-png-320x240, another package's pictures), half photographs of the corpus but Tux Paint's
-  # own stamps, dealt round-robin into the categories.
+  # The foreign pictures: flags (iso-flags-png-320x240, another package's pictures), photographs of the corpus but
+  # Tux Paint's own stamps, and Tux Paint's stamps.
   flags=$out/flags
   if [ ! -d "$flags" ]; then
     work=$(mktemp -d)
@@ -90,13 +86,15 @@ if [[ " $PARTS " == *" 4 "* ]]; then
     rm -rf "$work"
   fi
   half=$((OFFTOPIC / 2))
-  mapfile -t planted < <(find "$flags" -name '*.png' | sort | awk 'NR % 7 == 1' | head -n "$half"
-                         find "$photos" -type f \( -iname '*.jpg' -o -iname '*.png' \) -not -name '*tuxpaint*' | sort | awk 'NR % 37 == 1' | head -n "$((OFFTOPIC - half))")
-  for ((i = 0; i < OFFTOPIC && i < ${#planted[@]}; i++)); do
-    file=${planted[$i]}
-    cp "$file" "$mixed/${categories[$((i % ${#categories[@]}))]}/planted-$i.${file##*.}"
-  done
-  rank() {  # rank SET WORKSPACE: curate --off-topic, then where the planted pictures rank
+  # plant_and_rank SET WORKSPACE < FILES: the files dealt round-robin into SET's label folders as planted-N, then
+  # curate --off-topic, then where the planted ones rank (the first half and the second apart).
+  plant_and_rank() {
+    local labels=($(ls "$1")) i=0 file
+    while read -r file; do
+      cp "$file" "$1/${labels[$((i % ${#labels[@]}))]}/planted-$i.${file##*.}"
+      i=$((i + 1))
+    done
+    rm -rf "$2"
     "$bin/imgcls" curate --from "$1" --workspace "$2" --off-topic --json --quiet > "$2.json"
     python3 - "$2.json" "$OFFTOPIC" "$half" <<'PY'
 import json, re, sys
@@ -109,23 +107,22 @@ print(f"  {len(found)} flagged; of {planted} planted {len(ranks)} flagged, {top}
       f"first half ranked {first}, second half {[r for r in ranks if r not in first]}; others flagged: {len(found) - len(ranks)}")
 PY
   }
+  mixed=$out/offtopic-set
+  rm -rf "$mixed" && cp -r "$tuxpaint" "$mixed"
   echo "off-topic, Tux Paint's stamps with $half flags and $((OFFTOPIC - half)) photographs planted:"
-  rank "$mixed" "$out/offtopic-ws"
+  { find "$flags" -name '*.png' | sort | awk 'NR % 7 == 1' | head -n "$half"
+    find "$photos" -type f \( -iname '*.jpg' -o -iname '*.png' \) -not -name '*tuxpaint*' | sort | awk 'NR % 37 == 1' | head -n "$((OFFTOPIC - half))"
+  } | plant_and_rank "$mixed" "$out/offtopic-ws"
   # The other way round: flags and Tux Paint stamps among two packages' photographs as two labels, landscapes and
   # astronomy (not a small class of drawings, such as Scratch's backgrounds, which takes clip art in).
   photoset=$out/offtopic-photos
-  rm -rf "$photoset" "$out/offtopic-photos-ws"
+  rm -rf "$photoset"
   for label in endless-sky stellarium; do
     mkdir -p "$photoset/$label"
     find "$photos" -name "*_${label}_*" -exec cp {} "$photoset/$label/" \;
   done
-  labels=($(ls "$photoset"))
-  mapfile -t planted < <(find "$flags" -name '*.png' | sort | awk 'NR % 7 == 3' | head -n "$half"
-                         find "$tuxpaint" -type f | sort | awk 'NR % 19 == 1' | head -n "$((OFFTOPIC - half))")
-  for ((i = 0; i < OFFTOPIC && i < ${#planted[@]}; i++)); do
-    file=${planted[$i]}
-    cp "$file" "$photoset/${labels[$((i % ${#labels[@]}))]}/planted-$i.${file##*.}"
-  done
   echo "off-topic, photographs of two packages with $half flags and $((OFFTOPIC - half)) Tux Paint stamps planted:"
-  rank "$photoset" "$out/offtopic-photos-ws"
+  { find "$flags" -name '*.png' | sort | awk 'NR % 7 == 3' | head -n "$half"
+    find "$tuxpaint" -type f | sort | awk 'NR % 19 == 1' | head -n "$((OFFTOPIC - half))"
+  } | plant_and_rank "$photoset" "$out/offtopic-photos-ws"
 fi
