@@ -104,7 +104,7 @@ let package = Package(
         // The split as WebDataset tar shards, for trainers at scale.
         .target(name: "Export", dependencies: ["Catalog", "Files"]),
         // Model-assisted curation: label issues (confident learning), later semantic duplicates and off-topic images.
-        .target(name: "Assist", dependencies: ["Train", "Catalog", "Files"]),
+        .target(name: "Assist", dependencies: ["Train", "Catalog", "Imaging", "Files"]),
         // `imgcls run`'s pipeline file and record of completed stages.
         .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Files"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "Files", "SampleImages"]),
-        .testTarget(name: "AssistTests", dependencies: ["Assist", "Files", "Catalog"], exclude: ["Fixtures"]),
+        .testTarget(name: "AssistTests", dependencies: ["Assist", "Files", "Catalog", "Imaging", "SampleImages"], exclude: ["Fixtures"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),

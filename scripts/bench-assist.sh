@@ -7,8 +7,10 @@
 #      from the same features (scikit-learn's StandardScaler + LogisticRegression in cross_val_predict, then
 #      find_label_issues). Goal: F1 at least cleanlab's, time below.
 #   2. Semantic duplicates: planted crops (2% and 5% per side), 90° and 5° rotations, flips and re-framings of
-#      real pictures (PHOTOS: a folder, by default scripts/photo-corpus.sh's) found by the backbone's cosine and by
-#      curate's pHash rule, and the pairs of distinct pictures each would merge (imgcls-dev semantic-study).
+#      real pictures (PHOTOS: a folder, by default scripts/photo-corpus.sh's) found by curate's semantic pass
+#      (candidates by the backbone's cosine, with quarter-turned views, confirmed by local features), by cosine
+#      alone and by curate's pHash rule, and the pairs of distinct pictures each would merge, listed with their
+#      files and drawn in study-sheets/merged-distinct.jpg (imgcls-dev semantic-study).
 #   3. The pair search on 1,000,000 synthetic 1280-wide vectors (imgcls-dev bench-semantic-search).
 #   4. Off-topic: where `curate --off-topic` ranks OFFTOPIC (36) foreign pictures filed among a real set's labels:
 #      flags (iso-flags-png-320x240) and photographs among Tux Paint's stamp categories, then flags and Tux Paint

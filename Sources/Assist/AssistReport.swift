@@ -67,8 +67,10 @@ enum AssistReport {
         }
         if let duplicates = s.semanticDuplicates {
             lines += ["", "## Semantic duplicates", "",
-                      String(format: "%d pairs at cosine similarity >= %.3f (%@ search), %d clusters, %d excluded.", duplicates.pairs,
-                             duplicates.threshold, duplicates.search, duplicates.clusters.count, duplicates.excluded)]
+                      String(format: "%d pairs at cosine similarity >= %.3f (%@ search%@), %d confirmed (%@), %d clusters, %d excluded.",
+                             duplicates.candidates, duplicates.threshold, duplicates.search,
+                             duplicates.quarterTurns ? ", each picture also turned a quarter" : "", duplicates.pairs,
+                             AssistReport.confirmation(duplicates), duplicates.clusters.count, duplicates.excluded)]
             lines += sheet(sheetNames.semanticDuplicates)
             lines.append("")
             for (r, cluster) in duplicates.clusters.prefix(50).enumerated() {
@@ -88,5 +90,12 @@ enum AssistReport {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// How the pairs were confirmed, for the reports.
+    static func confirmation(_ duplicates: AssistSummary.SemanticDuplicates) -> String {
+        duplicates.minimumInliers > 0
+            ? "at least \(duplicates.minimumInliers) corners agreeing on one transform, or cosine >= \(SemanticIndex.unverifiedThreshold) where too small or plain to check"
+            : "cosine alone"
     }
 }

@@ -5,6 +5,7 @@
 //   CrossValidation.swift     out-of-sample probabilities from a k-fold linear head
 //   ConfidentLearning.swift   label issues from those probabilities
 //   SemanticIndex.swift       pairs within a cosine threshold: exact, or a k-means partition searched exactly
+//   Verification/             those pairs checked with local features: corners that agree on one transform
 //   OffTopic.swift            images far from every class
 //   AssistReport.swift        assist.json, assist.md and the contact sheets
 //   Relabel.swift             corrections a person accepted, back into the catalog (`imgcls relabel`)
@@ -21,8 +22,12 @@ public struct AssistRequest: Sendable {
     public var semanticDuplicates = false
     public var offTopic = false
     public var crossValidation = CrossValidation()
-    /// Cosine similarity of pooled features at or above which two images are the same picture.
+    /// Cosine similarity of pooled features at or above which two images are candidates for the same picture.
     public var semanticThreshold: Float = SemanticIndex.defaultThreshold
+    /// Search with each image's quarter-turned view too, so copies turned 90° are candidates (features twice).
+    public var semanticQuarterTurns = true
+    /// The check of each candidate pair with local features; nil: the cosine alone decides.
+    public var semanticVerification: PairVerification? = PairVerification()
     /// Keep semantic duplicates (still clustered, so the split keeps them on one side), as --keep-near-duplicates.
     public var keepSemanticDuplicates = false
     public var offTopicRule = OffTopic.Rule()
@@ -69,7 +74,13 @@ public struct AssistSummary: Sendable, Codable {
             public var labelConflict: Bool
         }
         public var threshold = 0.0
+        /// Candidate pairs at the threshold, and those the local-feature check confirmed (all when unchecked).
+        public var candidates = 0
         public var pairs = 0
+        /// The least matching corners that confirm a pair (0: unchecked).
+        public var minimumInliers = 0
+        /// Whether each image's quarter-turned view was searched too.
+        public var quarterTurns = false
         /// Largest first.
         public var clusters: [Cluster] = []
         public var excluded = 0
@@ -125,13 +136,14 @@ public struct AssistRun {
         if needsProbabilities, classes.count < 2 || items.count < request.crossValidation.folds * classes.count {
             throw AssistError("\(workspace.catalogPath): label issues and off-topic images need at least 2 labels and \(request.crossValidation.folds) kept images per label (\(items.count) kept, \(classes.count) labels); run `imgcls curate` first")
         }
-        let extracted = try BackboneFeatures.of(items.map { workspace.path($0.path!) }, backbone: request.backbone,
-                                                workspace: workspace, showProgress: request.showProgress)
+        let extracted = try BackboneFeatures.views(items.map { workspace.path($0.path!) }, backbone: request.backbone, workspace: workspace,
+                                                   showProgress: request.showProgress, quarterTurned: request.semanticDuplicates && request.semanticQuarterTurns)
         // Images the backbone could not read take no part (curate has decoded every kept one, so there are few).
         let usable = items.indices.filter { extracted[$0] != nil }
         items = usable.map { items[$0] }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let features = FeatureMatrix(rows: usable.map { extracted[$0]! }, labels: items.map { index[$0.label.name]! }, classes: classes.count)
+        let features = FeatureMatrix(rows: usable.map { extracted[$0]!.plain }, labels: items.map { index[$0.label.name]! }, classes: classes.count)
+        let turned = usable.compactMap { extracted[$0]!.quarterTurned }
         var summary = AssistSummary(backbone: request.backbone.name, items: items.count, classes: classes)
         summary.featureSeconds = monotonicSeconds() - started
         BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
@@ -142,7 +154,7 @@ public struct AssistRun {
             : []
         if request.labelIssues { summary.labelIssues = labelIssues(probabilities, features, classes, &decisions) }
         if request.offTopic { summary.offTopic = offTopic(probabilities, features, &decisions) }
-        if request.semanticDuplicates { summary.semanticDuplicates = semanticDuplicates(features, &decisions) }
+        if request.semanticDuplicates { summary.semanticDuplicates = semanticDuplicates(features, turned: turned, &decisions) }
         try decisions.record(in: catalog)
         summary.seconds = monotonicSeconds() - started
         summary.contactSheets = AssistReport.sheets(summary, workspace: workspace)
@@ -182,11 +194,21 @@ public struct AssistRun {
         return result
     }
 
-    private func semanticDuplicates(_ features: FeatureMatrix, _ decisions: inout Decisions) -> AssistSummary.SemanticDuplicates {
-        let search = SemanticIndex(unitRows: features.unit, count: features.count, width: features.width)
-        let pairs = search.pairs(threshold: request.semanticThreshold)
-        var result = AssistSummary.SemanticDuplicates(threshold: Double(request.semanticThreshold), pairs: pairs.count,
-                                                      search: search.isPartitioned ? "partitioned" : "exact")
+    private func semanticDuplicates(_ features: FeatureMatrix, turned: [[Float]], _ decisions: inout Decisions) -> AssistSummary.SemanticDuplicates {
+        let withTurns = !turned.isEmpty && turned.count == features.count
+        let search = withTurns
+            ? SemanticIndex(unitRows: features.unit, quarterTurnedRows: FeatureMatrix.unitRows(turned.flatMap { $0 }, width: features.width),
+                            count: features.count, width: features.width)
+            : SemanticIndex(unitRows: features.unit, count: features.count, width: features.width)
+        let candidates = search.pairs(threshold: request.semanticThreshold)
+        // Each kept pair with its agreeing corners (0: unchecked, on its cosine alone).
+        let confirmed = request.semanticVerification.map {
+            $0.confirmed(candidates, files: decisions.items.map { workspace.path($0.path!) }, threads: ProcessInfo.processInfo.activeProcessorCount)
+        } ?? candidates.map { (pair: $0, inliers: 0) }
+        let pairs = confirmed.map(\.pair)
+        var result = AssistSummary.SemanticDuplicates(threshold: Double(request.semanticThreshold), candidates: candidates.count,
+                                                      pairs: pairs.count, minimumInliers: request.semanticVerification?.minimumInliers ?? 0,
+                                                      quarterTurns: withTurns, search: search.isPartitioned ? "partitioned" : "exact")
         var sets = UnionFind(count: features.count)
         for pair in pairs { sets.union(pair.a, pair.b) }
         // Kept members of one of curate's clusters (--keep-near-duplicates) stay together: one cluster, one id.
@@ -195,10 +217,11 @@ public struct AssistRun {
             guard let cluster = item.cluster else { continue }
             if let first = firstOfCluster[cluster] { sets.union(first, i) } else { firstOfCluster[cluster] = i }
         }
-        var weakest: [Int: Float] = [:], clusters: [Int: Set<Int>] = [:]
-        for pair in pairs {
+        var weakest: [Int: Float] = [:], fewestInliers: [Int: Int] = [:], clusters: [Int: Set<Int>] = [:]
+        for (pair, inliers) in confirmed {
             let root = sets.find(pair.a)
             weakest[root] = min(weakest[root] ?? 1, pair.similarity)
+            if inliers > 0 { fewestInliers[root] = min(fewestInliers[root] ?? .max, inliers) }
             clusters[root, default: []].formUnion([pair.a, pair.b])
         }
         for i in decisions.items.indices where decisions.items[i].cluster != nil {
@@ -206,8 +229,9 @@ public struct AssistRun {
             if clusters[root] != nil { clusters[root]!.insert(i) }
         }
         for (root, members) in clusters {
-            let cluster = decisions.cluster(members.sorted(), exclude: !request.keepSemanticDuplicates,
-                                            similarity: weakest[root] ?? request.semanticThreshold)
+            var evidence = String(format: "cosine similarity %.3f of the backbone's features", weakest[root] ?? request.semanticThreshold)
+            if let inliers = fewestInliers[root] { evidence += ", \(inliers) corners agreeing on one crop, turn or mirror" }
+            let cluster = decisions.cluster(members.sorted(), exclude: !request.keepSemanticDuplicates, evidence: evidence)
             result.clusters.append(.init(images: cluster.members.map { image(decisions.items[$0]) },
                                          similarity: Double(weakest[root] ?? 0), labelConflict: cluster.conflict))
             result.excluded += cluster.excluded
@@ -242,7 +266,7 @@ struct Decisions {
     /// One keeper (a kept item, the largest picture, then the largest file, then the first seen, as curate's near duplicates)
     /// and the rest its semantic duplicates; a cluster across labels is a label conflict, every member left out.
     /// Returns the members, keeper first.
-    mutating func cluster(_ members: [Int], exclude: Bool, similarity: Float) -> (members: [Int], conflict: Bool, excluded: Int) {
+    mutating func cluster(_ members: [Int], exclude: Bool, evidence: String) -> (members: [Int], conflict: Bool, excluded: Int) {
         func size(_ i: Int) -> (Int, Int, Int, Int64) {
             (items[i].status == .ok ? 1 : 0, (items[i].width ?? 0) * (items[i].height ?? 0), items[i].bytes ?? 0, -items[i].id!)
         }
@@ -253,7 +277,6 @@ struct Decisions {
         for m in members {
             if let old = items[m].cluster, old != keeperID { movedClusters[old] = keeperID }
             items[m].cluster = keeperID
-            let evidence = String(format: "cosine similarity %.3f of the backbone's features", similarity)
             if labels.count > 1 {
                 if items[m].status == .ok { excluded += 1 }
                 items[m].status = .excluded

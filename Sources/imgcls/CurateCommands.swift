@@ -89,8 +89,12 @@ struct CurateCommand: ParsableCommand {
     @Option(help: "With --label-issues, --semantic-duplicates or --off-topic: the installed backbone (see `imgcls backbone list`).")
     var backbone = "efficientnet-lite0"
     @Option(help: "With --label-issues or --off-topic: cross-validation folds.") var folds = 5
-    @Option(help: "With --semantic-duplicates: the cosine similarity of pooled features at which two pictures are the same.")
+    @Option(help: "With --semantic-duplicates: the cosine similarity of pooled features at which two pictures are checked with local features.")
     var semanticThreshold = Double(SemanticIndex.defaultThreshold)
+    @Option(help: "With --semantic-duplicates: corners that must agree on one transform (crop, scale, turn, mirror) to confirm a pair; 0: the cosine alone decides (then use --semantic-threshold 0.95).")
+    var semanticInliers = PairVerification().minimumInliers
+    @Flag(inversion: .prefixedNo, help: "With --semantic-duplicates: search each picture turned a quarter too, to find copies turned 90° (features computed twice).")
+    var semanticQuarterTurns = true
     @Option(help: "With --off-topic: robust deviations below every class's typical similarity to its centre.")
     var offTopicScore = OffTopic.Rule().minimumScore
     @Option(help: "With --off-topic: only images whose best held-out class probability is at most this.")
@@ -106,6 +110,7 @@ struct CurateCommand: ParsableCommand {
             throw ValidationError("--exclude off_topic goes with --off-topic, which finds them")
         }
         if !(0.5...1).contains(semanticThreshold) { throw ValidationError("--semantic-threshold must be between 0.5 and 1") }
+        if semanticInliers < 0 { throw ValidationError("--semantic-inliers must be 0 (no check) or more") }
         if !(0...1).contains(offTopicProbability) { throw ValidationError("--off-topic-probability must be between 0 and 1") }
         if !(0...32).contains(near) { throw ValidationError("--near must be between 0 and 32") }
         if !(0...128).contains(verify) { throw ValidationError("--verify must be between 0 and 128") }
@@ -161,6 +166,8 @@ struct CurateCommand: ParsableCommand {
             assist.offTopic = offTopic
             assist.crossValidation.folds = folds
             assist.semanticThreshold = Float(semanticThreshold)
+            assist.semanticQuarterTurns = semanticQuarterTurns
+            if semanticInliers == 0 { assist.semanticVerification = nil } else { assist.semanticVerification?.minimumInliers = semanticInliers }
             assist.keepSemanticDuplicates = keepNearDuplicates
             assist.offTopicRule.minimumScore = offTopicScore
             assist.offTopicRule.maximumProbability = offTopicProbability
@@ -197,8 +204,9 @@ struct CurateCommand: ParsableCommand {
             if issues.found.count > 20 { lines.append("… \(issues.found.count - 20) more in the report") }
         }
         if let duplicates = s.semanticDuplicates {
-            lines.append(String(format: "semantic duplicates: %d pairs at cosine >= %.3f, %d clusters, %d excluded (%@ search)", duplicates.pairs,
-                                duplicates.threshold, duplicates.clusters.count, duplicates.excluded, duplicates.search))
+            lines.append(String(format: "semantic duplicates: %d candidate pairs at cosine >= %.3f (%@ search%@), %d confirmed by local features, %d clusters, %d excluded",
+                                duplicates.candidates, duplicates.threshold, duplicates.search, duplicates.quarterTurns ? ", with quarter turns" : "",
+                                duplicates.pairs, duplicates.clusters.count, duplicates.excluded))
         }
         if let offTopic = s.offTopic {
             lines.append("off-topic: \(offTopic.found.count) (flag off_topic\(offTopic.excluded > 0 ? ", \(offTopic.excluded) excluded" : ""))")

@@ -59,6 +59,30 @@ import Testing
         let recall = Double(found.intersection(planted).count) / Double(planted.count)
         #expect(recall >= 0.97, "recall of planted pairs \(recall)")
     }
+
+    /// With a second view per image: pairs are images, met as they are or with one's turned view, at the higher
+    /// similarity; an image and its own turned view are no pair. Checked against the reference over all rows,
+    /// folded by hand.
+    @Test func quarterTurnedViewsPairImagesNotRows() {
+        let width = 48
+        let (plain, planted) = Self.rows(count: 300, width: width, planted: 20, seed: 3)
+        let n = plain.count / width
+        // A turned view: some unrelated direction, except that copy p's is its original (a copy turned 90°), and
+        // image 0's is itself (a symmetric picture).
+        var (turned, _) = Self.rows(count: n, width: width, planted: 0, seed: 4)
+        for pair in planted { turned.replaceSubrange(pair[1] * width..<(pair[1] + 1) * width, with: plain[pair[0] * width..<(pair[0] + 1) * width]) }
+        turned.replaceSubrange(0..<width, with: plain[0..<width])
+        var expected: [[Int]: Float] = [:]
+        for pair in Self.reference(plain + turned, width: width, threshold: 0.95) where pair.a % n != pair.b % n {
+            let key = [min(pair.a % n, pair.b % n), max(pair.a % n, pair.b % n)]
+            expected[key] = max(expected[key] ?? -1, pair.similarity)
+        }
+        let found = SemanticIndex(unitRows: plain, quarterTurnedRows: turned, count: n, width: width).pairs(threshold: 0.95)
+        #expect(Set(found.map { [$0.a, $0.b] }) == Set(expected.keys))
+        for pair in found { #expect(abs(pair.similarity - expected[[pair.a, pair.b]]!) < 1e-4) }
+        #expect(planted.isSubset(of: Set(found.map { [$0.a, $0.b] })))
+        #expect(!found.contains { $0.a == $0.b })
+    }
 }
 
 /// Off-topic images: rows far from every class centre rank first.

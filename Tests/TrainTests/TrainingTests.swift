@@ -169,6 +169,23 @@ import Testing
         #expect(outputs.contains { close($0, mirrored) } && outputs.contains { close($0, identity) })
     }
 
+    /// The quarter-turned view (semantic duplicates search it) is the picture turned 90°, pixel for pixel, checked
+    /// against the simple turn of `Transformation.rotate90`; and the settings without it encode as before, so
+    /// cached augmented features keep their key.
+    @Test func quarterTurnedViewIsThePictureTurned() throws {
+        let image = SampleImages.picture(width: 7, height: 7, seed: 3)
+        var random = SplitMix64(seed: 1)
+        var turned = [Float](repeating: 0, count: 7 * 7 * 3)
+        turned.withUnsafeMutableBufferPointer { Augmentation.quarterTurned.apply(image, normalization: Normalization(), random: &random, into: $0.baseAddress!) }
+        let reference = Transformation.rotate90.apply(to: image), back = Transformation.rotate90.apply(to: Transformation.rotate90.apply(to: reference))
+        let plain = { (picture: RGBImage) in picture.pixels.map { Float($0) / 255 * 2 - 1 } }
+        let close = { (a: [Float], b: [Float]) in zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 } }
+        // Either way round serves (a copy turned either way meets it); this one turns the other way.
+        #expect(close(turned, plain(back)) || close(turned, plain(reference)))
+        #expect(!close(turned, plain(image)))
+        #expect(!(try ModelFile.json(Augmentation.standard)).contains("quarterTurn"))
+    }
+
     @Test func trainsOnFoldersSkipsBrokenFilesAndResumes() throws {
         let folder = TemporaryFolder()
         try SampleImages.writeTwoClassFolder(folder.file("data/train"), perClass: 24)

@@ -20,8 +20,19 @@ public struct Augmentation: Codable, Sendable, Equatable {
     public var brightness: Double = 0
     /// Added to each channel, drawn from -channelShift ... channelShift (pixel units).
     public var channelShift: Double = 0
+    /// Turned a quarter clockwise (before the random changes), every time: not a training change but the view
+    /// under which a copy turned 90° either way meets its original (semantic duplicates). Optional so that
+    /// settings without it encode as before (the feature cache's key is their JSON).
+    public var quarterTurn: Bool?
 
     public init() {}
+
+    /// The quarter-turned view, nothing else.
+    public static let quarterTurned: Augmentation = {
+        var a = Augmentation()
+        a.quarterTurn = true
+        return a
+    }()
 
     /// A sensible set for photos: flips left-right, small rotations, shifts and zoom, a little brightness.
     public static let standard: Augmentation = {
@@ -37,7 +48,7 @@ public struct Augmentation: Codable, Sendable, Equatable {
 
     var isGeometric: Bool {
         horizontalFlip || verticalFlip || rotationDegrees != 0 || widthShift != 0 || heightShift != 0
-            || shearDegrees != 0 || zoom != 0
+            || shearDegrees != 0 || zoom != 0 || quarterTurn == true
     }
 
     /// Writes the normalised, augmented image (square, `side` pixels, RGB) into `output` (side * side * 3).
@@ -62,6 +73,8 @@ public struct Augmentation: Codable, Sendable, Equatable {
             (c, d) = (r10 * zx * flipX, r11 * zy * flipY)
             tx = random.next(in: -widthShift...widthShift) * Double(side)
             ty = random.next(in: -heightShift...heightShift) * Double(side)
+            // Output (x, y) of the turned picture is (y, -x) of the picture, about the centre.
+            if quarterTurn == true { (a, b, c, d) = (-b, a, -d, c) }
         }
         let scale = brightness > 0 ? Float(random.next(in: (1 - brightness)...(1 + brightness))) : 1
         let shifts = (0..<3).map { _ in channelShift > 0 ? Float(random.next(in: -channelShift...channelShift)) : 0 }
