@@ -46,6 +46,29 @@ struct PairVerificationTests {
         #expect(!verification.isCheckable(LocalFeatures(image: tiny)))
     }
 
+    /// `confirmed` over files, as curate runs it: the copies of one photograph pair up with it and with each
+    /// other, the other photographs with nothing; and the same with room for the features of only 3 pictures
+    /// (windows of one pair, features dropped and computed again) as with room for all.
+    @Test func confirmedPairsAreTheSameWhateverTheMemoryBudget() throws {
+        let folder = TemporaryFolder()
+        let cat = try Self.photo("chelsea.png")
+        var files = [folder.file("cat.jpg")]
+        try FileIO.writeAtomically(try cat.jpegData(quality: 90), to: files[0])
+        for (i, transformation) in [Transformation.flipHorizontal, .rotate90, .reframe(fraction: 0.1)].enumerated() {
+            files.append(folder.file("copy\(i).jpg"))
+            try FileIO.writeAtomically(try transformation.apply(to: cat).jpegData(quality: 90), to: files.last!)
+        }
+        files += ["coffee.png", "rocket.jpg"].map { SharedTestData.path("photos")! + "/" + $0 }
+        // Every pair a candidate, below the cosine that would keep an unchecked pair.
+        let candidates = (0..<files.count).flatMap { a in ((a + 1)..<files.count).map { SemanticIndex.Pair(a: a, b: $0, similarity: 0.8) } }
+        let verification = PairVerification()
+        let roomy = verification.confirmed(candidates, files: files, threads: 2)
+        let tight = verification.confirmed(candidates, files: files, threads: 2, budget: 3)
+        let copies = Set((0..<4).flatMap { a in ((a + 1)..<4).map { [a, $0] } })
+        #expect(Set(roomy.map { [$0.pair.a, $0.pair.b] }) == copies, "\(roomy)")
+        #expect(roomy.map { [$0.pair.a, $0.pair.b, $0.inliers] } == tight.map { [$0.pair.a, $0.pair.b, $0.inliers] })
+    }
+
     /// The mirrored comparisons at a corner are the plain ones of the mirrored picture at the mirrored corner
     /// (the smoothing is symmetric; a sample on a rounding boundary may fall one pixel over, so a few bits differ).
     @Test func mirroredDescriptorsMatchTheMirroredPicture() throws {

@@ -134,31 +134,49 @@ extension PairVerification {
         features.keypoints.count >= fewestCorners && features.originalShorterSide >= Self.smallestCheckedSide
     }
 
-    /// The candidate pairs (rows of `files`) that are one picture: checked with local features (computed once per
-    /// picture, on `threads` threads of their own), or too small or plain to check and at least `unverifiedThreshold`.
-    /// Each kept pair with its inliers (0 when it stands on its cosine).
-    public func confirmed(_ candidates: [SemanticIndex.Pair], files: [String], threads: Int) -> [(pair: SemanticIndex.Pair, inliers: Int)] {
-        let involved = Array(Set(candidates.flatMap { [$0.a, $0.b] })).sorted()
-        var local: [Int: LocalFeatures] = [:]
-        var next = 0
-        parallelMap(involved, threads: threads, { row in
-            (try? ImageDecoder.decode(file: files[row])).map { LocalFeatures(image: $0) }
-        }) { features in
-            local[involved[next]] = features
-            next += 1
-        }
-        let chunks = stride(from: 0, to: candidates.count, by: 64).map { Array(candidates[$0..<min(candidates.count, $0 + 64)]) }
+    /// The candidate pairs (rows of `files`) that are one picture: checked with local features (computed on
+    /// `threads` threads of their own), or too small or plain to check and at least `unverifiedThreshold`.
+    /// Each kept pair with its inliers (0 when it stands on its cosine). The pairs go in windows whose pictures
+    /// fit `budget`; the features of at most `budget` pictures are held (up to 40 KB each), the least recently
+    /// needed dropped first and computed again if a later window needs them.
+    public func confirmed(_ candidates: [SemanticIndex.Pair], files: [String], threads: Int,
+                          budget: Int = 20_000) -> [(pair: SemanticIndex.Pair, inliers: Int)] {
+        var held: [Int: LocalFeatures?] = [:], lastNeeded: [Int: Int] = [:]
         var kept: [(pair: SemanticIndex.Pair, inliers: Int)] = []
-        let features = local
-        parallelMap(chunks, threads: threads, { chunk in
-            chunk.compactMap { pair -> (pair: SemanticIndex.Pair, inliers: Int)? in
-                guard let a = features[pair.a], let b = features[pair.b], isCheckable(a), isCheckable(b) else {
-                    return pair.similarity >= SemanticIndex.unverifiedThreshold ? (pair, 0) : nil
-                }
-                let result = verify(a, b)
-                return accepts(result) ? (pair, result.inliers) : nil
+        var start = 0, window = 0
+        while start < candidates.count {
+            var needed = Set<Int>(), end = start
+            while end < candidates.count, end == start || needed.count + 2 <= max(2, budget / 2) {
+                needed.formUnion([candidates[end].a, candidates[end].b])
+                end += 1
             }
-        }) { kept.append(contentsOf: $0) }
+            let missing = needed.filter { held[$0] == nil }.sorted()
+            var next = 0
+            parallelMap(missing, threads: threads, { row in
+                (try? ImageDecoder.decode(file: files[row])).map { LocalFeatures(image: $0) }
+            }) { features in
+                held[missing[next]] = .some(features)
+                next += 1
+            }
+            for row in needed { lastNeeded[row] = window }
+            if held.count > budget {
+                for row in held.keys.filter({ !needed.contains($0) }).sorted(by: { lastNeeded[$0]! < lastNeeded[$1]! }).prefix(held.count - budget) {
+                    held[row] = nil
+                }
+            }
+            let features = held
+            let chunks = stride(from: start, to: end, by: 64).map { Array(candidates[$0..<min(end, $0 + 64)]) }
+            parallelMap(chunks, threads: threads, { chunk in
+                chunk.compactMap { pair -> (pair: SemanticIndex.Pair, inliers: Int)? in
+                    guard let a = features[pair.a] ?? nil, let b = features[pair.b] ?? nil, isCheckable(a), isCheckable(b) else {
+                        return pair.similarity >= SemanticIndex.unverifiedThreshold ? (pair, 0) : nil
+                    }
+                    let result = verify(a, b)
+                    return accepts(result) ? (pair, result.inliers) : nil
+                }
+            }) { kept.append(contentsOf: $0) }
+            (start, window) = (end, window + 1)
+        }
         return kept
     }
 }
