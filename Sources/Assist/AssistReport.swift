@@ -95,7 +95,7 @@ enum AssistReport {
     /// How the pairs were confirmed, for the reports.
     static func confirmation(_ duplicates: AssistSummary.SemanticDuplicates) -> String {
         duplicates.minimumInliers > 0
-            ? "at least \(duplicates.minimumInliers) corners agreeing on one transform, or cosine >= \(SemanticIndex.unverifiedThreshold) where too small or plain to check"
+            ? "at least \(duplicates.minimumInliers) corners agreeing on one transform and half of the matches, or cosine >= \(SemanticIndex.unverifiedThreshold) where too small or plain to check"
             : "cosine alone"
     }
 }

@@ -144,7 +144,6 @@ struct SemanticStudy: ParsableCommand {
         // The same check but for the share of agreeing matches, which the second table measures.
         var loose = verification
         loose.minimumShare = 0
-        func share(_ result: PairVerification.Result) -> Float { Float(result.inliers) / Float(max(1, result.matches)) }
         let verifyStarted = monotonicSeconds()
         var plantedInliers: [[Int]] = Array(repeating: [], count: copies)  // -1: below the candidate threshold
         var plantedShare: [[Float]] = Array(repeating: [], count: copies)
@@ -158,7 +157,7 @@ struct SemanticStudy: ParsableCommand {
                 }
                 let result = verification.verify(a, b)
                 plantedInliers[t].append(result.inliers)
-                plantedShare[t].append(loose.accepts(result) ? share(result) : -1)
+                plantedShare[t].append(loose.accepts(result) ? result.share : -1)
             }
         }
         var distinctInliers: [(SemanticIndex.Pair, Int)] = [], distinctShare: [(SemanticIndex.Pair, Float)] = []
@@ -166,7 +165,7 @@ struct SemanticStudy: ParsableCommand {
             guard let a = local[pair.a], let b = local[pair.b] else { continue }
             let result = verification.verify(a, b)
             distinctInliers.append((pair, result.inliers))
-            distinctShare.append((pair, loose.accepts(result) ? share(result) : -1))
+            distinctShare.append((pair, loose.accepts(result) ? result.share : -1))
         }
         let checked = plantedInliers.joined().filter { $0 >= 0 }.count + distinctInliers.count
         print(String(format: "%d pairs checked in %.1f s (%.2f ms each)", checked, monotonicSeconds() - verifyStarted,

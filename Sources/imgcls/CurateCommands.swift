@@ -204,7 +204,7 @@ struct CurateCommand: ParsableCommand {
             if issues.found.count > 20 { lines.append("… \(issues.found.count - 20) more in the report") }
         }
         if let duplicates = s.semanticDuplicates {
-            lines.append(String(format: "semantic duplicates: %d candidate pairs at cosine >= %.3f (%@ search%@), %d confirmed by local features, %d clusters, %d excluded",
+            lines.append(String(format: "semantic duplicates: %d candidate pairs at cosine >= %.3f (%@ search%@), %d confirmed (local features; cosine >= 0.95 where too small or plain), %d clusters, %d excluded",
                                 duplicates.candidates, duplicates.threshold, duplicates.search, duplicates.quarterTurns ? ", with quarter turns" : "",
                                 duplicates.pairs, duplicates.clusters.count, duplicates.excluded))
         }

@@ -35,6 +35,9 @@ public struct PairVerification: Sendable {
         /// The transform's scale (b's size over a's) and rotation in degrees; whether it mirrors.
         public var scale: Float, degrees: Float
         public var mirrored: Bool
+
+        /// The share of the matches that agree.
+        public var share: Float { Float(inliers) / Float(max(1, matches)) }
     }
 
     /// The better of the plain and the mirrored transform from `a` to `b`.
@@ -45,7 +48,7 @@ public struct PairVerification: Sendable {
     }
 
     public func accepts(_ result: Result) -> Bool {
-        result.inliers >= minimumInliers && Float(result.inliers) >= minimumShare * Float(result.matches)
+        result.inliers >= minimumInliers && result.share >= minimumShare
     }
 
     /// A correspondence: a's corner (mirrored in x when the mirrored descriptors matched) and b's.
