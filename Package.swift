@@ -7,7 +7,7 @@ func system(_ name: String, _ pkgConfig: String?, _ apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
 }
 
-/// The trainer's direct convolution loops (Sources/Train/Layers/DirectConvolution.swift) and Imaging's pixel loops are
+/// The engine's direct convolution loops (Sources/Engine/Layers/DirectConvolution.swift) and Imaging's pixel loops are
 /// built for AVX2 and FMA when the machine that builds has them, as `-march=native` builds do (the resize of a
 /// web-sized JPEG's decode to 256 px took 0.36 ms instead of 0.47); the binary then needs such a CPU (any x86-64
 /// since 2013-2015). `IMGCLS_PORTABLE=1 swift build` builds for any x86-64 and trains with im2col + OpenBLAS:
@@ -44,6 +44,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already in the graph through Hummingbird; named because Serve and its tests import them.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         system("CSQLite", "sqlite3", ["libsqlite3-dev"]),
@@ -75,18 +78,24 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]),
         .target(name: "Curate", dependencies: ["Imaging", "Catalog", "Files", "Console",
                                                .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Train", dependencies: ["COpenBLAS", "CMalloc", "Imaging", "Catalog", "Files", "Console",
-                                              .product(name: "Logging", package: "swift-log")],
+        // The neural-network engine: tensors, layers, kernels, networks, model files, input batches, inference.
+        // No workspace, catalog or console: Predict, Serve, Backbone and Assist link it without training or SQLite.
+        .target(name: "Engine", dependencies: ["COpenBLAS", "CMalloc", "Imaging", "Files",
+                                               .product(name: "Logging", package: "swift-log")],
                 swiftSettings: vectorSettings()),
-        .target(name: "Backbone", dependencies: ["TorchCheckpoint", "Train", "Files",
+        // Training runs on the engine: optimizers, the epoch loop, head training, evaluation reports.
+        .target(name: "Train", dependencies: ["Engine", "Catalog", "Files", "Console",
+                                              .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Backbone", dependencies: ["TorchCheckpoint", "Engine", "Files", "Console",
                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "Predict", dependencies: ["Train", "Imaging", "Files", "Console"]),
+        .target(name: "Predict", dependencies: ["Engine", "Imaging", "Files", "Console"]),
         // Untrusted request bodies (base64, JSON, multipart, the Open Inference Protocol's JSON), apart from the server.
-        .target(name: "HTTPBodies"),
+        .target(name: "HTTPBodies", dependencies: ["Files"]),
         .target(
             name: "Serve",
-            dependencies: ["Predict", "HTTPBodies", "Imaging", "Files", "Console",
+            dependencies: ["Predict", "HTTPBodies", "Imaging", "Files",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"),
@@ -95,46 +104,52 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export", "Assist",
+                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Engine", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export", "Assist",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // The workspace's report page, from the files the stages leave (it imports no stage).
-        .target(name: "Report", dependencies: ["Catalog", "Imaging", "Files"]),
+        .target(name: "Report", dependencies: ["Catalog", "Imaging", "Files", "Console"]),
         // The split as WebDataset tar shards, for trainers at scale.
         .target(name: "Export", dependencies: ["Catalog", "Files"]),
         // Model-assisted curation: label issues (confident learning), later semantic duplicates and off-topic images.
-        .target(name: "Assist", dependencies: ["Train", "Catalog", "Imaging", "Files"]),
+        .target(name: "Assist", dependencies: ["Engine", "Catalog", "Imaging", "Files", "Console"]),
         // `imgcls run`'s pipeline file and record of completed stages.
         .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
-        .target(name: "Demo", dependencies: ["SampleImages", "LoopbackHTTP", "Catalog", "Imaging", "Files"]),
+        .target(name: "Demo", dependencies: ["SampleImages", "LoopbackHTTP", "Catalog", "Imaging", "Files", "Console"]),
         // A small HTTP server on 127.0.0.1 for tests and the demo.
-        .target(name: "LoopbackHTTP", dependencies: ["CLibz"]),
+        .target(name: "LoopbackHTTP", dependencies: ["CLibz", "Files"]),
         // Synthetic images, valid and broken, for tests, the demo and benchmarks.
         .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CPNG", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Train", "Predict", "Demo", "Assist", "Backbone", "Catalog",
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Engine", "Train", "Predict", "Demo", "Assist", "Backbone", "Catalog", "Console",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
-        .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Train", "TorchCheckpoint", "Files", "Imaging", "SampleImages"],
+        .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Engine", "TorchCheckpoint", "Files", "SampleImages"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Files"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "Files", "SampleImages"]),
-        .testTarget(name: "AssistTests", dependencies: ["Assist", "Files", "Catalog", "Imaging", "SampleImages"], exclude: ["Fixtures"]),
+        .testTarget(name: "AssistTests", dependencies: ["Assist", "Files", "Imaging", "SampleImages"], exclude: ["Fixtures"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "Files", "Imaging"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "Catalog", "Files", "Imaging", "SampleImages"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Files"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Engine", "Catalog", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
-        .testTarget(name: "PredictTests", dependencies: ["Predict", "Train", "Files", "Imaging", "SampleImages"]),
+        .testTarget(name: "PredictTests", dependencies: ["Predict", "Engine", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "Files"]),
-        .testTarget(name: "ServeTests", dependencies: ["Serve", "Predict", "Train", "Files", "SampleImages",
-                                                       .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Predict", "Engine", "Files", "SampleImages",
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                       .product(name: "NIOCore", package: "swift-nio"),
+                                                       .product(name: "HTTPTypes", package: "swift-http-types")]),
+        // Package.swift against the imports, and every module map against its files.
+        .testTarget(name: "StructureTests"),
         .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "Imaging", "LoopbackHTTP", "Demo"]),
     ]
 )

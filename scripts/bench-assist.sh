@@ -16,18 +16,16 @@
 #      flags (iso-flags-png-320x240) and photographs among Tux Paint's stamp categories, then flags and Tux Paint
 #      stamps among two packages' photographs (landscapes and astronomy).
 # Environment: PARTS (default "1 2 3 4"), PHOTOS, ORIGINALS (2000), VECTORS (1000000).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 PARTS=${PARTS:-1 2 3 4}
 ORIGINALS=${ORIGINALS:-2000}
 VECTORS=${VECTORS:-1000000}
 OFFTOPIC=${OFFTOPIC:-36}
 scripts/setup.sh python3-venv python3-pip
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bench_build imgcls imgcls-dev
 out=$(pwd)/bench-data/assist
 mkdir -p "$out"
-"$bin/imgcls" backbone install efficientnet-lite0 >/dev/null
+bench_backbone >/dev/null
 
 tuxpaint=$out/tuxpaint
 [ -d "$tuxpaint" ] || scripts/tuxpaint-set.sh "$tuxpaint" >/dev/null
@@ -35,19 +33,14 @@ photos=${PHOTOS:-$out/photos}
 if [ -z "${PHOTOS:-}" ] && [ ! -f "$photos/.complete" ]; then scripts/photo-corpus.sh "$photos" && touch "$photos/.complete"; fi
 
 if [[ " $PARTS " == *" 1 "* ]]; then
-  venv=$(pwd)/bench-data/venv-cleanlab
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import cleanlab, sklearn" 2>/dev/null; then
-    echo "installing cleanlab and scikit-learn into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q cleanlab scikit-learn numpy
-  fi
+  bench_venv cleanlab scikit-learn numpy
   ws=$out/labels-ws
   [ -f "$ws/catalog.sqlite" ] || "$bin/imgcls" curate --from "$tuxpaint" --workspace "$ws" --quiet >/dev/null
   # Features once (cached in the workspace); the pass below reads them from the cache, as a second run would.
   "$bin/imgcls-dev" label-issue-bench --workspace "$ws" --out "$out/labels" >/dev/null
   "$bin/imgcls-dev" label-issue-bench --workspace "$ws" --out "$out/labels"
   "$venv/bin/python" scripts/reference/label-issues-cleanlab.py "$out/labels" > "$out/labels.json"
-  python3 - "$out/labels.json" "$out/labels/meta.json" <<'PY'
+  "$venv/bin/python" - "$out/labels.json" "$out/labels/meta.json" <<'PY' | tee "$out/labels.txt"
 import json, sys
 r, meta = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 ours, same, whole = r["imgcls"], r["cleanlabSameProbabilities"]["prune_by_noise_rate"], r["cleanlabWholePass"]
@@ -58,23 +51,30 @@ print(f"  cleanlab whole pass (sklearn CV)    precision {whole['precision']:.3f}
 print(f"  time from cached features: imgcls {meta['imgclsSeconds']:.2f} s, cleanlab + scikit-learn {whole['seconds']:.2f} s: "
       f"{whole['seconds'] / meta['imgclsSeconds']:.1f}x faster; F1 ratio {ours['f1'] / max(whole['f1'], 1e-9):.3f} (vs whole pass), "
       f"{ours['f1'] / max(same['f1'], 1e-9):.3f} (vs same probabilities)")
-# For scripts/bench.sh: name, command, peer, ours, theirs, unit, ratio, goal.
-print(f"RESULT\tlabel issues F1\tcurate --label-issues\tcleanlab + scikit-learn\t{ours['f1']:.3f}\t{whole['f1']:.3f}\tF1\t{ours['f1'] / max(whole['f1'], 1e-9):.3f}\t>=1")
-print(f"RESULT\tlabel issues pass\tcurate --label-issues\tcleanlab + scikit-learn\t{meta['imgclsSeconds']:.2f}\t{whole['seconds']:.2f}\ts\t{whole['seconds'] / meta['imgclsSeconds']:.2f}\t>1")
+# The values, for the RESULT lines below.
+print(f"f1 {ours['f1']:.3f}\npeer_f1 {whole['f1']:.3f}\nseconds {meta['imgclsSeconds']:.2f}\npeer_seconds {whole['seconds']:.2f}")
 PY
+  labels=$(cat "$out/labels.txt")
+  result "label issues F1" "curate --label-issues" "cleanlab + scikit-learn" "$(value f1 <<< "$labels")" "$(value peer_f1 <<< "$labels")" F1 ">=1"
+  # A time: the ratio is how many times faster.
+  result "label issues pass" "curate --label-issues" "cleanlab + scikit-learn" "$(value seconds <<< "$labels")" \
+    "$(value peer_seconds <<< "$labels")" s ">1" "$(ratio "$(value peer_seconds <<< "$labels")" "$(value seconds <<< "$labels")")"
 fi
 
 if [[ " $PARTS " == *" 2 "* ]]; then
   rm -rf "$out/semantic-ws"
-  "$bin/imgcls-dev" semantic-study --from "$photos" --originals "$ORIGINALS" --workspace "$out/semantic-ws" 2>/dev/null
+  study=$("$bin/imgcls-dev" semantic-study --from "$photos" --originals "$ORIGINALS" --workspace "$out/semantic-ws" --values 2>/dev/null \
+    | tee /dev/stderr)
+  result "planted copies found" "curate --semantic-duplicates" "pHash rule" "$(decimals 1 "$(value found_percent <<< "$study")")" \
+    "$(decimals 1 "$(value phash_found_percent <<< "$study")")" % ">=95%"
+  result "distinct files merged per 10,000" "curate --semantic-duplicates" "pHash rule" "$(decimals 1 "$(value merged_per_10000 <<< "$study")")" \
+    "$(decimals 1 "$(value phash_merged_per_10000 <<< "$study")")" pairs "<=1 false" -
 fi
 
 if [[ " $PARTS " == *" 3 "* ]]; then
-  "$bin/imgcls-dev" bench-semantic-search --vectors "$VECTORS" | tee "$out/search.txt"
+  search=$("$bin/imgcls-dev" bench-semantic-search --vectors "$VECTORS" --values)
   # The issue's goal for 1M vectors: minutes, not hours (at most 10 minutes here).
-  seconds=$(sed -n 's/^search ([^)]*): \([0-9.]*\) s;.*/\1/p' "$out/search.txt")
-  printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "semantic search, $VECTORS vectors" "curate --semantic-duplicates" - \
-    "$seconds" - s - "<=600"
+  result "semantic search, $VECTORS vectors" "curate --semantic-duplicates" - "$(decimals 1 "$(value search_seconds <<< "$search")")" - s "<=600"
 fi
 
 if [[ " $PARTS " == *" 4 "* ]]; then

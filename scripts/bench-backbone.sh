@@ -6,31 +6,26 @@
 #   3. scikit-learn's logistic regression on the same cached features (standardised), as a reference;
 #   4. fine-tuning the last 2 blocks from the head model, 5 epochs.
 # Prints validation accuracy and wall time of each. Environment: EPOCHS (30), FINETUNE_EPOCHS (5).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 EPOCHS=${EPOCHS:-30}; FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-5}
 scripts/setup.sh python3-venv python3-pip  # pip: imgcls backbone install downloads the weights with python3 -m pip
-swift build -c release --product imgcls >/dev/null
-bin=$(swift build -c release --show-bin-path)
-"$bin/imgcls" backbone list | grep -q "^efficientnet-lite0 .*safetensors" || "$bin/imgcls" backbone install efficientnet-lite0
+bench_build imgcls
+bench_backbone
 out=bench-data/tuxpaint
 [ -d "$out/images" ] || scripts/tuxpaint-set.sh "$out/images"
 ws=$out/ws
 rm -rf "$ws"
 "$bin/imgcls" curate --from "$out/images" --workspace "$ws" --quiet >/dev/null
 "$bin/imgcls" split --workspace "$ws" --seed 1 --quiet | grep -E "^\(all\)|leakage"
-venv=$(pwd)/bench-data/venv-sklearn
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import sklearn, numpy" 2>/dev/null; then
-  python3 -m venv "$venv" && "$venv/bin/pip" install -q scikit-learn numpy
-fi
+bench_venv scikit-learn numpy
 
-accuracy() { "$bin/imgcls" evaluate --workspace "$ws" --model "$1" --json --quiet | python3 -c "import json,sys; print('%.4f' % json.load(sys.stdin)['accuracy'])"; }
-timed() { local started=$(date +%s.%N); "$@" >/dev/null 2>&1; python3 -c "print('%.0f' % ($(date +%s.%N) - $started))"; }
+# A model's validation accuracy, from evaluate's JSON.
+accuracy() { "$bin/imgcls" evaluate --workspace "$ws" --model "$1" --json --quiet | "$venv/bin/python" -c "import json,sys; print('%.4f' % json.load(sys.stdin)['accuracy'])"; }
 
-t_scratch=$(timed "$bin/imgcls" train --workspace "$ws" --name scratch --epochs "$EPOCHS" --augment --quiet)
-t_head_first=$(timed "$bin/imgcls" train --workspace "$ws" --name head --backbone efficientnet-lite0 --epochs "$EPOCHS" --quiet)
-t_head_again=$(timed "$bin/imgcls" train --workspace "$ws" --name head --backbone efficientnet-lite0 --epochs "$EPOCHS" --quiet)
-t_linear=$(timed "$bin/imgcls" train --workspace "$ws" --name linear --backbone efficientnet-lite0 --head linear --epochs "$EPOCHS" --quiet)
+t_scratch=$(seconds "$bin/imgcls" train --workspace "$ws" --name scratch --epochs "$EPOCHS" --augment --quiet)
+t_head_first=$(seconds "$bin/imgcls" train --workspace "$ws" --name head --backbone efficientnet-lite0 --epochs "$EPOCHS" --quiet)
+t_head_again=$(seconds "$bin/imgcls" train --workspace "$ws" --name head --backbone efficientnet-lite0 --epochs "$EPOCHS" --quiet)
+t_linear=$(seconds "$bin/imgcls" train --workspace "$ws" --name linear --backbone efficientnet-lite0 --head linear --epochs "$EPOCHS" --quiet)
 sklearn=$("$venv/bin/python" - "$ws" <<'PY'
 # Logistic regression on the features imgcls cached (read by each image's sha256), standardised.
 import glob, hashlib, os, sys, time
@@ -54,7 +49,7 @@ model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(X
 print("%.4f %.1f" % ((model.predict(Xv) == yv).mean(), time.perf_counter() - started))
 PY
 )
-t_finetune=$(timed "$bin/imgcls" train --workspace "$ws" --name finetune --backbone efficientnet-lite0 --mode finetune --from head \
+t_finetune=$(seconds "$bin/imgcls" train --workspace "$ws" --name finetune --backbone efficientnet-lite0 --mode finetune --from head \
              --unfreeze 2 --epochs "$FINETUNE_EPOCHS" --quiet)
 # One evaluation that fails leaves its cell empty ("-"), not the whole table.
 acc_scratch=$(accuracy scratch) || acc_scratch=-; acc_head=$(accuracy head) || acc_head=-
@@ -68,14 +63,11 @@ printf "%-58s %8s %8s\n" "  the same again (features from the cache)" "" "$t_hea
 printf "%-58s %8s %8s\n" "efficientnet-lite0 head, linear" "$acc_linear" "$t_linear"
 printf "%-58s %8s %8s\n" "scikit-learn logistic regression on the same features" "${sklearn% *}" "${sklearn#* } (fit)"
 printf "%-58s %8s %8s\n" "efficientnet-lite0 fine-tuned, last 2 blocks ($FINETUNE_EPOCHS epochs)" "$acc_finetune" "$t_finetune"
-# One RESULT line per model, for scripts/bench.sh (fields: name, command, peer, ours, theirs, unit, ratio, goal): no
-# goals here; the backbone models are set against the logistic regression on the same features.
-ratio() { python3 -c "print('%.2f' % ($1 / ${sklearn% *}))"; }
-printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-  "backbone, from scratch (64 px)" "imgcls train --augment" - "$acc_scratch" - accuracy - - \
-  "backbone, lite0 head, Dense(512)" "imgcls train --backbone" "scikit-learn logistic regression" \
-    "$acc_head" "${sklearn% *}" accuracy "$(ratio "$acc_head")" - \
-  "backbone, lite0 head, linear" "imgcls train --head linear" "scikit-learn logistic regression" \
-    "$acc_linear" "${sklearn% *}" accuracy "$(ratio "$acc_linear")" - \
-  "backbone, lite0 fine-tuned, last 2 blocks" "imgcls train --mode finetune" "scikit-learn logistic regression" \
-    "$acc_finetune" "${sklearn% *}" accuracy "$(ratio "$acc_finetune")" -
+# One RESULT line per model: no goals here; the backbone models are set against the logistic regression on the same
+# features.
+logistic=${sklearn% *}
+result "backbone, from scratch (64 px)" "imgcls train --augment" - "$acc_scratch" - accuracy -
+result "backbone, lite0 head, Dense(512)" "imgcls train --backbone" "scikit-learn logistic regression" "$acc_head" "$logistic" accuracy -
+result "backbone, lite0 head, linear" "imgcls train --head linear" "scikit-learn logistic regression" "$acc_linear" "$logistic" accuracy -
+result "backbone, lite0 fine-tuned, last 2 blocks" "imgcls train --mode finetune" "scikit-learn logistic regression" \
+  "$acc_finetune" "$logistic" accuracy -

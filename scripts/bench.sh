@@ -2,7 +2,8 @@
 # Runs every benchmark in scripts/ in turn (`make bench`), each one's whole output shown and kept in
 # bench-data/logs/bench-NAME.log, then prints one table of their results and the machine they ran on, and writes
 # the table as Markdown to bench-data/results.md (to paste into the README). The table is made of the RESULT lines
-# the scripts print, one per ratio or goal, tab-separated: RESULT, name, command, peer, ours, theirs, unit, ratio,
+# the scripts print through scripts/bench-lib.sh's `result`, one per ratio or goal, tab-separated: RESULT, name,
+# command, peer, ours, theirs, unit, ratio,
 # goal ("-" where there is none; a goal is >=X, <=X, >X, <X or =X, checked against the ratio, or against ours when
 # there is no ratio). A script that fails shows in the table as failed, with its exit code, and the others still
 # run; bench.sh then exits 1. Goals not met do not change its exit status.
@@ -12,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all="jpeg-decode fetch curate train backbone features finetune serve"
+all="jpeg-decode fetch curate train backbone features finetune serve assist"
 scripts=()
 if [ -n "${BENCH_SCRIPTS:-}" ]; then
   read -r -a scripts <<< "$BENCH_SCRIPTS"

@@ -6,14 +6,16 @@
 //   ConfidentLearning.swift   label issues from those probabilities
 //   SemanticIndex.swift       pairs within a cosine threshold: exact, or a k-means partition searched exactly
 //   Verification/             those pairs checked with local features: corners that agree on one transform
+//                             (LocalFeatures.swift the oriented corners, PairVerification.swift the RANSAC fit)
 //   OffTopic.swift            images far from every class
 //   AssistReport.swift        assist.json, assist.md and the contact sheets
 //   Relabel.swift             corrections a person accepted, back into the catalog (`imgcls relabel`)
 
 import Catalog
+import Console
+import Engine
 import Files
 import Foundation
-import Train
 
 /// What `imgcls curate --label-issues / --semantic-duplicates / --off-topic` asks for.
 public struct AssistRequest: Sendable {
@@ -136,8 +138,11 @@ public struct AssistRun {
         if needsProbabilities, classes.count < 2 || items.count < request.crossValidation.folds * classes.count {
             throw AssistError("\(workspace.catalogPath): label issues and off-topic images need at least 2 labels and \(request.crossValidation.folds) kept images per label (\(items.count) kept, \(classes.count) labels); run `imgcls curate` first")
         }
-        let extracted = try BackboneFeatures.views(items.map { workspace.path($0.path!) }, backbone: request.backbone, workspace: workspace,
-                                                   showProgress: request.showProgress, quarterTurned: request.semanticDuplicates && request.semanticQuarterTurns)
+        let bar = ProgressBar(title: "features", total: nil, unit: "images", enabled: request.showProgress)
+        let extracted = try BackboneFeatures.views(items.map { workspace.path($0.path!) }, backbone: request.backbone,
+                                                   cacheFolder: workspace.featuresFolder,
+                                                   progress: LoopProgress(start: bar.start(total:), advance: bar.advance(by:), finish: bar.finish),
+                                                   quarterTurned: request.semanticDuplicates && request.semanticQuarterTurns)
         // Images the backbone could not read take no part (curate has decoded every kept one, so there are few).
         let usable = items.indices.filter { extracted[$0] != nil }
         items = usable.map { items[$0] }
@@ -267,21 +272,21 @@ struct Decisions {
     /// and the rest its semantic duplicates; a cluster across labels is a label conflict, every member left out.
     /// Returns the members, keeper first.
     mutating func cluster(_ members: [Int], exclude: Bool, evidence: String) -> (members: [Int], conflict: Bool, excluded: Int) {
-        func size(_ i: Int) -> (Int, Int, Int, Int64) {
-            (items[i].status == .ok ? 1 : 0, (items[i].width ?? 0) * (items[i].height ?? 0), items[i].bytes ?? 0, -items[i].id!)
-        }
-        let keeper = members.max { size($0) < size($1) }!
+        let cluster = DuplicateCluster(members.map { i in
+            DuplicateCluster.Member(id: items[i].id!, label: items[i].label.name, isKept: items[i].status == .ok,
+                                    pixels: (items[i].width ?? 0) * (items[i].height ?? 0), bytes: items[i].bytes ?? 0)
+        })
+        let keeper = members[cluster.keeper]
         let keeperID = items[keeper].id!
-        let labels = Set(members.map { items[$0].label.name })
         var excluded = 0
         for m in members {
             if let old = items[m].cluster, old != keeperID { movedClusters[old] = keeperID }
             items[m].cluster = keeperID
-            if labels.count > 1 {
+            if let labels = cluster.conflictingLabels {
                 if items[m].status == .ok { excluded += 1 }
                 items[m].status = .excluded
                 items[m].reason = .curation(.labelConflict)
-                items[m].message = "the same picture for the backbone is labelled \(labels.sorted().joined(separator: " and ")) (\(evidence))"
+                items[m].message = "the same picture for the backbone is labelled \(labels.joined(separator: " and ")) (\(evidence))"
             } else if m != keeper {
                 items[m].duplicateOf = keeperID
                 if exclude && items[m].status == .ok {
@@ -292,7 +297,7 @@ struct Decisions {
                 }
             }
         }
-        return ([keeper] + members.filter { $0 != keeper }, labels.count > 1, excluded)
+        return ([keeper] + members.filter { $0 != keeper }, cluster.conflictingLabels != nil, excluded)
     }
 
     func record(in catalog: Catalog) throws(CatalogError) {
@@ -304,7 +309,4 @@ struct Decisions {
     }
 }
 
-public struct AssistError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+public typealias AssistError = ErrorMessage

@@ -1,4 +1,4 @@
-import Train
+import Engine
 
 /// The kept images' backbone features as one row-major matrix, as they came (for the linear head, which
 /// standardises them) and scaled to unit length (cosine similarity is then a dot product), with their labels.

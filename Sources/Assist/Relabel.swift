@@ -77,3 +77,10 @@ public enum Relabel {
         return summary
     }
 }
+
+extension Relabel.Summary {
+    /// What `imgcls relabel FILE` prints.
+    public var text: String {
+        "\(relabelled) of \(rows) rows relabelled, \(unchanged) left as they were; run imgcls split again"
+    }
+}

@@ -1,5 +1,6 @@
+import Files
 import TorchCheckpoint
-import Train
+import Engine
 
 /// A PyTorch EfficientNet-Lite state dict (the `efficientnet-lite-pytorch` package's names and layouts) as an
 /// imgcls model: the ImageNet classifier with its 1000 labels, whose weights `train --backbone` starts from.
@@ -87,7 +88,4 @@ enum BackboneConversion {
 }
 
 /// A backbone that cannot be installed or used: what went wrong, and what to do.
-public struct BackboneError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+public typealias BackboneError = ErrorMessage

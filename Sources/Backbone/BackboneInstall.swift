@@ -3,10 +3,12 @@
 //   BackboneInstall.swift     which backbones exist, where they are kept, download, checks and conversion
 //   BackboneConversion.swift  the PyTorch state dict's names and layouts as imgcls's
 //   ImageNetClasses.swift     the 1000 class names
+//   ImageNetClassification.swift  `imgcls backbone classify`: top-5 ImageNet classes of image files
+//   SummaryText.swift         what the backbone commands print
 
+import Engine
 import Files
 import Foundation
-import Train
 import TorchCheckpoint
 import ZIPFoundation
 

@@ -1,7 +1,7 @@
 import Foundation
-import Train
+import Engine
 
-/// `imgcls classify-imagenet`: an installed backbone's own ImageNet classifier on any photos, to check a
+/// `imgcls backbone classify`: an installed backbone's own ImageNet classifier on any photos, to check a
 /// backbone end to end (decode, resize, normalise, the network, the labels).
 public enum ImageNetClassification {
     public struct Guess: Sendable, Codable, Equatable {
@@ -25,7 +25,7 @@ public enum ImageNetClassification {
         guard model.labels.count == ImageNetClasses.names.count else {
             throw BackboneError("\(modelFile): a model with \(model.labels.count) labels, not an ImageNet classifier; give an installed backbone's name")
         }
-        Engine.threads = threads
+        Kernels.threads = threads
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
         let samples = files.map { ImageFolder.Sample(path: $0, label: 0) }
         let predictions = Evaluator.predict(model, samples, loader: loader, batchSize: 8)

@@ -43,7 +43,7 @@ extension Workspace {
         var results: [(Workspace, MergeSummary)] = []
         for shard in shards { results.append((shard.workspace, try merge(from: shard.workspace))) }
         if !partial, wasEmpty, let first = shards.first?.marker {
-            var whole = ShardCompletion(shard: .init(index: 1, count: 1, by: "url"), manifestIdentity: first.manifestIdentity,
+            var whole = ShardCompletion(shard: .init(share: .all, by: "url"), manifestIdentity: first.manifestIdentity,
                                         manifests: first.manifests)
             try whole.count(try openCatalog())
             try writeShardCompletion(whole)
@@ -143,5 +143,12 @@ extension Workspace {
             throw CatalogError(path: target, detail: "cannot copy from \(source): \(error.detail)")
         }
         return .copied
+    }
+}
+
+extension MergeSummary {
+    /// What `imgcls catalog merge` prints for one merged workspace.
+    public var text: String {
+        "\(added) added, \(replaced) replaced, \(kept) kept; \(filesCopied) files brought over, \(filesMissing) missing"
     }
 }

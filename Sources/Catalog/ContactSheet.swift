@@ -26,30 +26,14 @@ public struct ContactSheet: Sendable, Codable {
     }
 
     public static let kept = RGB(40, 170, 60), leftOut = RGB(200, 40, 40), flagged = RGB(90, 90, 90)
-    static let cell = 96
-    static let gap = 4
     /// Cells per row of a sheet.
     public static let perRow = 8
 
-    /// Draws `rows` into `folder` (workspace-relative) as `name` (a JPEG); nil when it cannot be written. A file
-    /// that cannot be decoded leaves a grey cell.
+    /// Draws `rows` (`ThumbnailGrid`) into `folder` (workspace-relative) as `name` (a JPEG); nil when it cannot be
+    /// written.
     public static func draw(_ rows: [[Cell]], name: String, folder: String, in workspace: Workspace) -> ContactSheet? {
-        let step = cell + gap
-        let columns = rows.map(\.count).max() ?? 0
-        var sheet = RGBImage(width: gap + columns * step, height: gap + rows.count * step, fill: RGB(24, 24, 24))
-        for (r, row) in rows.enumerated() {
-            for (c, item) in row.enumerated() {
-                let x = gap + c * step, y = gap + r * step
-                sheet.fill(x: x, y: y, width: cell, height: cell, with: item.frame)
-                let inner = cell - 6
-                if let thumbnail = ImageDecoder.thumbnail(file: workspace.path(item.path), side: inner) {
-                    sheet.draw(thumbnail, x: x + 3 + (inner - thumbnail.width) / 2, y: y + 3 + (inner - thumbnail.height) / 2)
-                } else {
-                    sheet.fill(x: x + 3, y: y + 3, width: inner, height: inner, with: RGB(128, 128, 128))
-                }
-            }
-        }
-        guard (try? FileIO.createDirectory(workspace.path(folder))) != nil, let bytes = try? sheet.jpegData(quality: 85),
+        let grid = ThumbnailGrid.draw(rows.map { $0.map { ThumbnailGrid.Cell(file: workspace.path($0.path), frame: $0.frame) } })
+        guard (try? FileIO.createDirectory(workspace.path(folder))) != nil, let bytes = try? grid.jpegData(quality: 85),
               (try? FileIO.writeAtomically(bytes, to: workspace.path(folder) + "/" + name)) != nil else { return nil }
         return ContactSheet(path: folder + "/" + name, rows: rows.map { $0.map(\.path) }, ids: rows.map { $0.map(\.id) })
     }

@@ -76,10 +76,5 @@ enum Schema {
         """
 
     /// Item columns in the order `CatalogItem` is read and written.
-    static let itemColumns = [
-        "source", "source_kind", "label", "status", "reason", "message", "http_status", "final_url", "content_type",
-        "bytes", "sha256", "path", "format", "width", "height", "phash", "dhash", "flags", "cluster", "split",
-        "attempts", "elapsed_ms", "updated_at", "original_path", "pixel_sha256", "detail_hash", "brightness",
-        "sharpness", "entropy", "colorfulness", "duplicate_of", "fold", "suggested_label", "label_score",
-    ]
+    static let itemColumns = ItemColumn.allCases.map(\.name)
 }

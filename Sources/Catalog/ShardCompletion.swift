@@ -7,18 +7,39 @@ import Foundation
 /// are a whole fetch.
 public struct ShardCompletion: Sendable, Codable, Equatable {
     public struct Shard: Sendable, Codable, Equatable, CustomStringConvertible {
-        public var index: Int
-        public var count: Int
+        public var share: Share
         /// What was hashed: "url" or "host".
         public var by: String
 
-        public init(index: Int, count: Int, by: String) {
-            self.index = index
-            self.count = count
-            self.by = by
+        public init(share: Share, by: String) {
+            (self.share, self.by) = (share, by)
         }
 
-        public var description: String { "\(index)/\(count)" + (by == "url" ? "" : " by \(by)") }
+        /// For K and N known to be right (1 ≤ K ≤ N); a marker read from a file is checked as it is decoded.
+        public init(index: Int, count: Int, by: String) {
+            guard let share = try? Share(index: index, count: count) else { preconditionFailure("shard \(index)/\(count) is not 1 ≤ K ≤ N") }
+            (self.share, self.by) = (share, by)
+        }
+
+        public var index: Int { share.index }
+        public var count: Int { share.count }
+        public var description: String { "\(share)" + (by == "url" ? "" : " by \(by)") }
+
+        // The marker's JSON keeps index, count and by side by side.
+        private enum CodingKeys: String, CodingKey { case index, count, by }
+
+        public init(from decoder: any Decoder) throws {
+            let values = try decoder.container(keyedBy: CodingKeys.self)
+            share = try Share(index: try values.decode(Int.self, forKey: .index), count: try values.decode(Int.self, forKey: .count))
+            by = try values.decode(String.self, forKey: .by)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var values = encoder.container(keyedBy: CodingKeys.self)
+            try values.encode(share.index, forKey: .index)
+            try values.encode(share.count, forKey: .count)
+            try values.encode(by, forKey: .by)
+        }
     }
 
     /// One manifest file: its path as given (for people) and its content's hash (for the identity).

@@ -1,3 +1,9 @@
+// Console: what a command shows a person. Entry: `Output` (data to stdout, logs to stderr). Files in reading order:
+//   Output.swift         JSON and text output, logging set-up (this file)
+//   ProgressBar.swift    count, rate and ETA of long work
+//   TextTable.swift      aligned columns
+//   Interruption.swift   Ctrl-C and SIGTERM: stop after the work in progress, then force
+
 import Foundation
 import Logging
 

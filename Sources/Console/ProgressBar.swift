@@ -11,10 +11,10 @@ public final class ProgressBar: @unchecked Sendable {
     public let title: String
     private var total: Int?
     private let unit: String
-    private let enabled: Bool
+    private var enabled: Bool
     private let isTerminal: Bool
     private let plainInterval: Double
-    private let start = Date()
+    private var startDate = Date()
     private let lock = NSLock()
     private var completed = 0
     private var detail = ""
@@ -39,6 +39,15 @@ public final class ProgressBar: @unchecked Sendable {
     /// Sets the total once it is known (work may start before it is counted).
     public func setTotal(_ total: Int) {
         update { $0.total = total }
+    }
+
+    /// Starts the clock again with the total of work counted at last (for a bar made before the counting);
+    /// a bar with nothing to do stays hidden.
+    public func start(total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        (self.total, startDate) = (total, Date())
+        if total == 0 { enabled = false }
     }
 
     /// The count so far.
@@ -75,13 +84,13 @@ public final class ProgressBar: @unchecked Sendable {
         let now = Date()
         let interval = isTerminal ? 0.1 : plainInterval
         guard !finished, now.timeIntervalSince(lastDraw) >= interval else { return }
-        if !isTerminal && now.timeIntervalSince(start) < plainInterval { return }
+        if !isTerminal && now.timeIntervalSince(startDate) < plainInterval { return }
         lastDraw = now
         write(isTerminal ? render(final: false) : render(final: false) + "\n", replacingLine: isTerminal)
     }
 
     func render(final: Bool) -> String {
-        let elapsed = max(Date().timeIntervalSince(start), 1e-6)
+        let elapsed = max(Date().timeIntervalSince(startDate), 1e-6)
         let rate = Double(completed) / elapsed
         var parts: [String] = []
         if let total, total > 0 {

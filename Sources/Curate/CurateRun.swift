@@ -7,6 +7,7 @@
 //   NearDuplicateIndex.swift the pair search (multi-index hashing); Files' UnionFind clusters the pairs
 //   QualityFlags.swift       the thresholds behind the catalog's quality flags
 //   CurateReport.swift       curate.json and curate.md; ContactSheets.swift the pictures
+//   SummaryText.swift        import's, curate's and split's summaries as the command line prints them
 //   SplitRun.swift           the stratified, leak-free split into the Keras folder layout
 
 import Catalog
@@ -38,6 +39,8 @@ public struct CurateRequest: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Decode every file again, even those measured by an earlier run.
     public var reanalyze = false
+    /// A progress line on standard error while it runs.
+    public var showProgress = false
 
     public init() {}
 }
@@ -127,12 +130,10 @@ struct CurationEntry {
 public final class CurateRun {
     private let workspace: Workspace
     private let request: CurateRequest
-    private let showProgress: Bool
 
-    public init(workspace: Workspace, request: CurateRequest, showProgress: Bool = false) {
+    public init(workspace: Workspace, request: CurateRequest) {
         self.workspace = workspace
         self.request = request
-        self.showProgress = showProgress
     }
 
     /// Undoes curation: every excluded item is kept again. Returns how many were restored.
@@ -185,7 +186,7 @@ public final class CurateRun {
     private func analyze(_ entries: inout [CurationEntry], _ catalog: Catalog) throws(CatalogError) -> Int {
         let todo = entries.indices.filter { request.reanalyze || !entries[$0].isAnalyzed }
         guard !todo.isEmpty else { return 0 }
-        let progress = ProgressBar(title: "curate", total: todo.count, unit: "images", enabled: showProgress)
+        let progress = ProgressBar(title: "curate", total: todo.count, unit: "images", enabled: request.showProgress)
         let decodeOptions = { var o = DecodeOptions(); o.maxPixels = request.maxPixels; return o }()
         let threads = max(1, request.threads)
         let root = workspace
@@ -317,16 +318,16 @@ public final class CurateRun {
     /// exact duplicates each member stands for (they follow it into a conflict).
     private func resolve(_ members: [Int], in entries: inout [CurationEntry], duplicates: [Int64: [Int]], reason: CurationReason,
                          exclude: Bool, keepFirst: Bool = false) {
-        let labels = Set(members.map { entries[$0].label })
-        let keeper = keepFirst ? members.min { entries[$0].id < entries[$1].id }! : members.max { a, b in
-            (entries[a].pixels, entries[a].bytes, -entries[a].id) < (entries[b].pixels, entries[b].bytes, -entries[b].id)
-        }!
+        let cluster = DuplicateCluster(members.map { m in
+            DuplicateCluster.Member(id: entries[m].id, label: entries[m].label, pixels: entries[m].pixels, bytes: entries[m].bytes)
+        }, samePixels: keepFirst)
+        let keeper = members[cluster.keeper]
         let keeperID = entries[keeper].id
         for m in members {
             entries[m].cluster = keeperID
-            if labels.count > 1 {
+            if let labels = cluster.conflictingLabels {
                 entries[m].reason = .curation(.labelConflict)
-                entries[m].message = "the same picture is labelled \(labels.sorted().joined(separator: " and "))"
+                entries[m].message = "the same picture is labelled \(labels.joined(separator: " and "))"
                 // Exact duplicates excluded earlier for this member share its conflict.
                 for d in duplicates[entries[m].id] ?? [] {
                     entries[d].reason = .curation(.labelConflict)

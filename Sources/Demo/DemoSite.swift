@@ -1,4 +1,5 @@
 import Catalog
+import Console
 import Files
 import Foundation
 import Imaging
@@ -53,7 +54,7 @@ public final class DemoSite: Sendable {
         for i in 0..<4 {
             let path = "/mirror/\(first)-\(i).jpg"
             files[path] = files["/\(first)/\(i).jpg"]
-            planned.append(("exact duplicate", first, path, "duplicate"))
+            planned.append(("exact duplicate", first, path, Reason.curation(.duplicate).code))
             twins[path] = "/\(first)/\(i).jpg"
         }
         // Near duplicates: the same picture re-encoded smaller and at a lower quality.
@@ -61,7 +62,7 @@ public final class DemoSite: Sendable {
             let path = "/thumbs/\(first)-\(i).jpg"
             let original = DemoPictures.image(first, i, seed: seed)
             files[path] = jpeg(SampleImages.jpeg(original.resized(width: original.width * 9 / 10, height: original.height * 9 / 10), quality: 60))
-            planned.append(("near duplicate", first, path, "near_duplicate"))
+            planned.append(("near duplicate", first, path, Reason.curation(.nearDuplicate).code))
             twins[path] = "/\(first)/\(i).jpg"
         }
         // One "image removed" picture behind many URLs, in every class.
@@ -70,29 +71,29 @@ public final class DemoSite: Sendable {
             for i in 0..<3 {
                 let path = "/removed/\(label)-\(i).png"
                 files[path] = .ok(placeholder, contentType: "image/png")
-                planned.append(("placeholder", label, path, "placeholder"))
+                planned.append(("placeholder", label, path, Reason.curation(.placeholder).code))
             }
         }
         // The same picture under two labels.
         for i in 0..<2 {
             let path = "/shared/\(i).jpg"
             files[path] = jpeg(DemoPictures.jpeg("conflict", i, seed: seed))
-            planned.append(("same picture, two labels", second, path, "label_conflict"))
-            planned.append(("same picture, two labels", third, path, "label_conflict"))
+            planned.append(("same picture, two labels", second, path, Reason.curation(.labelConflict).code))
+            planned.append(("same picture, two labels", third, path, Reason.curation(.labelConflict).code))
         }
         // Truncated downloads, HTML error pages saved as .jpg, dead links.
         for i in 0..<3 {
             let path = "/partial/\(i).jpg"
             let bytes = DemoPictures.jpeg(second, perClass + i, seed: seed)
             files[path] = jpeg(SampleImages.truncated(bytes, keeping: 0.4))
-            planned.append(("truncated file", second, path, "truncated"))
+            planned.append(("truncated file", second, path, Reason.image(.truncated).code))
         }
         for i in 0..<3 {
             let path = "/error/\(i).jpg"
             files[path] = .ok(Array("<html><body><h1>Not available</h1></body></html>".utf8), contentType: "text/html")
-            planned.append(("HTML served as an image", third, path, "not_an_image"))
+            planned.append(("HTML served as an image", third, path, Reason.image(.notAnImage).code))
         }
-        for i in 0..<3 { planned.append(("404", DemoPictures.classes[3], "/gone/\(i).jpg", "http_404")) }
+        for i in 0..<3 { planned.append(("404", DemoPictures.classes[3], "/gone/\(i).jpg", Reason.http(status: 404).code)) }
         // Redirects to pictures (followed: kept), and one URL slower than the fetch timeout.
         for i in 0..<2 {
             let path = "/moved/\(i).jpg", target = "/\(DemoPictures.classes[3])/\(perClass + i).jpg"
@@ -103,7 +104,7 @@ public final class DemoSite: Sendable {
         var slow = jpeg(DemoPictures.jpeg(first, perClass + 10, seed: seed))
         slow.behavior = .delay(seconds: Self.slowSeconds)
         files["/slow/0.jpg"] = slow
-        planned.append(("slow URL", first, "/slow/0.jpg", "timeout"))
+        planned.append(("slow URL", first, "/slow/0.jpg", Reason.fetch(.timeout).code))
 
         let served = files
         server = try LoopbackHTTPServer(port: port) { request in
@@ -148,5 +149,18 @@ extension DemoSite {
             if found != fault.expected, let twin = fault.twin, try code(twin, fault.label) == fault.expected { found = fault.expected + " (its twin)" }
             return (fault, found, fault.expected == "ok" ? found.hasPrefix("ok") : found.hasPrefix(fault.expected))
         }
+    }
+}
+
+extension DemoSite {
+    /// What `imgcls demo` prints of `check`: each planted fault, what the catalog says of it, and the count missed.
+    public func checkText(_ checks: [(fault: Fault, found: String, right: Bool)]) -> String {
+        var table = TextTable(["fault", "label", "URL", "expected", "found"])
+        for (fault, found, right) in checks {
+            table.add([fault.kind, fault.label, String(fault.url.dropFirst(server.baseURL.count)), fault.expected, (right ? "" : "MISSED: ") + found])
+        }
+        let missed = checks.filter { !$0.right }.count
+        return table.render() + "\n"
+            + (missed == 0 ? "every planted fault was found (\(checks.count))" : "\(missed) of \(checks.count) planted faults were not found as expected")
     }
 }

@@ -136,7 +136,12 @@ public struct WebDatasetExport {
     }
 }
 
-public struct ExportError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+public typealias ExportError = ErrorMessage
+
+extension WebDatasetExport.Summary {
+    /// What `imgcls export` prints.
+    public func text(output: String) -> String {
+        "\(split): \(samples) samples of \(classes.count) classes in \(shards.count) shards "
+            + String(format: "(%.1f MB, %.1f s) in %@", Double(bytes) / 1e6, seconds, output)
+    }
 }

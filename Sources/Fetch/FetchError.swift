@@ -1,9 +1,5 @@
+import Files
+
 /// A problem that stops a fetch before or during the run (a bad manifest, an unwritable workspace). Failures
 /// of single URLs are not errors: they are catalog rows with a reason.
-public struct FetchError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}
+public typealias FetchError = ErrorMessage

@@ -2,13 +2,15 @@
 // out). Files in reading order:
 //   FetchRun.swift         the run: manifests into the catalog, pending URLs through the engine, results committed
 //   Manifest.swift         finding manifests and their formats; LineReader.swift streams (gzipped) lines
-//   ManifestIngest.swift   manifest entries to catalog rows (LabelMap.swift, Shard.swift, Glob.swift, URLNormalizer.swift)
+//   ManifestIngest.swift   manifest entries to catalog rows (LabelMap.swift, Shard.swift, Glob.swift, URLNormalizer.swift;
+//                          ShardMarker.swift the completion marker of a shard)
 //   CurlEngine.swift       the libcurl multi loop; Transfer.swift is one transfer, FetchJob.swift its job and response
 //   HostScheduler.swift    politeness per host, with RobotsRules.swift
 //   RetryPolicy.swift      a finished transfer to an outcome: success, retry or a failure `Reason`
 //   ImageProcessing.swift  checking and storing a downloaded image (ImageProcessor)
 //   PageScraper.swift      image and page links in HTML (libxml2)
 //   BlockingQueue.swift    the hand-offs between the engine, workers and the catalog writer; FetchError.swift
+//   SummaryText.swift      the summary as the command line prints it
 
 import Catalog
 import Console
@@ -42,6 +44,9 @@ public struct FetchRequest: Sendable {
     public var processing = ProcessingSettings()
     /// Threads that check and store responses.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    /// A progress line on standard error while it runs.
+    public var showProgress = false
 
     public init() {}
 }
@@ -79,7 +84,6 @@ public struct FetchSummary: Sendable, Codable {
 public final class FetchRun: @unchecked Sendable {
     private let workspace: Workspace
     private let request: FetchRequest
-    private let showProgress: Bool
     private var progress: ProgressBar?
     private let engine: CurlEngine
     private let lock = NSLock()
@@ -89,10 +93,9 @@ public final class FetchRun: @unchecked Sendable {
     private let ingestion = IngestionState()
     private var runError: FetchError?
 
-    public init(workspace: Workspace, request: FetchRequest, showProgress: Bool = false) {
+    public init(workspace: Workspace, request: FetchRequest) {
         self.workspace = workspace
         self.request = request
-        self.showProgress = showProgress
         engine = CurlEngine(settings: request.engine)
     }
 
@@ -157,7 +160,7 @@ public final class FetchRun: @unchecked Sendable {
             }
             if visitedPages.insert(url).inserted { seeds.append(FetchJob(url: url, label: request.label, kind: .page(depth: 0))) }
         }
-        progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape", total: nil, unit: "images", enabled: showProgress)
+        progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape", total: nil, unit: "images", enabled: request.showProgress)
         let processor = ImageProcessor(workspace: workspace, settings: request.processing)
         let work = BlockingQueue<(FetchResponse, Outcome)>(capacity: request.engine.concurrency * 4)
         let results = BlockingQueue<CatalogItem>(capacity: 50_000)

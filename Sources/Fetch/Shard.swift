@@ -6,38 +6,30 @@ import Files
 /// tasks split a manifest with no coordination, and which URLs a shard takes depends on the manifest, K and N
 /// alone.
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
-    public let index: Int
-    public let count: Int
+    public let share: Share
     public let key: ShardKey
 
     public init(index: Int, count: Int, by key: ShardKey = .url) throws(FetchError) {
-        guard count >= 1, (1...count).contains(index) else {
-            throw FetchError("--shard \(index)/\(count): K must be between 1 and N, as in 1/4 … 4/4")
-        }
-        self.index = index
-        self.count = count
-        self.key = key
+        (share, self.key) = (try Share(index: index, count: count), key)
     }
 
     /// Parses "K/N".
     public init(parsing text: String, by key: ShardKey = .url) throws(FetchError) {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]) else {
-            throw FetchError("--shard \(text): expected K/N, as in 2/8")
-        }
-        try self.init(index: k, count: n, by: key)
+        (share, self.key) = (try Share(parsing: text), key)
     }
+
+    public var index: Int { share.index }
+    public var count: Int { share.count }
 
     /// Whether a normalised URL (or a malformed one, kept as written) is in this shard.
     public func contains(_ url: String) -> Bool {
-        guard count > 1 else { return true }
-        return Int(stableHash(key == .host ? URLNormalizer.hostKey(url) : url) % UInt64(count)) == index - 1
+        share.contains(key: key == .host && share.count > 1 ? URLNormalizer.hostKey(url) : url)
     }
 
     /// What the completion marker records.
-    public var marker: ShardCompletion.Shard { .init(index: index, count: count, by: key.rawValue) }
+    public var marker: ShardCompletion.Shard { .init(share: share, by: key.rawValue) }
 
-    public var description: String { "\(index)/\(count)" }
+    public var description: String { share.description }
 }
 
 /// What `--shard-by` hashes: every URL on its own, or every host's URLs together (so one process owns each

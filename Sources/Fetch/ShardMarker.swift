@@ -29,7 +29,7 @@ struct ShardMarker {
         described.append("columns=\(request.urlColumn),\(request.labelColumn)")
         identity = SHA256.hex(Array(described.joined(separator: "\n").utf8))
         self.manifests = manifests
-        shard = request.shard?.marker ?? .init(index: 1, count: 1, by: ShardKey.url.rawValue)
+        shard = request.shard?.marker ?? .init(share: .all, by: ShardKey.url.rawValue)
     }
 
     /// The marker says this shard of these manifests completed, and nothing was queued since.

@@ -1,3 +1,12 @@
+// Files: the lowest module, what every other one may use. Entry: `FileIO` (reads within limits, atomic writes).
+// Files in reading order:
+//   FileIO.swift           reading and writing files (this file); DirectoryWalker.swift folders in name order
+//   ErrorMessage.swift     the one refusal type every module throws under its own name
+//   SHA256.swift           content hashes (libcrypto); Deterministic.swift hashes and random numbers that never vary
+//   ParallelMap.swift      blocking work on threads of its own; WorkerThread.swift one such thread
+//   MonotonicClock.swift   seconds for timing; CSV.swift RFC 4180 fields; UnionFind.swift disjoint sets
+//   Version.swift          the tool's version
+
 import Foundation
 
 #if canImport(Glibc)

@@ -1,16 +1,15 @@
+import Files
 import Foundation
 
 // HTTPBodies: the server's request bodies, from untrusted clients, read into values before anything else sees them.
-// No server here (Serve owns HTTP), so each reader is tested on crafted and mutated bodies alone. Files in reading
-// order: RequestBodies.swift (the errors, content types, multipart forms, /v1/classify's JSON);
-// InferenceProtocol.swift (the Open Inference Protocol v2 JSON).
+// No server here (Serve owns HTTP), so each reader is tested on crafted and mutated bodies alone. Entry:
+// `MultipartForm` and `ClassifyJSON` (RequestBodies.swift), `InferenceProtocol`. Files in reading order:
+//   RequestBodies.swift      the errors, content types, multipart forms, /v1/classify's JSON (this file)
+//   InferenceProtocol.swift  the Open Inference Protocol v2 JSON
 
 /// A body that cannot be read, with the field or part at fault and what to send instead: the server answers it
 /// with a 4xx status.
-public struct BodyError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+public typealias BodyError = ErrorMessage
 
 /// An image as a client sent it: bytes (a raw body or an uploaded file) or base64 text (a form field, JSON).
 public enum ImagePayload: Sendable, Equatable {

@@ -1,3 +1,14 @@
+// Imaging: pixels from untrusted bytes. Entry: `ImageDecoder` (sniff, check the header, decode safely).
+// Files in reading order:
+//   ImageDecoder.swift   options and the decode (this file); ImageFormat.swift sniffing from bytes
+//   ImageInfo.swift      the header without pixels; JPEGHeader.swift JPEG's markers and EXIF orientation
+//   ImageError.swift     why an image was rejected (stable reasons)
+//   JPEGCodec.swift, PNGCodec.swift, GIFCodec.swift, WebPCodec.swift, BMPCodec.swift, PNMCodec.swift  the formats
+//   RGBImage.swift       the pixel buffer; Orientation.swift turning upright; Resize.swift resampling
+//   PerceptualHash.swift pHash and the detail hash; ImageStatistics.swift measures for quality flags
+//   Inspection.swift     one file's verdict for `imgcls inspect`
+//   ThumbnailGrid.swift  thumbnails in coloured frames, for contact sheets
+
 import Files
 
 /// What a decode may cost and how its result looks.

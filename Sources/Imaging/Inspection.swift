@@ -95,3 +95,15 @@ public struct ImageInspector: Sendable {
         parallelMap(paths, threads: threads) { inspector.inspect(file: $0) } consume: { report($0) }
     }
 }
+
+extension Inspection {
+    /// What `imgcls inspect` prints for one file: verdict, format, size, path and the decoder's message.
+    public var line: String {
+        let status = reason?.rawValue ?? "ok"
+        let size = width.map { "\($0)x\(height ?? 0)" } ?? "-"
+        let pad = { (text: String, width: Int) in text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+        var line = [pad(status, 18), pad(format?.rawValue ?? "-", 5), pad(size, 11), path].joined(separator: " ")
+        if let message { line += "  (\(message))" }
+        return line
+    }
+}

@@ -1,4 +1,8 @@
+// LoopbackHTTP: a small HTTP server on 127.0.0.1 for tests and the demo (never the product's server: Serve is).
+// Entry: `LoopbackHTTPServer`. Files in reading order: LoopbackHTTPServer.swift (this file).
+
 internal import CLibz
+import Files
 import Foundation
 
 #if canImport(Glibc)
@@ -257,10 +261,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     }
 }
 
-public struct ServerError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
+public typealias ServerError = ErrorMessage
 
 /// gzip compression with zlib (for `Content-Encoding: gzip` responses and gzip manifests in tests).
 public enum Gzip {

@@ -6,13 +6,11 @@ import Yams
 // - PipelineFile.swift: `PipelineFile`, the YAML file read into stages (each stage's options as command-line
 //   arguments, every key with its line, for errors that point at it);
 // - PipelineState.swift: each stage's fingerprint (its options, its input files' contents, the stages before it)
-//   and the record of the last completed ones in the workspace, which decides what to skip.
+//   and the record of the last completed ones in the workspace;
+// - PipelinePlan.swift: which stages run and why, from that record.
 
 /// A pipeline file that cannot be used: the key, its line and what was expected.
-public struct PipelineError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+public typealias PipelineError = ErrorMessage
 
 /// One stage of a pipeline file: the command it runs and that command's arguments.
 public struct PipelineStage: Sendable {

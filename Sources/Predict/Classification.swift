@@ -60,6 +60,25 @@ public struct ImageResult: Sendable {
     }
 }
 
+/// The answer document `predict --json` prints and `/v1/classify` returns: the model, its version, the time taken
+/// (the server's; `predict` leaves it out) and one record per image.
+public struct AnswerDocument: Encodable, Sendable {
+    public let model: String
+    public let modelVersion: String
+    public let timeMs: Double?
+    public let results: [PredictionRecord]
+
+    public init(_ predictor: Predictor, results: [PredictionRecord], timeMs: Double? = nil) {
+        (model, modelVersion, self.timeMs, self.results) = (predictor.modelName, predictor.modelVersion, timeMs, results)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, results
+        case modelVersion = "model_version"
+        case timeMs = "time_ms"
+    }
+}
+
 /// One answer as `predict --json/--jsonl` and the server's `/v1/classify` write it.
 public struct PredictionRecord: Codable, Sendable, Equatable {
     public struct Refusal: Codable, Sendable, Equatable {

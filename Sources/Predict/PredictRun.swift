@@ -35,11 +35,16 @@ public struct PredictSummary: Sendable {
 
 /// `imgcls predict`: streams the inputs in batches through one `Predictor`, writing each batch's answers as they
 /// come (JSON at the end, as one document).
-public enum PredictRun {
+public struct PredictRun {
     /// The largest file read (the decoders' pixel limit applies after it).
     static let fileLimit = 256 << 20
+    public let request: PredictRequest
 
-    public static func run(_ request: PredictRequest, write: (String) -> Void = { print($0) }) throws(PredictError) -> PredictSummary {
+    public init(request: PredictRequest) {
+        self.request = request
+    }
+
+    public func run(write: (String) -> Void = { print($0) }) throws(PredictError) -> PredictSummary {
         guard request.topK >= 1 else { throw PredictError("--top-k must be at least 1") }
         guard request.batchSize >= 1 else { throw PredictError("--batch-size must be at least 1") }
         Predictor.threads = request.threads
@@ -69,9 +74,9 @@ public enum PredictRun {
                 }
                 let record = PredictionRecord(result)
                 switch request.format {
-                case .text: write(text(record))
+                case .text: write(Self.text(record))
                 case .jsonl: write((try? Output.jsonString(record, pretty: false)) ?? "{}")
-                case .csv: write(csvRow(record))
+                case .csv: write(Self.csvRow(record))
                 case .json: records.append(record)
                 }
             }
@@ -79,7 +84,7 @@ public enum PredictRun {
         }
         progress.finish()
         if request.format == .json {
-            let document = PredictDocument(model: predictor.modelName, modelVersion: predictor.modelVersion, results: records)
+            let document = AnswerDocument(predictor, results: records)
             write((try? Output.jsonString(document)) ?? "{}")
         }
         return summary
@@ -96,18 +101,6 @@ public enum PredictRun {
         let top = r.top?.map { "\($0.label):" + String(format: "%.4f", $0.probability) }.joined(separator: ";") ?? ""
         return [r.name, r.label ?? "", r.confidence.map { String(format: "%.4f", $0) } ?? "", r.fallbackApplied.map(String.init) ?? "",
                 top, r.error?.reason ?? "", r.error?.message ?? ""].map(CSV.field).joined(separator: ",")
-    }
-}
-
-/// `predict --json`'s document.
-struct PredictDocument: Encodable {
-    let model: String
-    let modelVersion: String
-    let results: [PredictionRecord]
-
-    enum CodingKeys: String, CodingKey {
-        case model, results
-        case modelVersion = "model_version"
     }
 }
 

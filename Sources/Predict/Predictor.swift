@@ -1,7 +1,7 @@
 import Dispatch
 import Files
 import Imaging
-import Train
+import Engine
 
 // Predict: a trained model's answers, with no HTTP. Files in reading order:
 // - Predictor.swift: `Predictor` loads a model file once and classifies images (decode, the shared preprocessing,
@@ -52,8 +52,8 @@ public final class Predictor: @unchecked Sendable {
 
     /// The threads each forward pass uses (the math's own; OpenBLAS runs single-threaded inside them).
     public static var threads: Int {
-        get { Engine.threads }
-        set { Engine.threads = newValue }
+        get { Kernels.threads }
+        set { Kernels.threads = newValue }
     }
 
     /// One forward pass on a blank image, so that the first real request does not pay for first-touch memory.
@@ -111,7 +111,4 @@ public final class Predictor: @unchecked Sendable {
 }
 
 /// A model that cannot be loaded, or a request `predict` cannot carry out; says what to do.
-public struct PredictError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+public typealias PredictError = ErrorMessage

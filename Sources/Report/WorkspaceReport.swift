@@ -7,7 +7,8 @@ import Foundation
 // stage. Files in reading order:
 // - WorkspaceReport.swift: `WorkspaceReport`, what the page shows, section by section;
 // - ReportFacts.swift: the facts gathered for it in one pass over the catalog (counts, leakage, items shown);
-// - HTMLPage.swift: the page's pieces (tables, bars, labelled thumbnails, the style), all escaped.
+// - HTMLPage.swift: the page's pieces (tables, bars, labelled thumbnails, the style), all escaped;
+// - StatusReport.swift: `imgcls status`'s text, from the same catalog.
 
 /// The workspace's report page: fetch counts by label and reason, curate's duplicates and flags as labelled
 /// thumbnails, the split's balance and leakage check, and for each model its curves, confusion matrix and most

@@ -1,3 +1,10 @@
+// SampleImages: synthetic images, valid and broken, for tests, the demo and benchmarks. Entry: `SampleImages`.
+// Files in reading order:
+//   SampleImages.swift     pictures and every encoding (this file); AlphaSamples.swift GIF, WebP and RGBA encoders
+//   SampleFolder.swift     files with what `inspect` should say of each; ClassFolders.swift labelled folders
+//   Transformations.swift  a picture cropped, turned, mirrored, re-framed
+//   TestSupport.swift      the real test files in ../shared/data, when present
+
 import Foundation
 import Files
 import Imaging

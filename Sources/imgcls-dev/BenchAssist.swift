@@ -2,11 +2,13 @@ import ArgumentParser
 import Assist
 import Backbone
 import Catalog
+import Console
 import Curate
 import Files
 import Foundation
 import Imaging
 import SampleImages
+import Engine
 import Train
 
 /// The measurement behind `--semantic-threshold` and `--semantic-inliers`: cosine similarity of the backbone's
@@ -26,6 +28,7 @@ struct SemanticStudy: ParsableCommand {
     @Option(help: "Also write the features (float32 rows: originals, then each original's copies) to this file.") var dump: String?
     @Option(help: "Cosine at or above which a pair is checked with local features.") var candidateThreshold: Float = SemanticIndex.defaultThreshold
     @Flag(inversion: .prefixedNo, help: "Search each picture's quarter-turned view too, as curate does.") var quarterTurns = true
+    @OptionGroup var output: MeasuredValues
 
     func run() throws {
         let root = Workspace(root: workspace)
@@ -55,7 +58,8 @@ struct SemanticStudy: ParsableCommand {
         print("\(originalFiles.count) distinct real pictures from \(from) (of \(files.count) files), \(Transformation.planted.count) copies each")
         let reference = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
         let all = originalFiles + copyFiles.flatMap { $0 }
-        let extracted = try BackboneFeatures.views(all, backbone: reference, workspace: root, showProgress: true, quarterTurned: quarterTurns)
+        let extracted = try BackboneFeatures.views(all, backbone: reference, cacheFolder: root.featuresFolder, progress: featuresBar(),
+                                                   quarterTurned: quarterTurns)
         let width = BackboneFeatures.width, zero = [Float](repeating: 0, count: width)
         if let dump {
             let rows = extracted.flatMap { $0?.plain ?? zero }
@@ -109,13 +113,13 @@ struct SemanticStudy: ParsableCommand {
         print(String(format: "  pHash rule: %d (%.1f)", phashFalse, Double(phashFalse) * 10_000 / Double(n)))
         for pair in pairs.sorted(by: { $0.similarity > $1.similarity }).prefix(12) { print(String(format: "  %.3f  %@  %@", pair.similarity, originalFiles[pair.a], originalFiles[pair.b])) }
         let checked = try verificationStudy(all: all, sources: sources, unit: unit, turned: turned, n: n, candidates: candidatePairs)
-        // For scripts/bench.sh: name, command, peer, ours, theirs, unit, ratio, goal. The merged pairs are every
-        // pair of distinct files, the packages' own copies among them (the list above says which).
+        // For scripts/bench-assist.sh. The merged pairs are every pair of distinct files, the packages' own copies
+        // among them (the list above says which).
         let phashFound = Double(phashAll) * 100 / Double(planted)
-        print(String(format: "RESULT\tplanted copies found\tcurate --semantic-duplicates\tpHash rule\t%.1f\t%.1f\t%%\t%.1f\t>=95%%",
-                     checked.found * 100, phashFound, checked.found * 100 / max(phashFound, 1e-9)))
-        print(String(format: "RESULT\tdistinct files merged per 10,000\tcurate --semantic-duplicates\tpHash rule\t%.1f\t%.1f\tpairs\t-\t<=1 false",
-                     Double(checked.merged) * 10_000 / Double(n), Double(phashFalse) * 10_000 / Double(n)))
+        output.report(String(format: "planted copies found: %.1f%% (pHash rule %.1f%%); distinct files merged per 10,000: %.1f (pHash rule %.1f)",
+                             checked.found * 100, phashFound, Double(checked.merged) * 10_000 / Double(n), Double(phashFalse) * 10_000 / Double(n)),
+                      ["found_percent": checked.found * 100, "phash_found_percent": phashFound,
+                       "merged_per_10000": Double(checked.merged) * 10_000 / Double(n), "phash_merged_per_10000": Double(phashFalse) * 10_000 / Double(n)])
     }
 
     /// Candidates at `candidateThreshold`, then the local-feature check: the inliers of planted copies and of
@@ -213,6 +217,7 @@ struct BenchSemanticSearch: ParsableCommand {
     @Option(help: "Their width.") var width = 1280
     @Option(help: "Near copies planted among them.") var planted = 1000
     @Option(help: "Cosine threshold.") var threshold: Float = SemanticIndex.defaultThreshold
+    @OptionGroup var output: MeasuredValues
 
     func run() throws {
         var random = SplitMix64(seed: 7)
@@ -241,9 +246,10 @@ struct BenchSemanticSearch: ParsableCommand {
         let seconds = monotonicSeconds() - searchStarted
         let found = Set(pairs.map { Int64($0.a) * Int64(vectors) + Int64($0.b) })
         let recall = truth.filter { found.contains(Int64($0.0) * Int64(vectors) + Int64($0.1)) }.count
-        print(String(format: "search (%@, %d threads): %.1f s; %d pairs at cosine >= %.2f; planted found %d of %d (%.1f%%)",
-                     index.isPartitioned ? "k-means partition" : "exact", BLAS.threads, seconds, pairs.count, threshold, recall, planted,
-                     Double(recall) * 100 / Double(planted)))
+        output.report(String(format: "search (%@, %d threads): %.1f s; %d pairs at cosine >= %.2f; planted found %d of %d (%.1f%%)",
+                             index.isPartitioned ? "k-means partition" : "exact", BLAS.threads, seconds, pairs.count, threshold, recall, planted,
+                             Double(recall) * 100 / Double(planted)),
+                      ["search_seconds": seconds, "planted_found": Double(recall), "planted": Double(planted)])
     }
 }
 
@@ -268,7 +274,8 @@ struct LabelIssueBench: ParsableCommand {
         let classes = Array(Set(items.map(\.label.name))).sorted()
         let reference = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
         let cacheStarted = monotonicSeconds()
-        let extracted = try BackboneFeatures.of(items.map { root.path($0.path!) }, backbone: reference, workspace: root, showProgress: true)
+        let extracted = try BackboneFeatures.of(items.map { root.path($0.path!) }, backbone: reference, cacheFolder: root.featuresFolder,
+                                                progress: featuresBar())
         let cacheSeconds = monotonicSeconds() - cacheStarted
         let usable = items.indices.filter { extracted[$0] != nil }
         let features = usable.flatMap { extracted[$0]! }
@@ -304,4 +311,10 @@ struct LabelIssueBench: ParsableCommand {
         print(String(format: "%d images, %d classes, %d flipped; imgcls pass %.3f s (cross-validation %.3f s), cached features read in %.2f s; %d issues",
                      truth.count, classes.count, flipped.reduce(0, +), seconds, cvSeconds, cacheSeconds, issues.count))
     }
+}
+
+/// The features' progress on the terminal.
+private func featuresBar() -> LoopProgress {
+    let bar = ProgressBar(title: "features", total: nil, unit: "images")
+    return LoopProgress(start: bar.start(total:), advance: bar.advance(by:), finish: bar.finish)
 }

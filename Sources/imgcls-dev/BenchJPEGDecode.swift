@@ -15,6 +15,7 @@ struct BenchJPEGDecode: ParsableCommand {
     @Option(help: "Rounds; each runs both tools over all files, alternating, and the best round counts.")
     var rounds = 3
     @Option(help: "Path of djpeg.") var djpeg = "/usr/bin/djpeg"
+    @OptionGroup var output: MeasuredValues
 
     func run() throws {
         let files = DirectoryWalker(root: folder).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".jpeg") }
@@ -45,12 +46,13 @@ struct BenchJPEGDecode: ParsableCommand {
         let oursRate = megapixels / best.imgcls
         let theirRate = megapixels / best.djpeg
         let theirDecodeRate = megapixels / max(1e-9, best.djpeg - startup * Double(files.count))
-        print(String(format: "%d files, %.1f megapixels, best of %d rounds, one thread each", files.count, megapixels, rounds))
-        print(String(format: "imgcls                     %8.1f MP/s", oursRate))
-        print(String(format: "djpeg, process per file    %8.1f MP/s", theirRate))
-        print(String(format: "djpeg, minus %.2f ms start %8.1f MP/s", startup * 1000, theirDecodeRate))
-        print(String(format: "ratio imgcls/djpeg: %.2f (%.2f against djpeg without its process start; goal: at least 0.90)",
-                     oursRate / theirRate, oursRate / theirDecodeRate))
+        output.report([String(format: "%d files, %.1f megapixels, best of %d rounds, one thread each", files.count, megapixels, rounds),
+                       String(format: "imgcls                     %8.1f MP/s", oursRate),
+                       String(format: "djpeg, process per file    %8.1f MP/s", theirRate),
+                       String(format: "djpeg, minus %.2f ms start %8.1f MP/s", startup * 1000, theirDecodeRate),
+                       String(format: "ratio imgcls/djpeg: %.2f (%.2f against djpeg without its process start; goal: at least 0.90)",
+                              oursRate / theirRate, oursRate / theirDecodeRate)].joined(separator: "\n"),
+                      ["imgcls_mp_per_second": oursRate, "djpeg_mp_per_second": theirRate, "djpeg_decode_mp_per_second": theirDecodeRate])
     }
 
     private func time(_ body: () throws -> Void) throws -> Double {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Files
 import Foundation
 import Predict
+import Engine
 import Train
 
 /// A model's own time per image, for `scripts/bench-serve.sh` to set the server's single-image latency against:
@@ -14,6 +15,7 @@ struct BenchPredict: ParsableCommand {
     @Option(help: "An image file to classify.") var image: String
     @Option var threads = 2
     @Option(help: "Timed passes; the median counts.") var repeats = 50
+    @OptionGroup var output: MeasuredValues
 
     func run() throws {
         Predictor.threads = threads
@@ -31,6 +33,7 @@ struct BenchPredict: ParsableCommand {
         }
         let forward = median { _ = predictor.probabilities(input) }
         let whole = median { _ = predictor.classify([ImageInput(name: "x", bytes: bytes)]) }
-        print(String(format: "forward %.2f ms, decode + forward %.2f ms (median of %d, %d threads)", forward, whole, repeats, threads))
+        output.report(String(format: "forward %.2f ms, decode + forward %.2f ms (median of %d, %d threads)", forward, whole, repeats, threads),
+                      ["forward_ms": forward, "decode_forward_ms": whole])
     }
 }

@@ -16,6 +16,7 @@ struct BenchResize: ParsableCommand {
     @Option(help: "Passes per step; the fastest counts.") var repeats = 5
     @Flag(help: "Only curate's decode and whole analysis (no full-size copies kept: any number of files).")
     var analysisOnly = false
+    @OptionGroup var output: MeasuredValues
 
     func run() throws {
         let files = Array(DirectoryWalker(root: folder).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }.prefix(limit > 0 ? limit : Int.max))
@@ -27,9 +28,11 @@ struct BenchResize: ParsableCommand {
                 try body()
                 best = min(best, (monotonicSeconds() - start) * 1000 / Double(files.count))
             }
-            print("\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.3f", best)) ms/image")
+            // "decode for analysis" -> decode_for_analysis_ms
+            let key = name.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: "_") + "_ms"
+            output.report("\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.3f", best)) ms/image", [key: best])
         }
-        print("\(files.count) files")
+        output.report("\(files.count) files", ["files": Double(files.count)])
         if analysisOnly { return try timeAnalysis(bytes, time) }
         var full: [RGBImage] = []
         try time("full decode") { full = try bytes.map { try ImageDecoder.decode($0) } }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Files
 import Foundation
+import Engine
 import Train
 
 /// Training-step throughput of the built-in trainer on random batches, for `scripts/bench-train.sh`, which runs
@@ -19,18 +20,20 @@ struct BenchTrain: ParsableCommand {
     @Option var threads = 2
     @Option(help: "Write the trained model here (to check that Python's safetensors reads it).") var save: String?
     @Flag(help: "Only print how this build convolves.") var describeEngine = false
+    @OptionGroup var output: MeasuredValues
 
     func run() throws {
-        if describeEngine { return print(Engine.convolutionKernels) }
+        if describeEngine { return print(Kernels.convolutionDescription) }
         var spec = ModelSpec(classes: classes)
         spec.architecture = ModelSpec.Architecture(rawValue: arch) ?? .resnet
         (spec.inputSize, spec.width, spec.blocksPerStage) = (inputSize, width, blocks)
         let model = Model(spec: spec, labels: (0..<classes).map { "c\($0)" }, seed: 1)
         let seconds = TrainingStepBenchmark.run(model, batchSize: batchSize, steps: steps, threads: threads)
         let parameters = model.parameters.filter(\.trainable).reduce(0) { $0 + $1.count }
-        print(String(format: "imgcls %@ %d px, width %d, %d blocks/stage, %d parameters, batch %d, %d threads: %.1f images/s (%.1f ms/step)",
-                     arch, inputSize, width, blocks, parameters, batchSize, threads,
-                     Double(batchSize * steps) / seconds, seconds / Double(steps) * 1000))
+        output.report(String(format: "imgcls %@ %d px, width %d, %d blocks/stage, %d parameters, batch %d, %d threads: %.1f images/s (%.1f ms/step)",
+                             arch, inputSize, width, blocks, parameters, batchSize, threads,
+                             Double(batchSize * steps) / seconds, seconds / Double(steps) * 1000),
+                      ["images_per_second": Double(batchSize * steps) / seconds, "parameters": Double(parameters)])
         if let save { try ModelFile.save(model, to: save) }
     }
 }
@@ -57,7 +60,7 @@ struct BenchConvolution: ParsableCommand {
 enum TrainingStepBenchmark {
     /// Seconds for `steps` steps, after two untimed warm-up steps.
     static func run(_ model: Model, batchSize: Int, steps: Int, threads: Int) -> Double {
-        Engine.threads = threads
+        Kernels.threads = threads
         var random = SplitMix64(seed: 5)
         let side = model.spec.inputSize
         let input = Tensor(shape: [batchSize, side, side, 3],
@@ -78,9 +81,9 @@ enum TrainingStepBenchmark {
 /// (input and weight gradients) and the weight gradient alone, each the fastest of `repeats` runs.
 enum ConvolutionBenchmark {
     static func run(channels: Int, side: Int, batch: Int, repeats: Int) -> [(pass: String, gflops: Double)] {
-        let saved = Engine.threads
-        Engine.threads = 1
-        defer { Engine.threads = saved }
+        let saved = Kernels.threads
+        Kernels.threads = 1
+        defer { Kernels.threads = saved }
         var random = SplitMix64(seed: 5)
         let convolution = Conv2D("bench", in: channels, out: channels, kernel: 3, random: &random)
         let count = batch * side * side * channels
@@ -111,12 +114,13 @@ struct BenchFeatures: ParsableCommand {
     @Option(help: "Timed batches (after one untimed).") var batches = 10
     @Option var threads = 2
     @Flag(help: "Also print the time per kind of layer.") var profile = false
+    @OptionGroup var output: MeasuredValues
     @Option(help: "Write the features of the fixed input 1.5 sin(0.37 h + 0.23 w + 1.7 c) here (.npy) and stop.")
     var writeFeatures: String?
 
     func run() throws {
         let loaded = try ModelFile.load(model).model
-        Engine.threads = threads
+        Kernels.threads = threads
         let side = loaded.spec.inputSize
         var random = SplitMix64(seed: 5)
         let input = Tensor(shape: [batchSize, side, side, 3], data: (0..<(batchSize * side * side * 3)).map { _ in Float(random.nextGaussian()) })
@@ -133,8 +137,9 @@ struct BenchFeatures: ParsableCommand {
         let started = monotonicSeconds()
         for _ in 0..<batches { _ = features.forward(input, training: false) }
         let seconds = monotonicSeconds() - started
-        print(String(format: "imgcls %@, batch %d, %d threads: %.1f images/s (%.1f ms/batch)", loaded.spec.architecture.rawValue,
-                     batchSize, threads, Double(batchSize * batches) / seconds, seconds / Double(batches) * 1000))
+        output.report(String(format: "imgcls %@, batch %d, %d threads: %.1f images/s (%.1f ms/batch)", loaded.spec.architecture.rawValue,
+                             batchSize, threads, Double(batchSize * batches) / seconds, seconds / Double(batches) * 1000),
+                      ["images_per_second": Double(batchSize * batches) / seconds])
         if profile {
             var spent: [String: Double] = [:]
             _ = Self.timedForward(features, input, &spent)
@@ -185,6 +190,7 @@ struct BenchFinetune: ParsableCommand {
     @Option var batchSize = 16
     @Option(help: "Timed steps (after two untimed ones).") var steps = 5
     @Option var threads = 2
+    @OptionGroup var output: MeasuredValues
 
     func run() throws {
         let backbone = try ModelFile.load(model).model
@@ -192,8 +198,9 @@ struct BenchFinetune: ParsableCommand {
         tuned.unfreezeLast(unfreeze, rateScale: 0.1)
         let seconds = TrainingStepBenchmark.run(tuned, batchSize: batchSize, steps: steps, threads: threads)
         let trainable = tuned.parameters.filter(\.trainable).reduce(0) { $0 + $1.count }
-        print(String(format: "imgcls %@ last %d blocks, %d trainable parameters, batch %d, %d threads: %.1f images/s (%.0f ms/step)",
-                     backbone.spec.architecture.rawValue, unfreeze, trainable, batchSize, threads,
-                     Double(batchSize * steps) / seconds, seconds / Double(steps) * 1000))
+        output.report(String(format: "imgcls %@ last %d blocks, %d trainable parameters, batch %d, %d threads: %.1f images/s (%.0f ms/step)",
+                             backbone.spec.architecture.rawValue, unfreeze, trainable, batchSize, threads,
+                             Double(batchSize * steps) / seconds, seconds / Double(steps) * 1000),
+                      ["images_per_second": Double(batchSize * steps) / seconds])
     }
 }

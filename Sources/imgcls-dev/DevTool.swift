@@ -1,3 +1,11 @@
+// imgcls-dev: developer tools, not part of `imgcls`: sample files, studies and benchmarks against peer tools.
+// Entry: `DevTool`. Files in reading order:
+//   DevTool.swift              the subcommands (this file)
+//   ServeFolder.swift          a folder over HTTP on 127.0.0.1
+//   BenchJPEGDecode.swift, BenchResize.swift, BenchTrain.swift, BenchPredict.swift  the engines' benchmarks
+//   CurateCorpus.swift, NearDuplicateStudy.swift, BenchNearDuplicates.swift        curate's thresholds and scale
+//   BenchAssist.swift          model-assisted curation: the semantic study and label issues
+
 import ArgumentParser
 import Files
 import Foundation
@@ -54,5 +62,19 @@ struct JPEGCorpus: ParsableCommand {
             try FileIO.writeAtomically(file.bytes, to: folder + "/" + file.name)
         }
         print("wrote \(count) JPEGs to \(folder)")
+    }
+}
+
+/// `--values`: the measured numbers on standard output, one `name value` line each, for the benchmark scripts
+/// (scripts/bench-lib.sh reads them with `value NAME`), and the line written for people on standard error: scripts
+/// never read that one.
+struct MeasuredValues: ParsableArguments {
+    @Flag(help: "Print the measured values on standard output, one `name value` line each (for scripts/bench-*.sh), the rest on standard error.")
+    var values = false
+
+    func report(_ text: String, _ measured: KeyValuePairs<String, Double>) {
+        guard values else { return print(text) }
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+        for (name, value) in measured { print("\(name) \(value)") }
     }
 }

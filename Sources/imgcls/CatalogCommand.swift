@@ -36,8 +36,7 @@ struct CatalogCommand: ParsableCommand {
             for (workspace, summary) in try global.workspaceFolder.mergeShards(workspaces, partial: partial) {
                 results[workspace.root] = summary
                 if !json {
-                    print("\(workspace.root): \(summary.added) added, \(summary.replaced) replaced, \(summary.kept) kept; "
-                          + "\(summary.filesCopied) files brought over, \(summary.filesMissing) missing")
+                    print("\(workspace.root): \(summary.text)")
                 }
             }
             if json { try Output.printJSON(results) }

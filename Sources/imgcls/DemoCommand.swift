@@ -33,29 +33,23 @@ struct DemoCommand: ParsableCommand {
             try body()
         }
         try stage("imgcls fetch \(site.manifests) --validate (\(DemoPictures.classes.count * perClass) pictures and \(site.faults.count) planted faults served on \(site.server.baseURL))") {
-            var command = try FetchCommand.parse([site.manifests, "--validate", "--timeout", String(DemoSite.slowSeconds / 2), "--retries", "0"] + common)
+            let command = try FetchCommand.parse([site.manifests, "--validate", "--timeout", String(DemoSite.slowSeconds / 2), "--retries", "0"] + common)
             try command.run()
         }
-        try stage("imgcls curate") { var c = try CurateCommand.parse(common); try c.run() }
-        try stage("imgcls split --ratio 0.8,0.2") { var c = try SplitCommand.parse(["--ratio", "0.8,0.2"] + common); try c.run() }
+        try stage("imgcls curate") { let c = try CurateCommand.parse(common); try c.run() }
+        try stage("imgcls split --ratio 0.8,0.2") { let c = try SplitCommand.parse(["--ratio", "0.8,0.2"] + common); try c.run() }
         try stage("imgcls train --name demo --epochs \(epochs)") {
-            var c = try TrainCommand.parse(["--name", "demo", "--epochs", String(epochs)] + common)
+            let c = try TrainCommand.parse(["--name", "demo", "--epochs", String(epochs)] + common)
             try c.run()
         }
-        try stage("imgcls evaluate --model demo") { var c = try EvaluateCommand.parse(["--model", "demo", "--show", "3"] + common); try c.run() }
+        try stage("imgcls evaluate --model demo") { let c = try EvaluateCommand.parse(["--model", "demo", "--show", "3"] + common); try c.run() }
         try stage("imgcls predict --model demo (pictures no manifest listed; their class is in the file name)") {
-            var c = try PredictCommand.parse(["--model", "demo", "--top-k", "2"] + site.heldOut.map(\.file) + common)
+            let c = try PredictCommand.parse(["--model", "demo", "--top-k", "2"] + site.heldOut.map(\.file) + common)
             try c.run()
         }
         print("\n== The planted faults, as the catalog reports them")
         let checks = try site.check(Workspace(root: workspace))
-        var table = TextTable(["fault", "label", "URL", "expected", "found"])
-        for (fault, found, right) in checks {
-            table.add([fault.kind, fault.label, String(fault.url.dropFirst(site.server.baseURL.count)), fault.expected, (right ? "" : "MISSED: ") + found])
-        }
-        print(table.render())
-        let missed = checks.filter { !$0.right }.count
-        print(missed == 0 ? "every planted fault was found (\(checks.count))" : "\(missed) of \(checks.count) planted faults were not found as expected")
+        print(site.checkText(checks))
         print(String(format: "\ndemo done in %.0f s. The model: %@/models/demo/model.safetensors; its report: %@/models/demo/report/",
                      Date().timeIntervalSince(started), workspace, workspace))
         print("The report page (open it in a browser): \(Workspace(root: workspace).report(Workspace.ReportFile.page))")
@@ -64,6 +58,6 @@ struct DemoCommand: ParsableCommand {
               imgcls serve --workspace \(workspace) --model demo
               curl -H 'Content-Type: image/jpeg' --data-binary @\(site.heldOut[0].file) http://127.0.0.1:8133/v1/classify
             """)
-        if missed > 0 { throw ExitCode(1) }
+        if checks.contains(where: { !$0.right }) { throw ExitCode(1) }
     }
 }

@@ -33,12 +33,9 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         global.startLogging()
         var options = WebDatasetExport.Options()
-        options.split = split
-        options.samplesPerShard = samplesPerShard
-        options.seed = seed
+        (options.split, options.samplesPerShard, options.seed) = (split, samplesPerShard, seed)
         let summary = try WebDatasetExport(workspace: global.workspaceFolder, options: options).run(into: output)
         if json { return try Output.printJSON(summary) }
-        print("\(summary.split): \(summary.samples) samples of \(summary.classes.count) classes in \(summary.shards.count) shards "
-              + String(format: "(%.1f MB, %.1f s) in %@", Double(summary.bytes) / 1e6, summary.seconds, output))
+        print(summary.text(output: output))
     }
 }

@@ -1,3 +1,17 @@
+// imgcls: the command line. It parses arguments and calls the stages: no logic and no formatting of its own (each
+// module prints its own summaries). Entry: `Imgcls`. One file per command, in folders by stage, in reading order:
+//   Imgcls.swift, GlobalOptions.swift   the command and its subcommands; what every one takes
+//   Fetch/      FetchCommand.swift, ScrapeCommand.swift, FetchOptions.swift (option groups), FetchReporter.swift
+//               (Ctrl-C and the exit status of a fetch)
+//   Curate/     ImportCommand.swift, CurateCommand.swift, CurateOptions.swift (option groups), SplitCommand.swift,
+//               RelabelCommand.swift
+//   Train/      TrainCommand.swift, TrainOptions.swift (option groups), EvaluateCommand.swift
+//   Predict/    PredictCommand.swift, ServeCommand.swift, FallbackOptions.swift
+//   Backbone/   BackboneCommand.swift (the group), BackboneInstallCommand.swift, BackboneListCommand.swift,
+//               BackboneClassifyCommand.swift
+//   RunCommand.swift, DemoCommand.swift, InspectCommand.swift, StatusCommand.swift, CatalogCommand.swift,
+//   ExportCommand.swift
+
 import ArgumentParser
 import Files
 
@@ -23,7 +37,7 @@ struct Imgcls: AsyncParsableCommand {
             """,
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, RelabelCommand.self, SplitCommand.self,
-                      TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, ClassifyImageNetCommand.self, InspectCommand.self,
+                      TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, InspectCommand.self,
                       StatusCommand.self, CatalogCommand.self, ExportCommand.self]
     )
 }

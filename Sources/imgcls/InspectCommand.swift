@@ -93,13 +93,7 @@ final class InspectionPrinter {
             Swift.print(separator + ((try? Output.jsonString(result, pretty: false)) ?? "{}"), terminator: "")
             return
         }
-        let status = result.reason?.rawValue ?? "ok"
-        let size = result.width.map { "\($0)x\(result.height ?? 0)" } ?? "-"
-        let format = result.format?.rawValue ?? "-"
-        let columns = [status.padding(18), format.padding(5), size.padding(11), result.path]
-        var line = columns.joined(separator: " ")
-        if let message = result.message { line += "  (\(message))" }
-        Swift.print(line)
+        Swift.print(result.line)
     }
 
     func end(_ summary: InspectionSummary) {
@@ -109,11 +103,5 @@ final class InspectionPrinter {
             return
         }
         Swift.print(summary.line)
-    }
-}
-
-extension String {
-    func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

@@ -49,30 +49,15 @@ struct RunCommand: ParsableCommand {
         }
         var state = PipelineState(workspace: file.workspace)
         let fingerprints = PipelineState.fingerprints(file)
-        let firstForced = from.flatMap { name in file.stages.firstIndex { $0.name == name } }
-        var plan: [(run: Bool, why: String)] = []
-        var earlierRuns = false
-        for (i, stage) in file.stages.enumerated() {
-            let forced = only == stage.name || (firstForced.map { i >= $0 } ?? false)
-            let unchanged = state.completed[stage.id] == fingerprints[i]
-            let run = only != nil ? only == stage.name : forced || !unchanged || earlierRuns
-            let why = forced ? "asked for" : !run ? "unchanged since it last completed"
-                : state.completed[stage.id] == nil ? "never completed" : earlierRuns && unchanged ? "an earlier stage runs"
-                : "its options, its inputs or an earlier stage changed"
-            earlierRuns = earlierRuns || run
-            plan.append((run, why))
-        }
-        print("pipeline \(pipeline) (workspace \(file.workspace)):")
-        for (stage, step) in zip(file.stages, plan) {
-            print("  \(step.run ? "run " : "skip") \(stage.id): \(step.why)\(step.run ? ": imgcls \(stage.name) \(stage.arguments.joined(separator: " "))" : "")")
-        }
+        let plan = PipelinePlan(file, state: state, fingerprints: fingerprints, from: from, only: only)
+        print(plan.text(pipeline: pipeline, workspace: file.workspace))
         guard !dryRun else { return }
-        for (i, (stage, command)) in commands.enumerated() where plan[i].run {
+        for (i, (stage, command)) in commands.enumerated() where plan.steps[i].runs {
             print("\n== imgcls \(stage.name)\(stage.id == stage.name ? "" : " (\(stage.id))")")
             var command = command
             try command.run()
             // The stages after it that do not run now worked on its old output: the next run redoes them.
-            for later in (i + 1)..<file.stages.count where !plan[later].run { state.forget(file.stages[later].id) }
+            for later in (i + 1)..<file.stages.count where !plan.steps[later].runs { state.forget(file.stages[later].id) }
             try state.record(stage.id, fingerprint: fingerprints[i])
         }
     }

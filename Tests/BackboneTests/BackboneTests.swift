@@ -4,7 +4,7 @@ import Foundation
 import SampleImages
 import Testing
 import TorchCheckpoint
-import Train
+import Engine
 
 /// The installed backbones (`make weights`; skipped with how to install them when they are not) against
 /// PyTorch's own forward pass on fixed inputs, on real photos, and the install checks on bad files.

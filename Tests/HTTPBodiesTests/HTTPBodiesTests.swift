@@ -44,10 +44,13 @@ func multipart(boundary: String, _ parts: [(name: String, filename: String?, typ
         #expect(parts?.map(\.body) == [Array("plain".utf8), Array("xy".utf8)] && parts?[1].filename == "été.png")
     }
 
-    /// Mutated bodies (bounded): parts or an error, never a crash or a hang.
-    @Test(.timeLimit(.minutes(1))) func mutatedBodiesNeverCrash() {
+    /// Mutated bodies (bounded in count and time): each gets the same answer twice; a body without the closing
+    /// delimiter is refused with a message; accepted parts are slices of the body, no more than its boundaries.
+    @Test(.timeLimit(.minutes(1))) func mutatedBodiesGetPartsOrAReasonedRefusal() {
         let good = multipart(boundary: "XyZ123", [("imageBase64String", nil, nil, Array("aGVsbG8=".utf8)), ("f", "a.png", "image/png", Array(0..<64))])
+        let closing = Array("--XyZ123--".utf8), delimiter = Array("--XyZ123".utf8)
         var random = SplitMix64(seed: 7)
+        var (accepted, refused) = (0, 0)
         for _ in 0..<3000 {
             var body = good
             for _ in 0..<(1 + Int(random.next() % 4)) {
@@ -59,9 +62,29 @@ func multipart(boundary: String, _ parts: [(name: String, filename: String?, typ
                 }
                 if body.isEmpty { break }
             }
-            _ = try? MultipartForm.parts(body, contentType: type)
+            let answer = Result { () throws(BodyError) in try MultipartForm.parts(body, contentType: type) }
+            #expect(answer == Result { () throws(BodyError) in try MultipartForm.parts(body, contentType: type) }, "two answers to one body")
+            switch answer {
+            case .success(let parts):
+                accepted += 1
+                #expect(occurrences(of: closing, in: body) > 0, "a body with no closing delimiter was accepted")
+                #expect(parts.count <= occurrences(of: delimiter, in: body), "more parts than boundaries")
+                #expect(parts.allSatisfy { $0.body.isEmpty || occurrences(of: $0.body, in: body) > 0 }, "a part that is not in the body")
+            case .failure(let refusal):
+                refused += 1
+                #expect(!refusal.description.isEmpty)
+            }
+            if occurrences(of: closing, in: body) == 0 { #expect(throws: BodyError.self) { try MultipartForm.parts(body, contentType: type) } }
         }
+        // Both answers occur: the mutations are neither all harmless nor all fatal.
+        #expect(accepted > 100 && refused > 100, "accepted \(accepted), refused \(refused)")
     }
+}
+
+/// How many times `needle` occurs in `haystack` (overlapping).
+func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> Int {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return 0 }
+    return (0...(haystack.count - needle.count)).filter { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }.count
 }
 
 @Suite struct ClassifyJSONTests {
@@ -107,10 +130,13 @@ func multipart(boundary: String, _ parts: [(name: String, filename: String?, typ
     }
 
     /// Mutated requests (bounded): a request or an error, never a crash.
-    @Test(.timeLimit(.minutes(1))) func mutatedRequestsNeverCrash() {
+    /// Mutated JSON bodies (bounded in count and time): the same answer twice; what Foundation's JSON parser refuses
+    /// is refused as not JSON; an accepted request's images are base64 strings that stand in the body.
+    @Test(.timeLimit(.minutes(1))) func mutatedRequestsGetAnAnswerOrAReasonedRefusal() {
         let good = Array(#"{"id": "r1", "inputs": [{"name": "input-0", "shape": [2], "datatype": "BYTES", "data": ["AAAA", "BBBB"]}], "outputs": [{"name": "classes", "parameters": {"classification": 3}}]}"#.utf8)
         var random = SplitMix64(seed: 5)
         let tokens = Array("{}[]\":,0123456789-eE.truefalsnl ".utf8)
+        var (accepted, refused) = (0, 0)
         for _ in 0..<3000 {
             var body = good
             for _ in 0..<(1 + Int(random.next() % 4)) {
@@ -118,8 +144,26 @@ func multipart(boundary: String, _ parts: [(name: String, filename: String?, typ
                 if random.next() % 2 == 0 { body[at] = tokens[Int(random.next() % UInt64(tokens.count))] } else { body.remove(at: at) }
                 if body.isEmpty { break }
             }
-            _ = try? InferenceProtocol.request(body)
-            _ = try? ClassifyJSON.images(body)
+            let isJSON = (try? JSONSerialization.jsonObject(with: Data(body))) != nil
+            let request = Result { () throws(BodyError) in try InferenceProtocol.request(body) }
+            let images = Result { () throws(BodyError) in try ClassifyJSON.images(body) }
+            #expect(request == Result { () throws(BodyError) in try InferenceProtocol.request(body) }, "two answers to one request")
+            #expect(images == Result { () throws(BodyError) in try ClassifyJSON.images(body) }, "two answers to one body")
+            for answer in [request.map(\.images), images] {
+                switch answer {
+                case .success(let payloads):
+                    accepted += 1
+                    #expect(isJSON, "accepted a body that is not JSON: \(String(decoding: body, as: UTF8.self))")
+                    #expect(!payloads.isEmpty)
+                    for case .base64(_, let text) in payloads {
+                        #expect(occurrences(of: Array("\"\(text)\"".utf8), in: body) > 0, "an image string not in the body: \(text)")
+                    }
+                case .failure(let refusal):
+                    refused += 1
+                    #expect(isJSON != refusal.description.contains("not valid JSON"), "\(refusal)")
+                }
+            }
         }
+        #expect(accepted > 100 && refused > 100, "accepted \(accepted), refused \(refused)")
     }
 }

@@ -4,7 +4,7 @@ import Imaging
 import Predict
 import SampleImages
 import Testing
-@testable import Train
+@testable import Engine
 
 /// A model as `train` writes it (random weights, batch-norm statistics away from the identity so that folding
 /// matters), saved under `folder/models/<name>/`.
@@ -108,13 +108,33 @@ func writeModel(_ folder: TemporaryFolder, name: String = "tiny", labels: [Strin
     }
 
     /// Random text (bounded): an answer or an error, never a crash.
-    @Test func randomTextNeverCrashes() {
+    /// Random text (bounded in count and time): the bytes Foundation's base64 decoder gives for the same text once
+    /// line breaks are dropped, the URL-safe alphabet and spaces mapped and padding completed, or a refusal that
+    /// names the input, and never anything else.
+    @Test(.timeLimit(.minutes(1))) func randomTextDecodesAsFoundationDoesOrIsRefused() {
         var random = SplitMix64(seed: 11)
         let alphabet = Array("ABCxyz019+/=-_ \r\n:;,data*é".unicodeScalars)
+        var (decoded, refused) = (0, 0)
         for _ in 0..<3000 {
             let text = String(String.UnicodeScalarView((0..<Int(random.next() % 40)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }))
-            _ = try? ImageInput.base64(text, name: "fuzz")
+            if text.hasPrefix("data:") { continue }  // data URLs have their own test
+            // By scalars: "\r\n" is one Character.
+            var plain = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }.map {
+                $0 == " " || $0 == "-" ? "+" : $0 == "_" ? "/" : $0
+            }))
+            while plain.hasSuffix("=") { plain.removeLast() }
+            let reference = plain.isEmpty ? nil : Data(base64Encoded: plain + String(repeating: "=", count: (4 - plain.utf8.count % 4) % 4))
+            switch Result(catching: { () throws(PredictError) in try ImageInput.base64(text, name: "fuzz") }) {
+            case .success(let input):
+                decoded += 1
+                #expect(reference.map { [UInt8]($0) } == input.bytes, "\(text.debugDescription)")
+            case .failure(let refusal):
+                refused += 1
+                #expect(refusal.description.hasPrefix("fuzz: "))
+                #expect(reference == nil, "\(text.debugDescription): \(refusal)")
+            }
         }
+        #expect(decoded > 100 && refused > 100, "decoded \(decoded), refused \(refused)")
     }
 }
 
@@ -130,7 +150,7 @@ func writeModel(_ folder: TemporaryFolder, name: String = "tiny", labels: [Strin
             var request = PredictRequest(modelFile: file, sources: [folder.file("images")])
             (request.format, request.topK, request.batchSize, request.showProgress) = (format, 2, 2, false)
             var lines: [String] = []
-            let summary = try PredictRun.run(request) { lines.append($0) }
+            let summary = try PredictRun(request: request).run { lines.append($0) }
             #expect(summary.classified == 2 && summary.refused == 1, "\(format)")
             let text = lines.joined(separator: "\n")
             switch format {
@@ -155,7 +175,7 @@ func writeModel(_ folder: TemporaryFolder, name: String = "tiny", labels: [Strin
                                      sources: [Data(SampleImages.png(SampleImages.scene(width: 30, height: 30, seed: 5))).base64EncodedString(), "!!"])
         (request.base64, request.showProgress, request.format) = (true, false, .jsonl)
         var lines: [String] = []
-        let summary = try PredictRun.run(request) { lines.append($0) }
+        let summary = try PredictRun(request: request).run { lines.append($0) }
         #expect(summary.classified == 1 && summary.refused == 1 && lines[1].contains("argument 2"))
     }
 }

@@ -8,7 +8,7 @@ import Predict
 import SampleImages
 @testable import Serve
 import Testing
-import Train
+import Engine
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

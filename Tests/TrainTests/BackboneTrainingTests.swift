@@ -3,6 +3,7 @@ import Files
 import Foundation
 import SampleImages
 import Testing
+@testable import Engine
 @testable import Train
 
 /// Training on a backbone, with a randomly initialised EfficientNet-Lite0 at 32 px standing in for the
@@ -28,26 +29,26 @@ import Testing
         let workspace = Workspace(root: folder.file("data"))
         try SampleImages.writeTwoClassFolder(workspace.folder(of: .train), perClass: 12)
         try SampleImages.writeTwoClassFolder(workspace.folder(of: .validation), perClass: 4, seed: 2)
-        var request = TrainingRequest(name: "head", workspace: workspace)
+        var request = TrainingRequest(name: "head")
         request.backbone = try Self.backbone(in: folder)
         request.mode = .head
         request.spec.hiddenUnits = 16
         request.augmentViews = 2
         request.settings.epochs = 15
         request.showProgress = false
-        let first = try TrainingRun.run(request)
+        let first = try TrainingRun(workspace: workspace, request: request).run()
         // 24 training images in 3 views, 8 validation images in 1 (the page saved as .jpg is skipped in both).
         #expect(Self.featureFiles(workspace) == 24 * 3 + 8)
         #expect(first.skippedFiles.count == 2)
         #expect((first.bestValidationAccuracy ?? 0) >= 0.75, "\(first.epochs.map(\.validationAccuracy))")
         // Again: the same features, from the cache, and the same result.
-        let second = try TrainingRun.run(request)
+        let second = try TrainingRun(workspace: workspace, request: request).run()
         #expect(Self.featureFiles(workspace) == 24 * 3 + 8)
         #expect(second.epochs.map(\.validationAccuracy) == first.epochs.map(\.validationAccuracy))
         // The file holds the backbone too: evaluating it on images gives the head's validation accuracy.
-        var evaluation = EvaluationRequest(model: "head", workspace: workspace)
+        var evaluation = EvaluationRequest(model: "head")
         evaluation.showProgress = false
-        let metrics = try EvaluationRun.run(evaluation).metrics
+        let metrics = try EvaluationRun(workspace: workspace, request: evaluation).run().metrics
         #expect(abs(metrics.accuracy - (first.bestValidationAccuracy ?? -1)) < 1e-6)
         let (model, _) = try ModelFile.load(try workspace.modelFile("head"))
         #expect(model.spec.architecture == .efficientnetLite0 && model.spec.hiddenUnits == 16 && model.labels == ["dark", "light"])
@@ -84,14 +85,14 @@ import Testing
         try SampleImages.writeTwoClassFolder(workspace.folder(of: .train), perClass: 6)
         let backbone = try Self.backbone(in: folder)
         let pretrained = try ModelFile.load(backbone.modelFile).model
-        var request = TrainingRequest(name: "tuned", workspace: workspace)
+        var request = TrainingRequest(name: "tuned")
         request.backbone = backbone
         request.mode = .finetune
         request.unfreeze = 2
         request.settings.epochs = 1
         request.settings.batchSize = 4
         request.showProgress = false
-        _ = try TrainingRun.run(request)
+        _ = try TrainingRun(workspace: workspace, request: request).run()
         let tuned = try ModelFile.load(try workspace.modelFile("tuned")).model
         let before = Dictionary(uniqueKeysWithValues: pretrained.parameters.map { ($0.name, $0.value) })
         for p in tuned.parameters where !p.name.hasPrefix("head.") && !p.name.hasPrefix("hidden.") {

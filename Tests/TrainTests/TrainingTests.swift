@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import SampleImages
 import Testing
+@testable import Engine
 @testable import Train
 
 @Suite struct TrainingTests {
@@ -190,14 +191,14 @@ import Testing
         let folder = TemporaryFolder()
         try SampleImages.writeTwoClassFolder(folder.file("data/train"), perClass: 24)
         try SampleImages.writeTwoClassFolder(folder.file("data/validation"), perClass: 8, seed: 2)
-        var request = TrainingRequest(name: "two", workspace: Workspace(root: folder.file("data")))
+        var request = TrainingRequest(name: "two")
         (request.spec.inputSize, request.spec.width, request.spec.blocksPerStage) = (16, 4, 1)
         request.settings.epochs = 2
         request.settings.batchSize = 8
         request.settings.augmentation.horizontalFlip = true
         request.learningRate = 0.01
         request.showProgress = false
-        let first = try TrainingRun.run(request)
+        let first = try TrainingRun(workspace: Workspace(root: folder.file("data")), request: request).run()
         #expect(first.epochs.count == 2)
         #expect(first.skippedFiles.count == 2)  // train/dark/broken.jpg and validation/dark/broken.jpg
         #expect(first.skippedFiles.keys.allSatisfy { $0.hasSuffix("/dark/broken.jpg") })
@@ -205,24 +206,24 @@ import Testing
         // Resuming with more epochs continues after epoch 2 with the saved settings.
         request.resume = true
         request.resumedEpochs = 6
-        let resumed = try TrainingRun.run(request)
+        let resumed = try TrainingRun(workspace: Workspace(root: folder.file("data")), request: request).run()
         #expect(resumed.epochs.map(\.epoch) == [1, 2, 3, 4, 5, 6])
         #expect(Array(resumed.epochs.prefix(2)) == first.epochs)
         #expect((resumed.bestValidationAccuracy ?? 0) >= 0.9)
         request.resumedEpochs = 3  // fewer than done: nothing to do, and no crash
-        #expect(try TrainingRun.run(request).epochs.count == 6)
+        #expect(try TrainingRun(workspace: Workspace(root: folder.file("data")), request: request).run().epochs.count == 6)
 
         // Retraining on a changed label set gets a new head.
         try SampleImages.writeTwoClassFolder(folder.file("more/train"), perClass: 6, seed: 3)
         try FileManager.default.moveItem(atPath: folder.file("more/train/light"), toPath: folder.file("more/train/bright"))
-        var retrain = TrainingRequest(name: "retrained", workspace: Workspace(root: folder.file("data")))
+        var retrain = TrainingRequest(name: "retrained")
         retrain.trainFolder = folder.file("more/train")
         retrain.validationFolder = folder.file("more/train")
         retrain.from = "two"
         retrain.settings.epochs = 1
         retrain.settings.freeze = true
         retrain.showProgress = false
-        let retrained = try TrainingRun.run(retrain)
+        let retrained = try TrainingRun(workspace: Workspace(root: folder.file("data")), request: retrain).run()
         #expect(retrained.labels == ["bright", "dark"])
         let (model, _) = try ModelFile.load(retrained.model)
         let (original, _) = try ModelFile.load(first.model)
@@ -236,13 +237,13 @@ import Testing
         try SampleImages.writeTwoClassFolder(folder.file("data/train"), perClass: 12)
         var histories: [[Float]] = []
         for name in ["a", "b"] {
-            var request = TrainingRequest(name: name, workspace: Workspace(root: folder.file("data")))
+            var request = TrainingRequest(name: name)
             (request.spec.inputSize, request.spec.width, request.spec.blocksPerStage) = (16, 4, 1)
             request.settings.epochs = 2
             request.settings.batchSize = 4
             request.settings.augmentation = .standard
             request.showProgress = false
-            let summary = try TrainingRun.run(request)
+            let summary = try TrainingRun(workspace: Workspace(root: folder.file("data")), request: request).run()
             histories.append(summary.epochs.flatMap { [$0.trainLoss, $0.trainAccuracy] })
         }
         #expect(histories[0] == histories[1])

@@ -52,4 +52,8 @@ function done(summary, latency, requests)
   io.write(string.format("requests %d, %.1f requests/s, p50 %.2f ms, p99 %.2f ms, 5xx %d, socket errors %d, statuses %s\n",
     summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
     latency:percentile(99) / 1000, fivexx, e.connect + e.read + e.write + e.timeout, table.concat(parts, " ")))
+  -- The same numbers as `name value` lines, for scripts/bench-lib.sh's `value NAME`.
+  io.write(string.format("requests_per_second %.1f\np50_ms %.3f\np99_ms %.3f\nerrors_5xx %d\nsocket_errors %d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, fivexx,
+    e.connect + e.read + e.write + e.timeout))
 end

@@ -10,19 +10,6 @@ import Predict
 struct ClassifyRoutes {
     let server: ImageServer
 
-    struct Answer: Encodable {
-        let model: String
-        let modelVersion: String
-        let timeMs: Double
-        let results: [PredictionRecord]
-
-        enum CodingKeys: String, CodingKey {
-            case model, results
-            case modelVersion = "model_version"
-            case timeMs = "time_ms"
-        }
-    }
-
     func add(to router: Router<BasicRequestContext>) {
         router.get("healthz") { _, _ in Replies.json(["status": "alive"]) }
         router.get("readyz") { _, _ in
@@ -60,8 +47,7 @@ struct ClassifyRoutes {
                 Classification($0, labels: predictor.labels, topK: topK, fallback: server.options.fallback)
             }))
         }
-        let reply = Answer(model: predictor.modelName, modelVersion: predictor.modelVersion,
-                           timeMs: ((monotonicSeconds() - started) * 1e5).rounded() / 100, results: records)
+        let reply = AnswerDocument(predictor, results: records, timeMs: ((monotonicSeconds() - started) * 1e5).rounded() / 100)
         // All refused: the request's images are unusable, a client error; some refused: each result says which.
         if let refusal = answer.probabilities.compactMap({ if case let .failure(e) = $0 { e } else { nil } }).first,
            records.allSatisfy({ $0.error != nil }) {

@@ -1,3 +1,4 @@
+import Engine
 import Catalog
 import Console
 import Files
@@ -8,7 +9,6 @@ import Logging
 public struct EvaluationRequest: Sendable {
     /// A model name in the workspace or a model.safetensors path.
     public var model: String
-    public var workspace: Workspace
     /// A folder with one sub-folder per label; default: the workspace's `split` folder.
     public var folder: String?
     public var split = Split.validation
@@ -19,9 +19,8 @@ public struct EvaluationRequest: Sendable {
     public var reportFolder: String?
     public var showProgress = true
 
-    public init(model: String, workspace: Workspace) {
+    public init(model: String) {
         self.model = model
-        self.workspace = workspace
     }
 }
 
@@ -31,21 +30,28 @@ public struct EvaluationSummary: Sendable {
     public let reportFolder: String
 }
 
-public enum EvaluationRun {
+/// `imgcls evaluate` in a workspace: an `EvaluationRequest` in, an `EvaluationSummary` out.
+public struct EvaluationRun {
     private typealias ReportFile = Workspace.ModelReportFile
+    public let workspace: Workspace
+    public let request: EvaluationRequest
+
+    public init(workspace: Workspace, request: EvaluationRequest) {
+        (self.workspace, self.request) = (workspace, request)
+    }
 
     /// Measures the model on the folder and writes the report: metrics.json, confusion.svg, curves.svg (from
     /// the training history in the model file), misclassified.csv.
-    public static func run(_ request: EvaluationRequest) throws -> EvaluationSummary {
-        let path = try request.workspace.modelFile(request.model)
+    public func run() throws -> EvaluationSummary {
+        let path = try workspace.modelFile(request.model)
         let (model, file) = try ModelFile.load(path)
         if let fallback = request.fallback, !model.labels.contains(fallback) {
             throw TrainError("--fallback \(fallback) is not one of the model's labels (\(labelList(model.labels)))")
         }
-        let folder = try ImageFolder(request.folder ?? request.workspace.folder(of: request.split))
+        let folder = try ImageFolder(request.folder ?? workspace.folder(of: request.split))
         let samples = try folder.samples(for: model.labels)
         guard !samples.isEmpty else { throw TrainError("\(folder.root): no images to evaluate on") }
-        Parallel.threads = request.threads
+        Kernels.threads = request.threads
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
         let progress = ProgressBar(title: "evaluate", total: samples.count, unit: "images", enabled: request.showProgress)
         let predictions = Evaluator.predict(model, samples, loader: loader, batchSize: request.batchSize) { progress.advance(by: $0) }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// What `imgcls evaluate` measures. `accuracy` sits at the top level of the JSON document.

@@ -1,31 +1,9 @@
 import Catalog
 import Console
+import Engine
 import Files
 import Foundation
 import Logging
-
-/// Backbone features on disk: one small file per image (and augmented view), named by the hash of the image's
-/// bytes, in the workspace's features folder for the backbone and input size. A second run, more epochs or
-/// another head read them instead of running the backbone again.
-struct FeatureCache {
-    let folder: String
-    let width: Int
-
-    /// `view` 0 is the image as it is; views 1... are augmented copies (`augmentationKey` names the settings).
-    func path(_ sha256: String, view: Int, augmentationKey: String) -> String {
-        folder + "/" + sha256.prefix(2) + "/" + sha256 + (view == 0 ? "" : ".\(augmentationKey).v\(view)") + ".f32"
-    }
-
-    func read(_ path: String) -> [Float]? {
-        guard let bytes = try? FileIO.read(path, limit: width * 4), bytes.count == width * 4 else { return nil }
-        return bytes.withUnsafeBytes { raw in (0..<width).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) } }
-    }
-
-    func write(_ values: ArraySlice<Float>, to path: String) throws {
-        try FileIO.createDirectory(FileIO.parentFolder(of: path))
-        try FileIO.writeAtomically(values.withUnsafeBytes { Array($0) }, to: path)
-    }
-}
 
 /// `train --mode head`: the backbone is frozen; its pooled features are computed once per image (and per
 /// augmented view) and cached, then only the head trains on them, which takes seconds per epoch.
@@ -49,15 +27,21 @@ struct HeadTraining {
     }
 
     private func extraction(_ loader: BatchLoader) -> FeatureExtraction {
-        FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation, showProgress: showProgress, stop: stop)
+        let bar = ProgressBar(title: "features", total: nil, unit: "images", enabled: showProgress)
+        let stop = self.stop
+        return FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation,
+                                 progress: LoopProgress(start: bar.start(total:), advance: bar.advance(by:), finish: bar.finish,
+                                                        shouldStop: { stop?.isRaised == true }))
     }
 
     /// Only the features of one share of the images, into the cache; no model.
-    func extractFeatures(_ share: FeatureShare) throws -> TrainingSummary {
+    func extractFeatures(_ share: Share) throws -> TrainingSummary {
         let started = monotonicSeconds()
-        Parallel.threads = settings.threads
+        Kernels.threads = settings.threads
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
-        let (mine, mineValidation) = (train.filter { share.contains($0.path) }, validation.filter { share.contains($0.path) })
+        // The split's files are named by their content, so every machine picks the same ones whatever the folder's path.
+        let inShare = { (sample: ImageFolder.Sample) in share.contains(key: (sample.path as NSString).lastPathComponent) }
+        let (mine, mineValidation) = (train.filter(inShare), validation.filter(inShare))
         let extracted = try extraction(loader).features(train: mine, validation: mineValidation, views: 1 + augmentViews)
         log.info("features of share \(share.index)/\(share.count): \(extracted.computed) computed, \(extracted.reused) already in \(cache.folder)")
         return TrainingSummary(model: "", labels: model.labels, epochs: [], bestEpoch: 0, bestValidationAccuracy: nil, stoppedEarly: false,
@@ -69,7 +53,7 @@ struct HeadTraining {
 
     func run() throws -> TrainingSummary {
         let started = monotonicSeconds()
-        Parallel.threads = settings.threads
+        Kernels.threads = settings.threads
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let cache = self.cache
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
@@ -147,95 +131,3 @@ struct HeadTraining {
     }
 }
 
-/// Runs the frozen backbone over images that have no cached features yet, a batch at a time, decoding the next
-/// batch on a loader thread meanwhile, and writes each image's features as they come: memory stays at one batch
-/// of activations whatever the number of images. Training then reads the cache.
-struct FeatureExtraction {
-    struct Item {
-        let label: Int
-        var views: [[Float]]
-    }
-
-    let model: Model
-    let cache: FeatureCache
-    let loader: BatchLoader
-    let augmentation: Augmentation
-    let showProgress: Bool
-    let stop: StopFlag?
-
-    /// Features of every training image in `views` views and of every validation image as it is; images that
-    /// cannot be read are left out (the loader warns and counts them).
-    func features(train: [ImageFolder.Sample], validation: [ImageFolder.Sample], views: Int)
-        throws -> (train: [Item], validation: [Item], computed: Int, reused: Int, seconds: Double, unreadable: [String: String])
-    {
-        let started = monotonicSeconds()
-        let settingsText = (try? ModelFile.json(augmentation)) ?? ""
-        let key = String(SHA256.hex(Array(settingsText.utf8)).prefix(8))
-        struct Job { let view: Int, path: String, cached: String }
-        var jobs: [Job] = []
-        var hashes: [String?] = []
-        var unreadable: [String: String] = [:]
-        for sample in train + validation {
-            do { hashes.append(SHA256.hex(try FileIO.read(sample.path))) } catch {
-                hashes.append(nil)
-                unreadable[sample.path] = "\(error)"
-            }
-        }
-        let samples = train + validation
-        var reused = 0
-        for (i, sample) in samples.enumerated() {
-            guard let hash = hashes[i] else { continue }
-            for view in 0..<(i < train.count ? views : 1) {
-                let path = cache.path(hash, view: view, augmentationKey: key)
-                if FileIO.kind(of: path) == .file {
-                    reused += 1
-                } else {
-                    jobs.append(Job(view: view, path: sample.path, cached: path))
-                }
-            }
-        }
-        let extractor = model.featureExtractor()
-        let progress = ProgressBar(title: "features", total: jobs.count, unit: "images", enabled: showProgress && !jobs.isEmpty)
-        let batches = stride(from: 0, to: jobs.count, by: 8).map { Array(jobs[$0..<min($0 + 8, jobs.count)]) }
-        let (loader, augmentation, side) = (self.loader, self.augmentation, model.spec.inputSize)
-        try parallelMap(batches, threads: 1, window: 2, { batch -> (Tensor, [Job]) in
-            // Each view has its own seed, so a view is the same picture whenever it is computed.
-            var input = Tensor(uninitialized: [batch.count, side, side, 3])
-            var kept: [Job] = []
-            for job in batch {
-                let one = loader.batch([ImageFolder.Sample(path: job.path, label: 0)][...],
-                                       augmentation: job.view == 0 ? Augmentation() : augmentation, seed: stableHash(job.cached))
-                guard !one.labels.isEmpty else { continue }
-                input.data.replaceSubrange(kept.count * one.input.count..<(kept.count + 1) * one.input.count, with: one.input.data)
-                kept.append(job)
-            }
-            return (Tensor(shape: [kept.count, side, side, 3], data: Array(input.data.prefix(kept.count * side * side * 3))), kept)
-        }) { (input, kept) throws(TrainError) in
-            // Throwing ends the walk: no more batches are decoded.
-            if stop?.isRaised == true {
-                throw TrainError("stopped while computing features; those computed are cached in \(cache.folder): run the same command to continue")
-            }
-            guard !kept.isEmpty else { return }
-            let features = extractor.forward(input, training: false)
-            for (row, job) in kept.enumerated() {
-                do { try cache.write(features.data[row * cache.width..<(row + 1) * cache.width], to: job.cached) } catch {
-                    throw TrainError("cannot write the feature cache in \(cache.folder): \(error)")
-                }
-            }
-            progress.advance(by: kept.count)
-        }
-        progress.finish()
-
-        // Every view now in the cache (a file that could not be decoded has none).
-        var items = samples.map { Item(label: $0.label, views: []) }
-        for i in samples.indices {
-            guard let hash = hashes[i] else { continue }
-            for view in 0..<(i < train.count ? views : 1) {
-                if let values = cache.read(cache.path(hash, view: view, augmentationKey: key)) { items[i].views.append(values) }
-            }
-        }
-        let trainItems = items[..<train.count].filter { !$0.views.isEmpty }
-        let validationItems = items[train.count...].filter { !$0.views.isEmpty }
-        return (Array(trainItems), Array(validationItems), jobs.count, reused, monotonicSeconds() - started, unreadable)
-    }
-}

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// The update rules. Weight decay is L2 added to the gradient for SGD and RMSprop (as Keras and PyTorch do)
@@ -128,5 +129,17 @@ public struct LearningRateSchedule: Codable, Sendable, Equatable {
             let progress = min(1, max(0, (epoch - warmupEpochs) / span))
             return base * Float(0.5 * (1 + cos(Double.pi * progress)))
         }
+    }
+}
+
+extension Model {
+    /// One optimisation step on a batch (forward, loss, backward, update): what training runs and the training
+    /// benchmark times.
+    public func trainStep(_ input: Tensor, labels: [Int], loss: SoftmaxCrossEntropy, optimizer: Optimizer,
+                          rate: Float) -> (loss: Float, gradient: Tensor, probabilities: Tensor) {
+        let result = loss.evaluate(logits: logits(input, training: true), labels: labels)
+        backward(result.gradient)
+        optimizer.update(parameters, rate: rate)
+        return result
     }
 }

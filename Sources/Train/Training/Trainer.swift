@@ -1,3 +1,4 @@
+import Engine
 import Catalog
 import Console
 import Files
@@ -57,7 +58,7 @@ public final class Trainer {
     public func run() throws -> TrainingSummary {
         let started = monotonicSeconds()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        Parallel.threads = settings.threads
+        Kernels.threads = settings.threads
         let loss = SoftmaxCrossEntropy(smoothing: settings.labelSmoothing, classWeights: classWeights())
         var stoppedEarly = false
         let firstEpoch = state.history.count

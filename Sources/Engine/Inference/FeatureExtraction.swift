@@ -1,0 +1,176 @@
+import Files
+import Foundation
+
+/// Backbone features on disk: one small file per image (and augmented view), named by the hash of the image's
+/// bytes, in a folder for the backbone and input size (the workspace's `features/<backbone>/<size>/`). A second
+/// run, more epochs or another head read them instead of running the backbone again.
+package struct FeatureCache {
+    package let folder: String
+    package let width: Int
+
+    package init(folder: String, width: Int) {
+        (self.folder, self.width) = (folder, width)
+    }
+
+    /// `view` 0 is the image as it is; views 1... are augmented copies (`augmentationKey` names the settings).
+    func path(_ sha256: String, view: Int, augmentationKey: String) -> String {
+        folder + "/" + sha256.prefix(2) + "/" + sha256 + (view == 0 ? "" : ".\(augmentationKey).v\(view)") + ".f32"
+    }
+
+    func read(_ path: String) -> [Float]? {
+        guard let bytes = try? FileIO.read(path, limit: width * 4), bytes.count == width * 4 else { return nil }
+        return bytes.withUnsafeBytes { raw in (0..<width).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) } }
+    }
+
+    func write(_ values: ArraySlice<Float>, to path: String) throws {
+        try FileIO.createDirectory(FileIO.parentFolder(of: path))
+        try FileIO.writeAtomically(values.withUnsafeBytes { Array($0) }, to: path)
+    }
+}
+
+/// How a long engine loop tells its caller how far it is, for the caller to draw (the command line's progress
+/// bar), and asks whether to stop: `start` once the work is counted, `advance` after each batch, `finish` at the
+/// end of a loop that was not stopped.
+public struct LoopProgress: Sendable {
+    public var start: @Sendable (_ total: Int) -> Void
+    public var advance: @Sendable (_ count: Int) -> Void
+    public var finish: @Sendable () -> Void
+    public var shouldStop: @Sendable () -> Bool
+
+    public init(start: @escaping @Sendable (_ total: Int) -> Void = { _ in }, advance: @escaping @Sendable (_ count: Int) -> Void = { _ in },
+                finish: @escaping @Sendable () -> Void = {}, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+        (self.start, self.advance, self.finish, self.shouldStop) = (start, advance, finish, shouldStop)
+    }
+
+    public static let silent = LoopProgress()
+}
+
+/// Runs the frozen backbone over images that have no cached features yet, a batch at a time, decoding the next
+/// batch on a loader thread meanwhile, and writes each image's features as they come: memory stays at one batch
+/// of activations whatever the number of images. Training then reads the cache.
+package struct FeatureExtraction {
+    package struct Item {
+        package let label: Int
+        package var views: [[Float]]
+    }
+
+    package let model: Model
+    package let cache: FeatureCache
+    package let loader: BatchLoader
+    package let augmentation: Augmentation
+    package let progress: LoopProgress
+
+    package init(model: Model, cache: FeatureCache, loader: BatchLoader, augmentation: Augmentation, progress: LoopProgress) {
+        (self.model, self.cache, self.loader, self.augmentation, self.progress) = (model, cache, loader, augmentation, progress)
+    }
+
+    /// Features of every training image in `views` views and of every validation image as it is; images that
+    /// cannot be read are left out (the loader warns and counts them).
+    package func features(train: [ImageFolder.Sample], validation: [ImageFolder.Sample], views: Int)
+        throws -> (train: [Item], validation: [Item], computed: Int, reused: Int, seconds: Double, unreadable: [String: String])
+    {
+        let started = monotonicSeconds()
+        let settingsText = (try? ModelFile.json(augmentation)) ?? ""
+        let key = String(SHA256.hex(Array(settingsText.utf8)).prefix(8))
+        struct Job { let view: Int, path: String, cached: String }
+        var jobs: [Job] = []
+        var hashes: [String?] = []
+        var unreadable: [String: String] = [:]
+        for sample in train + validation {
+            do { hashes.append(SHA256.hex(try FileIO.read(sample.path))) } catch {
+                hashes.append(nil)
+                unreadable[sample.path] = "\(error)"
+            }
+        }
+        let samples = train + validation
+        var reused = 0
+        for (i, sample) in samples.enumerated() {
+            guard let hash = hashes[i] else { continue }
+            for view in 0..<(i < train.count ? views : 1) {
+                let path = cache.path(hash, view: view, augmentationKey: key)
+                if FileIO.kind(of: path) == .file {
+                    reused += 1
+                } else {
+                    jobs.append(Job(view: view, path: sample.path, cached: path))
+                }
+            }
+        }
+        let extractor = model.featureExtractor()
+        let progress = self.progress
+        progress.start(jobs.count)
+        let batches = stride(from: 0, to: jobs.count, by: 8).map { Array(jobs[$0..<min($0 + 8, jobs.count)]) }
+        let (loader, augmentation, side) = (self.loader, self.augmentation, model.spec.inputSize)
+        try parallelMap(batches, threads: 1, window: 2, { batch -> (Tensor, [Job]) in
+            // Each view has its own seed, so a view is the same picture whenever it is computed.
+            var input = Tensor(uninitialized: [batch.count, side, side, 3])
+            var kept: [Job] = []
+            for job in batch {
+                let one = loader.batch([ImageFolder.Sample(path: job.path, label: 0)][...],
+                                       augmentation: job.view == 0 ? Augmentation() : augmentation, seed: stableHash(job.cached))
+                guard !one.labels.isEmpty else { continue }
+                input.data.replaceSubrange(kept.count * one.input.count..<(kept.count + 1) * one.input.count, with: one.input.data)
+                kept.append(job)
+            }
+            return (Tensor(shape: [kept.count, side, side, 3], data: Array(input.data.prefix(kept.count * side * side * 3))), kept)
+        }) { (input, kept) throws(EngineError) in
+            // Throwing ends the walk: no more batches are decoded.
+            if progress.shouldStop() {
+                throw EngineError("stopped while computing features; those computed are cached in \(cache.folder): run the same command to continue")
+            }
+            guard !kept.isEmpty else { return }
+            let features = extractor.forward(input, training: false)
+            for (row, job) in kept.enumerated() {
+                do { try cache.write(features.data[row * cache.width..<(row + 1) * cache.width], to: job.cached) } catch {
+                    throw EngineError("cannot write the feature cache in \(cache.folder): \(error)")
+                }
+            }
+            progress.advance(kept.count)
+        }
+        progress.finish()
+
+        // Every view now in the cache (a file that could not be decoded has none).
+        var items = samples.map { Item(label: $0.label, views: []) }
+        for i in samples.indices {
+            guard let hash = hashes[i] else { continue }
+            for view in 0..<(i < train.count ? views : 1) {
+                if let values = cache.read(cache.path(hash, view: view, augmentationKey: key)) { items[i].views.append(values) }
+            }
+        }
+        let trainItems = items[..<train.count].filter { !$0.views.isEmpty }
+        let validationItems = items[train.count...].filter { !$0.views.isEmpty }
+        return (Array(trainItems), Array(validationItems), jobs.count, reused, monotonicSeconds() - started, unreadable)
+    }
+}
+
+/// A backbone's pooled features of any image files, through a feature cache folder (the one `train --mode head`
+/// reads and fills): what is cached is read, the rest computed and cached. For model-assisted curation, which
+/// needs features of the catalog's images rather than of a split.
+public enum BackboneFeatures {
+    /// Where a backbone's features of one input size are cached (the workspace's `featuresFolder`).
+    public typealias CacheFolder = (_ backbone: String, _ inputSize: Int) -> String
+
+    /// Each file's features (nil where the file cannot be read), `width` values each.
+    public static func of(_ files: [String], backbone: BackboneReference, cacheFolder: CacheFolder,
+                          progress: LoopProgress) throws -> [[Float]?] {
+        try views(files, backbone: backbone, cacheFolder: cacheFolder, progress: progress, quarterTurned: false).map { $0?.plain }
+    }
+
+    /// Each file's features as it is and, when asked, turned a quarter (`Augmentation.quarterTurned`), both cached.
+    public static func views(_ files: [String], backbone: BackboneReference, cacheFolder: CacheFolder, progress: LoopProgress,
+                             quarterTurned: Bool) throws -> [(plain: [Float], quarterTurned: [Float]?)?] {
+        let model = try ModelFile.load(backbone.modelFile).model
+        let cache = FeatureCache(folder: cacheFolder(backbone.name, model.spec.inputSize), width: EfficientNetLite.featureWidth)
+        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
+        // Each sample's label is its position, so the features come back to their files without hashing
+        // the files again (extraction leaves out the unreadable ones).
+        let extracted = try FeatureExtraction(model: model, cache: cache, loader: loader,
+                                              augmentation: quarterTurned ? .quarterTurned : Augmentation(), progress: progress)
+            .features(train: files.enumerated().map { ImageFolder.Sample(path: $1, label: $0) }, validation: [], views: quarterTurned ? 2 : 1)
+        var features = [(plain: [Float], quarterTurned: [Float]?)?](repeating: nil, count: files.count)
+        for item in extracted.train { features[item.label] = (item.views[0], item.views.count > 1 ? item.views[1] : nil) }
+        return features
+    }
+
+    /// The width of the features `of` returns.
+    public static var width: Int { EfficientNetLite.featureWidth }
+}
