@@ -71,12 +71,15 @@ let package = Package(
         .target(name: "TorchCheckpoint", dependencies: ["Files", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Console", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CWebP", "Files"], swiftSettings: vectorSettings()),
-        .target(name: "Catalog", dependencies: ["CSQLite", "Files", "Imaging"]),
+        // What every stage agrees on: the workspace layout, labels, reason codes, K of N, the keeper rule.
+        .target(name: "StageContract", dependencies: ["Files", "Imaging"]),
+        // The SQLite store of the workspace's items.
+        .target(name: "Catalog", dependencies: ["CSQLite", "StageContract", "Files"]),
         .target(
             name: "Fetch",
-            dependencies: ["CCurl", "CXML2", "CLibz", "Imaging", "Catalog", "Files", "Console",
+            dependencies: ["CCurl", "CXML2", "CLibz", "Imaging", "Catalog", "StageContract", "Files", "Console",
                            .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Curate", dependencies: ["Imaging", "Catalog", "Files", "Console",
+        .target(name: "Curate", dependencies: ["Imaging", "Catalog", "StageContract", "Files", "Console",
                                                .product(name: "Logging", package: "swift-log")]),
         // The neural-network engine: tensors, layers, kernels, networks, model files, input batches, inference.
         // No workspace, catalog or console: Predict, Serve, Backbone and Assist link it without training or SQLite.
@@ -84,7 +87,7 @@ let package = Package(
                                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: vectorSettings()),
         // Training runs on the engine: optimizers, the epoch loop, head training, evaluation reports.
-        .target(name: "Train", dependencies: ["Engine", "Catalog", "Files", "Console",
+        .target(name: "Train", dependencies: ["Engine", "StageContract", "Files", "Console",
                                               .product(name: "Logging", package: "swift-log")]),
         .target(name: "Backbone", dependencies: ["TorchCheckpoint", "Engine", "Files", "Console",
                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -104,42 +107,42 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "Console", "Files", "Fetch", "Curate", "Engine", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export", "Assist",
+                "Imaging", "Catalog", "StageContract", "Console", "Files", "Fetch", "Curate", "Engine", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export", "Assist",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // The workspace's report page, from the files the stages leave (it imports no stage).
-        .target(name: "Report", dependencies: ["Catalog", "Imaging", "Files", "Console"]),
+        .target(name: "Report", dependencies: ["Catalog", "StageContract", "Imaging", "Files", "Console"]),
         // The split as WebDataset tar shards, for trainers at scale.
-        .target(name: "Export", dependencies: ["Catalog", "Files"]),
+        .target(name: "Export", dependencies: ["Catalog", "StageContract", "Files"]),
         // Model-assisted curation: label issues (confident learning), later semantic duplicates and off-topic images.
-        .target(name: "Assist", dependencies: ["Engine", "Catalog", "Imaging", "Files", "Console"]),
+        .target(name: "Assist", dependencies: ["Engine", "Catalog", "StageContract", "Imaging", "Files", "Console"]),
         // `imgcls run`'s pipeline file and record of completed stages.
         .target(name: "Pipeline", dependencies: ["Files", .product(name: "Yams", package: "Yams")]),
         // `imgcls demo`'s pictures and web site (the stages themselves run from the command line's target).
-        .target(name: "Demo", dependencies: ["SampleImages", "LoopbackHTTP", "Catalog", "Imaging", "Files", "Console"]),
+        .target(name: "Demo", dependencies: ["SampleImages", "LoopbackHTTP", "Catalog", "StageContract", "Imaging", "Files", "Console"]),
         // A small HTTP server on 127.0.0.1 for tests and the demo.
         .target(name: "LoopbackHTTP", dependencies: ["CLibz", "Files"]),
         // Synthetic images, valid and broken, for tests, the demo and benchmarks.
         .target(name: "SampleImages", dependencies: ["Imaging", "Files", "CPNG", "CWebP", "CGIF"]),
         .executableTarget(
             name: "imgcls-dev",
-            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Engine", "Train", "Predict", "Demo", "Assist", "Backbone", "Catalog", "Console",
+            dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Engine", "Train", "Predict", "Demo", "Assist", "Backbone", "Catalog", "StageContract", "Console",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
         .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Engine", "TorchCheckpoint", "Files", "SampleImages"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Files"]),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "Files", "SampleImages"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "StageContract", "Files"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "StageContract", "Files", "SampleImages"]),
         .testTarget(name: "AssistTests", dependencies: ["Assist", "Files", "Imaging", "SampleImages"], exclude: ["Fixtures"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Imaging", "SampleImages", "Files"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "StageContract", "Imaging", "SampleImages", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
-        .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "Files", "Imaging", "SampleImages"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "Files", "Imaging"]),
+        .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "StageContract", "Files", "Imaging", "SampleImages"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "StageContract", "Files", "Imaging"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Files"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "Engine", "Catalog", "Files", "Imaging", "SampleImages"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Engine", "StageContract", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
         .testTarget(name: "PredictTests", dependencies: ["Predict", "Engine", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "Files"]),
@@ -150,6 +153,6 @@ let package = Package(
                                                        .product(name: "HTTPTypes", package: "swift-http-types")]),
         // Package.swift against the imports, and every module map against its files.
         .testTarget(name: "StructureTests"),
-        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "Imaging", "LoopbackHTTP", "Demo"]),
+        .testTarget(name: "CommandTests", dependencies: ["SampleImages", "Files", "Catalog", "StageContract", "Imaging", "LoopbackHTTP", "Demo"]),
     ]
 )

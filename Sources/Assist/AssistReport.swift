@@ -1,7 +1,7 @@
-import Catalog
 import Console
 import Files
 import Foundation
+import StageContract
 
 /// `data/reports/assist.json` (the summary), `assist.md` (the same for people) and the contact sheets in
 /// `data/reports/assist/`: label issues (given and suggested label in the report), semantic-duplicate clusters

@@ -16,6 +16,7 @@ import Console
 import Engine
 import Files
 import Foundation
+import StageContract
 
 /// What `imgcls curate --label-issues / --semantic-duplicates / --off-topic` asks for.
 public struct AssistRequest: Sendable {

@@ -1,6 +1,6 @@
+import Engine
 import Files
 import Foundation
-import Engine
 
 /// Out-of-sample predicted probabilities for confident learning: the images are dealt into `folds` stratified,
 /// seeded folds, and each fold is scored by a linear softmax head trained on the others, so no image is

@@ -1,6 +1,7 @@
 import Catalog
 import Files
 import Foundation
+import StageContract
 
 /// Corrections a person accepted, into the catalog: `imgcls relabel --export FILE` writes the label issues as a
 /// CSV (`new_label` empty); the person fills in `new_label` where they agree (the suggestion, or any label) and

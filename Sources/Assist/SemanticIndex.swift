@@ -1,6 +1,6 @@
+import Engine
 import Files
 import Foundation
-import Engine
 
 /// The pairs of unit-length rows whose cosine similarity reaches a threshold. Up to `exactLimit` rows every pair
 /// is compared (blocks of matrix products on OpenBLAS); above, as SemDeDup does, spherical k-means cuts the rows

@@ -1,6 +1,6 @@
+import Engine
 import Files
 import TorchCheckpoint
-import Engine
 
 /// A PyTorch EfficientNet-Lite state dict (the `efficientnet-lite-pytorch` package's names and layouts) as an
 /// imgcls model: the ImageNet classifier with its 1000 labels, whose weights `train --backbone` starts from.

@@ -1,5 +1,5 @@
-import Foundation
 import Engine
+import Foundation
 
 /// `imgcls backbone classify`: an installed backbone's own ImageNet classifier on any photos, to check a
 /// backbone end to end (decode, resize, normalise, the network, the labels).

@@ -1,17 +1,14 @@
-// Catalog: the workspace's SQLite catalog and what every stage agrees on. Entry: `Catalog` (open, query, write
-// in transactions); `Workspace` (Workspace.swift) draws the folder's layout. Files in reading order:
-//   Workspace.swift        the workspace folder and every path in it
-//   Label.swift            class labels, checked like path parts; Reason.swift the stable reason codes
+// Catalog: the workspace's SQLite catalog, the store only (the workspace layout, labels and reasons it records are
+// StageContract's). Entry: `Catalog` (open, query, write in transactions). Files in reading order:
 //   CatalogItem.swift      one row: source, status, reason, hashes, flags, split
-//   Catalog.swift          the store (this file); Schema.swift its migrations; SQLite.swift the C calls
+//   Catalog.swift          the store (this file), `Workspace.openCatalog`; Schema.swift its migrations; SQLite.swift
+//                          the C calls
 //   CatalogSummary.swift   counts by status, label, reason and split; CatalogCounts.swift the report page's
-//   DuplicateCluster.swift the one rule for a cluster of the same picture: the keeper, or a label conflict
-//   Share.swift            share K of N of a set (`--shard`); CatalogMerge.swift shard catalogs into one;
-//                          ShardCompletion.swift the marker a complete shard leaves
-//   ContactSheet.swift     grid pictures of items for a person to look at
+//   CatalogMerge.swift     shard catalogs into one; ShardCompletion.swift the marker a complete shard leaves
 
 import Files
 import Foundation
+import StageContract
 
 /// The workspace's SQLite catalog: one row per URL or imported file (see `CatalogItem`). WAL mode, so readers
 /// such as `imgcls status` never block a running stage; every write happens inside a transaction, so a
@@ -428,5 +425,24 @@ extension CatalogItem {
         (brightness, sharpness, entropy, colorfulness) = (row.double(.brightness), row.double(.sharpness), row.double(.entropy), row.double(.colorfulness))
         (duplicateOf, fold) = (row.int(.duplicateOf), row.int(.fold).map(Int.init))
         (suggestedLabel, labelScore) = (row.text(.suggestedLabel), row.double(.labelScore))
+    }
+}
+
+extension Workspace {
+    /// Opens the catalog, creating the workspace folder and the catalog when missing (for the stages that add
+    /// items: fetch, import, merge).
+    public func openCatalog() throws(CatalogError) -> Catalog {
+        do { try FileIO.createDirectory(root) } catch {
+            throw CatalogError(path: root, detail: "\(error.detail); choose another folder with --workspace")
+        }
+        return try Catalog(path: catalogPath)
+    }
+
+    /// Opens the catalog a stage needs to exist (curate, split, status).
+    public func requireCatalog() throws(CatalogError) -> Catalog {
+        guard hasCatalog else {
+            throw CatalogError(path: root, detail: "no catalog yet (\(catalogPath) is missing); run `imgcls fetch` or `imgcls import` first, or choose the workspace with --workspace")
+        }
+        return try Catalog(path: catalogPath, create: false)
     }
 }

@@ -1,3 +1,5 @@
+import StageContract
+
 /// Counts the report page needs, each one SQL query (the page is rewritten after every stage, and a catalog may
 /// hold millions of rows: nothing here walks them in Swift).
 extension Catalog {

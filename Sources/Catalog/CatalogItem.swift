@@ -1,3 +1,5 @@
+import StageContract
+
 /// Where an item came from.
 public enum SourceKind: String, Sendable, Codable {
     case url

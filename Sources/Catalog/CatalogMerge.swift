@@ -1,5 +1,6 @@
 import Files
 import Foundation
+import StageContract
 
 /// What `imgcls catalog merge` did.
 public struct MergeSummary: Sendable, Codable, Equatable {

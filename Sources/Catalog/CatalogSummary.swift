@@ -1,3 +1,5 @@
+import StageContract
+
 /// Counts over the whole catalog, by status, label, reason and split.
 public struct CatalogSummary: Sendable, Codable, Equatable {
     public struct LabelCounts: Sendable, Codable, Equatable {

@@ -1,17 +1,5 @@
 internal import CSQLite
-
-/// A failed SQLite call: the database file, the statement or step, and SQLite's own words.
-public struct CatalogError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let detail: String
-
-    public init(path: String, detail: String) {
-        self.path = path
-        self.detail = detail
-    }
-
-    public var description: String { "\(path): \(detail)" }
-}
+import StageContract
 
 /// A thin wrapper over one SQLite connection: statements are prepared once and cached by their SQL text.
 /// Not thread-safe on its own; `Catalog` serialises access.

@@ -1,3 +1,5 @@
+import StageContract
+
 /// The catalog's schema as a list of migrations. `PRAGMA user_version` records how many have run; opening a
 /// catalog runs the rest in one transaction. Append new migrations; never edit a released one.
 enum Schema {

@@ -1,5 +1,6 @@
 import Files
 import Foundation
+import StageContract
 
 /// The completion marker of a fetch: written last, only when the run read every manifest and tried every URL
 /// (`reports/shard.json`). A scheduler's retry logic and `imgcls catalog merge` rely on it: a workspace without

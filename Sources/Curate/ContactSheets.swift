@@ -1,4 +1,4 @@
-import Catalog
+import StageContract
 
 /// Curate's contact sheets: one for the largest duplicate clusters (one cluster per row, the kept item first in a
 /// green frame, the others in red) and one per quality flag.

@@ -1,7 +1,7 @@
-import Catalog
 import Console
 import Files
 import Foundation
+import StageContract
 
 /// `data/reports/curate.json` (the summary) and `curate.md` (the same for people, with the contact sheets).
 enum CurateReport {

@@ -17,6 +17,7 @@ import Files
 import Foundation
 import Imaging
 import Logging
+import StageContract
 
 let log = Logger(label: "imgcls.curate")
 

@@ -2,6 +2,7 @@ import Catalog
 import Files
 import Foundation
 import Imaging
+import StageContract
 
 /// What `imgcls import` (and `curate --from`) asks for.
 public struct ImportRequest: Sendable {

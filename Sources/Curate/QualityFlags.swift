@@ -1,5 +1,5 @@
-import Catalog
 import Imaging
+import StageContract
 
 /// How curate sets the quality flags (the catalog's `QualityFlag`): thresholds on `ImageStatistics`, measured at
 /// 128 pixels on the longer side; see the README for how they were chosen.

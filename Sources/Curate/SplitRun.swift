@@ -3,6 +3,7 @@ import Console
 import Files
 import Foundation
 import Imaging
+import StageContract
 
 /// How files land in the split folders.
 public enum LinkMode: String, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
-import Catalog
 import Console
 import Foundation
+import StageContract
 
 extension ImportSummary {
     /// What `imgcls import` prints: the counts, the reasons for rejected files, the files added per label.

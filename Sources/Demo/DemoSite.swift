@@ -5,6 +5,7 @@ import Foundation
 import Imaging
 import LoopbackHTTP
 import SampleImages
+import StageContract
 
 // Demo: what `imgcls demo` needs besides the stages themselves. Files in reading order:
 // - DemoSite.swift: `DemoSite`, a web site on 127.0.0.1 serving the demo's pictures with the faults real URL lists

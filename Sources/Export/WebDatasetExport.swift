@@ -6,6 +6,7 @@
 import Catalog
 import Files
 import Foundation
+import StageContract
 
 /// Writes one split in the WebDataset layout: tar shards `<split>-000000.tar`, … of `samplesPerShard` samples
 /// each, in a seeded shuffled order; per sample `<key>.<ext>` (the stored file: the bytes as received, or the

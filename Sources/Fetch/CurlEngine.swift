@@ -1,7 +1,7 @@
-import Catalog
 internal import CCurl
 import Files
 import Foundation
+import StageContract
 
 /// Settings of the transfer engine.
 public struct EngineSettings: Sendable {

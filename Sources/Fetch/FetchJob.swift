@@ -1,4 +1,4 @@
-import Catalog
+import StageContract
 
 /// One URL to download, and why.
 struct FetchJob: Sendable {

@@ -18,6 +18,7 @@ import Files
 import Foundation
 import Imaging
 import Logging
+import StageContract
 
 let log = Logger(label: "imgcls.fetch")
 
@@ -137,14 +138,16 @@ public final class FetchRun: @unchecked Sendable {
         return try ingester.ingest(files, into: catalog, afterEachBatch: afterEachBatch) { [ingestion] in ingestion.isCancelled }
     }
 
+    /// The whole fetch, as a recipe: the manifests found (a wrong path fails before anything starts), a completed
+    /// shard's rerun answered at once, then the downloads: workers that check and store images, one thread that
+    /// writes the catalog, one that reads the manifests while the engine already fetches what is pending, and at
+    /// the end the summary, the report and the completion marker, written last.
     public func run() throws(FetchError) -> FetchSummary {
         let catalog = try openWorkspace()
-        // Found first, so a wrong path fails before anything starts.
         let files = request.manifests.isEmpty ? [] : try ManifestDiscovery.files(for: request.manifests, format: request.format)
         let marker = request.pages.isEmpty ? try ShardMarker(files: files, request: request) : nil
         if let marker, !request.retryFailed, try marker.isComplete(in: workspace, catalog: catalog) {
-            summary.alreadyComplete = true
-            summary.completed = true
+            (summary.alreadyComplete, summary.completed) = (true, true)
             return summary
         }
         do { try workspace.removeShardCompletion() } catch { throw FetchError("\(error)") }
@@ -153,6 +156,18 @@ public final class FetchRun: @unchecked Sendable {
             summary.pending = (try? catalog.count(status: .pending)) ?? 0
             return summary
         }
+        let seeds = try pageSeeds()
+        progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape", total: nil, unit: "images", enabled: request.showProgress)
+        let pipeline = startPipeline(catalog)
+        let manifestReader = startManifestReader(files, catalog)
+        engine.submit(seeds)
+        engine.run(source: pendingURLs(catalog))
+        try finish(pipeline, manifestReader)
+        return try summarize(catalog, marker: marker)
+    }
+
+    /// The pages to scrape, as the engine's first jobs.
+    private func pageSeeds() throws(FetchError) -> [FetchJob] {
         var seeds: [FetchJob] = []
         for page in request.pages {
             guard case .success(let url) = URLNormalizer.normalize(page) else {
@@ -160,12 +175,22 @@ public final class FetchRun: @unchecked Sendable {
             }
             if visitedPages.insert(url).inserted { seeds.append(FetchJob(url: url, label: request.label, kind: .page(depth: 0))) }
         }
-        progress = ProgressBar(title: request.pages.isEmpty ? "fetch" : "scrape", total: nil, unit: "images", enabled: request.showProgress)
+        return seeds
+    }
+
+    /// The threads behind the engine: workers check and store each finished transfer, one writer commits results.
+    private struct Pipeline {
+        let work: BlockingQueue<(FetchResponse, Outcome)>
+        let results: BlockingQueue<CatalogItem>
+        let workers: [WorkerThread]
+        let writer: WorkerThread
+    }
+
+    private func startPipeline(_ catalog: Catalog) -> Pipeline {
         let processor = ImageProcessor(workspace: workspace, settings: request.processing)
         let work = BlockingQueue<(FetchResponse, Outcome)>(capacity: request.engine.concurrency * 4)
         let results = BlockingQueue<CatalogItem>(capacity: 50_000)
         engine.deliver = { response, outcome in work.push((response, outcome)) }
-
         let writer = WorkerThread(name: "catalog writer") { [self] in writeResults(results, catalog) }
         let workers = (0..<max(1, request.threads)).map { i in
             WorkerThread(name: "fetch worker \(i)") { [self] in
@@ -176,9 +201,13 @@ public final class FetchRun: @unchecked Sendable {
                 }
             }
         }
-        // The manifests are read on their own thread while downloads start on what is already pending: a
-        // list of millions does not wait for its last line to start.
-        let manifestReader = WorkerThread(name: "manifest reader") { [self] in
+        return Pipeline(work: work, results: results, workers: workers, writer: writer)
+    }
+
+    /// The manifests are read on their own thread while downloads start on what is already pending: a list of
+    /// millions does not wait for its last line to start.
+    private func startManifestReader(_ files: [ManifestFile], _ catalog: Catalog) -> WorkerThread {
+        WorkerThread(name: "manifest reader") { [self] in
             do throws(FetchError) {
                 let ingestSummary = try ingest(files, into: catalog) { [engine] in engine.wake() }
                 ingestion.finish(ingestSummary, error: nil)
@@ -191,11 +220,14 @@ public final class FetchRun: @unchecked Sendable {
             engine.wake()
             log.debug("manifests read after \(String(format: "%.3f", monotonicSeconds() - started)) s")
         }
+    }
 
-        engine.submit(seeds)
+    /// The engine's source of jobs: the catalog's pending URLs, a thousand at a time, until the manifests are read
+    /// and none is left.
+    private func pendingURLs(_ catalog: Catalog) -> CurlEngine.JobSource {
         var lastID: Int64 = 0
         var sourceFailures = 0
-        engine.run { [self] () -> CurlEngine.SourceChunk in
+        return { [self] () -> CurlEngine.SourceChunk in
             let finished = ingestion.isFinished  // read before the query: rows committed later are seen next time
             let rows: [(id: Int64, source: String, label: Label, attempts: Int)]
             do {
@@ -212,21 +244,27 @@ public final class FetchRun: @unchecked Sendable {
             if rows.isEmpty { return finished ? .exhausted : .nothingYet }
             return .jobs(rows.map { FetchJob(url: $0.source, label: $0.label, kind: .image, earlierAttempts: $0.attempts) })
         }
+    }
 
+    /// Waits for the threads in order (reader, workers, writer), so every result is committed.
+    private func finish(_ pipeline: Pipeline, _ manifestReader: WorkerThread) throws(FetchError) {
         log.debug("transfers done after \(String(format: "%.3f", monotonicSeconds() - started)) s")
         // Stopped early, the manifest reader may be blocked on a slow input (a terminal on stdin): give it a
         // moment to notice, then go on without it.
         if !manifestReader.finished(within: ingestion.isCancelled ? 2 : 1e9) {
             log.warning("stopped while still reading the manifests")
         }
-        work.close()
-        workers.forEach { $0.join() }
-        results.close()
-        writer.join()
+        pipeline.work.close()
+        pipeline.workers.forEach { $0.join() }
+        pipeline.results.close()
+        pipeline.writer.join()
         progress?.finish()
         log.debug("results committed after \(String(format: "%.3f", monotonicSeconds() - started)) s")
         if let error = ingestion.error ?? runError { throw error }
+    }
 
+    /// The summary, the report, and last the completion marker: its presence says the rest is done.
+    private func summarize(_ catalog: Catalog, marker: ShardMarker?) throws(FetchError) -> FetchSummary {
         lock.lock()
         defer { lock.unlock() }
         summary.ingest = ingestion.summary ?? IngestSummary()
@@ -236,7 +274,7 @@ public final class FetchRun: @unchecked Sendable {
         do { summary.pending = try catalog.count(status: .pending) } catch { throw FetchError("\(error)") }
         summary.completed = marker != nil && !summary.stoppedEarly && summary.pending == 0
         try writeReport(summary)
-        if summary.completed { try marker?.write(in: workspace, catalog: catalog) }  // last: its presence says the rest is done
+        if summary.completed { try marker?.write(in: workspace, catalog: catalog) }
         return summary
     }
 

@@ -1,4 +1,4 @@
-import Catalog
+import StageContract
 /// Politeness per host: a queue of jobs, a cap on transfers in flight, a minimum interval between request
 /// starts (`--rate`, or a robots.txt Crawl-delay), and pauses the host asked for (429/503 `Retry-After`,
 /// which also halves its concurrency until it recovers). Hosts take turns, so one big host cannot starve the

@@ -2,6 +2,7 @@ import Catalog
 import Files
 import Foundation
 import Imaging
+import StageContract
 
 /// What to do with a downloaded image besides storing it.
 public struct ProcessingSettings: Sendable {

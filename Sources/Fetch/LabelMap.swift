@@ -1,5 +1,5 @@
-import Catalog
 import Files
+import StageContract
 
 /// Maps manifest categories (folder names, label columns) onto the labels a user trains on, e.g. 159
 /// `nsfw_data_source_urls` categories onto porn / neutral / …. One rule per line:

@@ -1,6 +1,7 @@
-import Foundation
 import Catalog
 import Files
+import Foundation
+import StageContract
 
 /// What reading the manifests did, for the run summary and `fetch.json`.
 public struct IngestSummary: Sendable, Codable, Equatable {

@@ -1,5 +1,5 @@
-import Catalog
 internal import CCurl
+import StageContract
 
 /// What the engine decides about a finished transfer.
 enum Outcome: Equatable {

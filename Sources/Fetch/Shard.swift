@@ -1,5 +1,6 @@
 import Catalog
 import Files
+import StageContract
 
 /// `--shard K/N`: this process takes the URLs whose hash falls in share K of N (1 ≤ K ≤ N). The hash is of the
 /// normalised URL (or, with `--shard-by host`, of its host) and the same everywhere, so N machines or array

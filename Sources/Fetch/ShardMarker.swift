@@ -1,6 +1,7 @@
 import Catalog
 import Files
 import Foundation
+import StageContract
 
 /// The completion marker's side of a fetch (`ShardCompletion`, `reports/shard.json`): what identifies the
 /// manifests, whether this workspace already holds the completed shard (then the run is a no-op), and the

@@ -1,6 +1,7 @@
 import Catalog
 import Console
 import Foundation
+import StageContract
 
 extension FetchSummary {
     /// What `imgcls fetch` and `scrape` print: the manifests read, what was fetched, by label and reason.

@@ -31,6 +31,12 @@ public struct PredictSummary: Sendable {
     public var classified = 0
     public var refused = 0
     public var fallbackApplied = 0
+
+    /// What `imgcls predict` says at the end of a text run (on standard error, after the answers).
+    public func text(fallback: FallbackRule?) -> String {
+        let fallbacks = fallback.map { ", \(fallbackApplied) answered \($0.label) by the fallback rule" } ?? ""
+        return "\(classified + refused) images: \(classified) classified, \(refused) refused\(fallbacks)"
+    }
 }
 
 /// `imgcls predict`: streams the inputs in batches through one `Predictor`, writing each batch's answers as they

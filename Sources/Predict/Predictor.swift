@@ -1,7 +1,7 @@
 import Dispatch
+import Engine
 import Files
 import Imaging
-import Engine
 
 // Predict: a trained model's answers, with no HTTP. Files in reading order:
 // - Predictor.swift: `Predictor` loads a model file once and classifies images (decode, the shared preprocessing,

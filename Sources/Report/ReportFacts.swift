@@ -1,4 +1,5 @@
 import Catalog
+import StageContract
 
 /// What the page counts, from the catalog's grouped counts (SQL, not a walk over the rows: the page is rewritten
 /// after every stage of a catalog that may hold millions of rows), and the few items it pictures.

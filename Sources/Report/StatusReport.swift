@@ -1,6 +1,7 @@
 import Catalog
 import Console
 import Foundation
+import StageContract
 
 /// The text form of `imgcls status`.
 public struct StatusReport {

@@ -1,6 +1,7 @@
 import Catalog
 import Files
 import Foundation
+import StageContract
 
 // Report: `data/reports/index.html`, one page per workspace that every stage rewrites when it finishes. It reads
 // what the stages left (the catalog, reports/*.json, models/*/report/), never their types, so it depends on no

@@ -1,5 +1,5 @@
-import Foundation
 import Files
+import Foundation
 import Imaging
 
 /// A sample file and what `imgcls inspect` should say about it (nil = valid).

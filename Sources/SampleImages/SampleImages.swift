@@ -5,8 +5,8 @@
 //   Transformations.swift  a picture cropped, turned, mirrored, re-framed
 //   TestSupport.swift      the real test files in ../shared/data, when present
 
-import Foundation
 import Files
+import Foundation
 import Imaging
 
 /// Deterministic synthetic images for tests, the demo and benchmarks: pictures, every supported encoding, and

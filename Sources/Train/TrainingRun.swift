@@ -7,12 +7,12 @@
 //                       features), Optimizer.swift (SGD, Adam, AdamW, RMSprop, schedules, one training step)
 //   Evaluation/         EvaluationRun.swift, Metrics.swift (accuracy, per-class, confusion), ReportCharts.swift (SVG)
 
-import Engine
-import Catalog
 import Console
+import Engine
 import Files
 import Foundation
 import Logging
+import StageContract
 
 /// How a model learns: from scratch, or on a pretrained backbone.
 public enum TrainingMode: String, Codable, CaseIterable, Sendable {

@@ -4,11 +4,12 @@ import Backbone
 import Catalog
 import Console
 import Curate
+import Engine
 import Files
 import Foundation
 import Imaging
 import SampleImages
-import Engine
+import StageContract
 import Train
 
 /// The measurement behind `--semantic-threshold` and `--semantic-inliers`: cosine similarity of the backbone's

@@ -1,8 +1,8 @@
 import ArgumentParser
+import Engine
 import Files
 import Foundation
 import Predict
-import Engine
 import Train
 
 /// A model's own time per image, for `scripts/bench-serve.sh` to set the server's single-image latency against:

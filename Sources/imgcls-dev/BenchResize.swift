@@ -1,7 +1,7 @@
 import ArgumentParser
+import Curate
 import Files
 import Foundation
-import Curate
 import Imaging
 
 /// Where the time of fetch's resize path and of curate's analysis goes, per image: decode (full and scaled),

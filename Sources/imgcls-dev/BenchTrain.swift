@@ -1,7 +1,7 @@
 import ArgumentParser
+import Engine
 import Files
 import Foundation
-import Engine
 import Train
 
 /// Training-step throughput of the built-in trainer on random batches, for `scripts/bench-train.sh`, which runs

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Demo
 import Files
 import Foundation
-import Demo
 import LoopbackHTTP
 
 /// Serves a folder over HTTP on 127.0.0.1, for the demo (a fetch with no internet needed).

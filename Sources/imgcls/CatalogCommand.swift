@@ -2,6 +2,7 @@ import ArgumentParser
 import Catalog
 import Console
 import Foundation
+import StageContract
 
 struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Catalog
 import Console
 import Demo
 import Foundation
+import StageContract
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Catalog
 import Console
 import Export
 import Foundation
+import StageContract
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Catalog
 import Console
 import Files
 import Foundation
 import Report
+import StageContract
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {

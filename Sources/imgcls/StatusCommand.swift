@@ -3,6 +3,7 @@ import Catalog
 import Console
 import Foundation
 import Report
+import StageContract
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,10 @@
 @testable import Backbone
+import Engine
 import Files
 import Foundation
 import SampleImages
 import Testing
 import TorchCheckpoint
-import Engine
 
 /// The installed backbones (`make weights`; skipped with how to install them when they are not) against
 /// PyTorch's own forward pass on fixed inputs, on real photos, and the install checks on bad files.

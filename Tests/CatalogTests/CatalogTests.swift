@@ -2,6 +2,7 @@ import Catalog
 import Files
 import Foundation
 import SampleImages
+import StageContract
 import Synchronization
 import Testing
 

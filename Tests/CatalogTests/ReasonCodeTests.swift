@@ -1,6 +1,6 @@
-import Catalog
 import Foundation
 import Imaging
+import StageContract
 import Testing
 
 /// The README's reason-code tables and the `Reason` type list the same codes, and every code reads back as the

@@ -3,6 +3,7 @@ import Files
 import Foundation
 import Imaging
 import SampleImages
+import StageContract
 import Testing
 
 /// Model-assisted curation end to end on small real data (skipped without `make weights` or ../shared/data):

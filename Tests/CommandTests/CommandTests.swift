@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import SampleImages
+import StageContract
 import Testing
 
 /// The `imgcls` executable, run as a user runs it. `swift build` puts it next to the test bundle.

@@ -3,6 +3,7 @@ import Files
 import Foundation
 import LoopbackHTTP
 import SampleImages
+import StageContract
 import Testing
 
 /// `imgcls fetch` as a process: interrupted with SIGKILL at several points and resumed, it must end with the

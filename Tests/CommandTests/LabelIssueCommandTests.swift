@@ -3,6 +3,7 @@ import Demo
 import Files
 import Foundation
 import SampleImages
+import StageContract
 import Testing
 
 /// `curate --label-issues` end to end with the real backbone (skipped without `make weights`): two of the demo's

@@ -3,6 +3,7 @@ import Files
 import Foundation
 import LoopbackHTTP
 import SampleImages
+import StageContract
 import Testing
 
 /// A host with a few URLs that never answer: they must fail as timeouts on their own, without taking the

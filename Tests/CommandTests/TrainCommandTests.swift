@@ -1,6 +1,6 @@
-import Catalog
 import Foundation
 import SampleImages
+import StageContract
 import Testing
 
 @Suite struct TrainCommandTests {

@@ -4,6 +4,7 @@ import Files
 import Foundation
 import Imaging
 import SampleImages
+import StageContract
 
 /// A workspace filled item by item, as fetch or import would leave it.
 final class CurateFixture {

@@ -4,6 +4,7 @@ import Files
 import Foundation
 import Imaging
 import SampleImages
+import StageContract
 import Testing
 
 @Suite struct CurateTests {

@@ -1,9 +1,9 @@
-import Catalog
 @testable import Curate
 import Files
 import Foundation
 import Imaging
 import SampleImages
+import StageContract
 import Testing
 
 @Suite struct SplitTests {

@@ -3,6 +3,7 @@ import Catalog
 import Files
 import Foundation
 import SampleImages
+import StageContract
 import Testing
 
 /// The WebDataset shards, read back by GNU tar (an independent reader): every sample's class, bytes and

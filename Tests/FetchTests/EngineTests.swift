@@ -5,6 +5,7 @@ import Foundation
 import Imaging
 import LoopbackHTTP
 import SampleImages
+import StageContract
 import Testing
 
 /// Every case the issue names, against a real HTTP server on 127.0.0.1 in this process.

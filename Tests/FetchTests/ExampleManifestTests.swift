@@ -1,6 +1,6 @@
-import Catalog
 @testable import Fetch
 import Foundation
+import StageContract
 import Testing
 
 /// The examples in manifests/ read as their README says.

@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import LoopbackHTTP
 import SampleImages
+import StageContract
 
 /// Engine settings that keep tests fast: short timeouts and backoffs.
 func quickEngine() -> EngineSettings {

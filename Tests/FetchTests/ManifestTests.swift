@@ -1,8 +1,8 @@
-import Catalog
 @testable import Fetch
 import Foundation
 import LoopbackHTTP
 import SampleImages
+import StageContract
 import Testing
 
 @Suite struct ManifestTests {

@@ -1,5 +1,5 @@
-import Imaging
 import Files
+import Imaging
 import SampleImages
 import Testing
 

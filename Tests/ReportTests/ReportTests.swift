@@ -1,7 +1,7 @@
-import Catalog
 import Files
 import Foundation
 @testable import Report
+import StageContract
 import Testing
 
 /// The report page's pieces; the whole page on a demo's workspace is checked in CommandTests' demo test.

@@ -1,7 +1,7 @@
-import Catalog
 import Files
 import Foundation
 import SampleImages
+import StageContract
 import Testing
 @testable import Engine
 @testable import Train

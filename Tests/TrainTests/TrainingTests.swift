@@ -1,8 +1,8 @@
-import Catalog
 import Files
 import Foundation
 import Imaging
 import SampleImages
+import StageContract
 import Testing
 @testable import Engine
 @testable import Train

@@ -1,6 +1,6 @@
 import Dispatch
-import Glibc
 import Files
+import Glibc
 
 /// The math's own threads. OpenBLAS runs single-threaded inside them: each thread takes a share of the batch
 /// (its im2col, products and col2im), so the Swift loops scale with the cores as well as the products, and no

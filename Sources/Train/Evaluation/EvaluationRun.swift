@@ -1,9 +1,9 @@
-import Engine
-import Catalog
 import Console
+import Engine
 import Files
 import Foundation
 import Logging
+import StageContract
 
 /// What `imgcls evaluate` asks for.
 public struct EvaluationRequest: Sendable {

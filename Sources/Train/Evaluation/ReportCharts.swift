@@ -1,6 +1,6 @@
 import Engine
-import Catalog
 import Foundation
+import StageContract
 
 /// The report's pictures as SVG, which any browser shows (no Python needed).
 enum ReportCharts {

@@ -1,9 +1,9 @@
-import Catalog
 import Console
 import Engine
 import Files
 import Foundation
 import Logging
+import StageContract
 
 /// `train --mode head`: the backbone is frozen; its pooled features are computed once per image (and per
 /// augmented view) and cached, then only the head trains on them, which takes seconds per epoch.

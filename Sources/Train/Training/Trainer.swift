@@ -1,9 +1,9 @@
-import Engine
-import Catalog
 import Console
+import Engine
 import Files
 import Foundation
 import Logging
+import StageContract
 
 /// Where a run stands; the checkpoint's metadata, rewritten after every epoch.
 struct RunState: Codable {

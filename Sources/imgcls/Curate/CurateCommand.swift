@@ -1,8 +1,8 @@
 import ArgumentParser
 import Assist
-import Catalog
 import Console
 import Curate
+import StageContract
 
 struct CurateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Assist
 import Backbone
-import Catalog
 import Curate
 import Engine
 import Foundation
+import StageContract
 
 /// What curate accepts: sizes, the quality flags that exclude, and how it decodes.
 struct AcceptanceOptions: ParsableArguments {

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Catalog
 import Console
 import Curate
+import StageContract
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Catalog
 import Console
 import Curate
 import Foundation
+import StageContract
 
 struct SplitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Catalog
 import Console
 import Fetch
 import Foundation
+import StageContract
 
 struct FetchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,15 +25,7 @@ struct FetchCommand: ParsableCommand {
     @Argument(help: "Manifest files or folders, or - for standard input (with --page: page URLs).")
     var inputs: [String]
 
-    @Option(help: "The label for every URL (instead of folder names or a label column).") var label: String?
-    @Option(help: "A file mapping categories to labels, lines like \"hentai*: porn\" (unmapped categories are skipped).")
-    var labelMap: String?
-    @Option(help: "Manifest format when the file name does not say: text, csv, tsv, jsonl.") var format: ManifestFormat?
-    @Option(help: "CSV/TSV/JSON Lines: the column holding URLs.") var urlColumn = "url"
-    @Option(help: "CSV/TSV/JSON Lines: the column holding labels.") var labelColumn = "label"
-    @Option(help: "Take share K of N of the manifest (by URL hash), as in --shard 2/8.") var shard: String?
-    @Option(help: "With --shard: hash each url, or each host (one process then owns each host's politeness).")
-    var shardBy: ShardKey = .url
+    @OptionGroup var manifest: ManifestOptions
     @Flag(help: "Retry URLs that failed in earlier runs.") var retryFailed = false
     @Flag(help: "Read the manifests into the catalog and stop: fetch nothing.") var dryRun = false
     @Flag(help: "The inputs are web pages: download the images they show (see `imgcls scrape`).") var page = false
@@ -44,22 +36,15 @@ struct FetchCommand: ParsableCommand {
     @OptionGroup(title: "Images") var processing: ProcessingOptions
 
     func validate() throws {
-        if page && label == nil { throw ValidationError("--page needs --label: pages carry no labels") }
-        if label != nil && labelMap != nil { throw ValidationError("use --label or --label-map, not both") }
+        if page && manifest.label == nil { throw ValidationError("--page needs --label: pages carry no labels") }
     }
 
     func run() throws {
         global.startLogging()
         var request = FetchRequest()
         if page { request.pages = inputs } else { request.manifests = inputs }
-        request.label = try label.map { try Label($0) }
-        request.labelMap = try labelMap.map { try LabelMap(contentsOf: $0) }
-        request.format = format
-        request.urlColumn = urlColumn
-        request.labelColumn = labelColumn
-        request.shard = try shard.map { try Shard(parsing: $0, by: shardBy) }
-        request.retryFailed = retryFailed
-        request.dryRun = dryRun
+        (request.retryFailed, request.dryRun) = (retryFailed, dryRun)
+        try request.apply(manifest)
         request.apply(pageOptions, engine, processing)
         let summary = try FetchReporter.run(request, workspace: global.workspaceFolder, quiet: global.quiet, json: json)
         // A completed shard's rerun changed nothing, and a scheduler may rerun thousands: the page stays.

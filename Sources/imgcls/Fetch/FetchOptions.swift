@@ -2,6 +2,7 @@ import ArgumentParser
 import Fetch
 import Foundation
 import Imaging
+import StageContract
 
 /// How downloads are made: the engine's limits and politeness (shared by fetch and scrape).
 struct EngineOptions: ParsableArguments {
@@ -93,7 +94,31 @@ struct PageOptions: ParsableArguments {
     }
 }
 
+/// What the manifests hold and which share of them this process takes.
+struct ManifestOptions: ParsableArguments {
+    @Option(help: "The label for every URL (instead of folder names or a label column).") var label: String?
+    @Option(help: "A file mapping categories to labels, lines like \"hentai*: porn\" (unmapped categories are skipped).")
+    var labelMap: String?
+    @Option(help: "Manifest format when the file name does not say: text, csv, tsv, jsonl.") var format: ManifestFormat?
+    @Option(help: "CSV/TSV/JSON Lines: the column holding URLs.") var urlColumn = "url"
+    @Option(help: "CSV/TSV/JSON Lines: the column holding labels.") var labelColumn = "label"
+    @Option(help: "Take share K of N of the manifest (by URL hash), as in --shard 2/8.") var shard: String?
+    @Option(help: "With --shard: hash each url, or each host (one process then owns each host's politeness).")
+    var shardBy: ShardKey = .url
+
+    func validate() throws {
+        if label != nil && labelMap != nil { throw ValidationError("use --label or --label-map, not both") }
+    }
+}
+
 extension FetchRequest {
+    mutating func apply(_ manifest: ManifestOptions) throws {
+        label = try manifest.label.map { try Label($0) }
+        labelMap = try manifest.labelMap.map { try LabelMap(contentsOf: $0) }
+        (format, urlColumn, labelColumn) = (manifest.format, manifest.urlColumn, manifest.labelColumn)
+        shard = try manifest.shard.map { try Shard(parsing: $0, by: manifest.shardBy) }
+    }
+
     mutating func apply(_ pages: PageOptions, _ engine: EngineOptions, _ processing: ProcessingOptions) {
         depth = pages.depth
         maxPages = pages.maxPages

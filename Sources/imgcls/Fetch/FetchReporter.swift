@@ -1,8 +1,8 @@
 import ArgumentParser
-import Catalog
 import Console
 import Fetch
 import Foundation
+import StageContract
 
 /// Runs a fetch with Ctrl-C handling and prints its summary.
 enum FetchReporter {

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Catalog
 import Console
 import Fetch
 import Foundation
+import StageContract
 
 struct ScrapeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

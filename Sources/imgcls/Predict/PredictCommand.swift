@@ -34,17 +34,13 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         global.startLogging()
         var request = PredictRequest(modelFile: try global.workspaceFolder.modelFile(model), sources: inputs)
-        request.base64 = base64
-        request.topK = topK
-        request.fallback = fallback.rule
+        (request.base64, request.topK, request.fallback) = (base64, topK, fallback.rule)
         request.format = json ? .json : jsonl ? .jsonl : csv ? .csv : .text
-        request.batchSize = batchSize
-        request.threads = threads
+        (request.batchSize, request.threads) = (batchSize, threads)
         request.showProgress = !global.quiet && request.format == .text && isatty(STDERR_FILENO) != 0
         let summary = try PredictRun(request: request).run()
         if !global.quiet && request.format == .text {
-            let fallbacks = request.fallback == nil ? "" : ", \(summary.fallbackApplied) answered \(request.fallback!.label) by the fallback rule"
-            FileHandle.standardError.write(Data("\(summary.classified + summary.refused) images: \(summary.classified) classified, \(summary.refused) refused\(fallbacks)\n".utf8))
+            FileHandle.standardError.write(Data((summary.text(fallback: request.fallback) + "\n").utf8))
         }
         if summary.refused > 0 { throw ExitCode(1) }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Catalog
 import Console
+import StageContract
 import Train
 
 extension Split: ExpressibleByArgument {}

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Backbone
-import Catalog
 import Engine
+import StageContract
 import Train
 
 extension ModelSpec.Architecture: ExpressibleByArgument {}

@@ -1,5 +1,29 @@
+// StageContract: what every stage agrees on, below them all and above no database. Entry: `Workspace` (the layout
+// drawn once, every path spelled there). Files in reading order:
+//   Workspace.swift         the workspace folder and every path in it (this file), CatalogError
+//   Label.swift             class labels, checked like path parts
+//   Reason.swift            the stable reason codes and quality flags, as one type
+//   Share.swift             share K of N of a set (`--shard`)
+//   DuplicateCluster.swift  the one rule for a cluster of the same picture: the keeper, or a label conflict
+//   ContactSheet.swift      the grid pictures of items that reports show, written in the workspace
+
 import Files
 import Foundation
+
+/// A workspace or catalog that cannot be used: the file or folder, and what is wrong (for the catalog, the statement
+/// or step and SQLite's own words).
+public struct CatalogError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let detail: String
+
+    public init(path: String, detail: String) {
+        self.path = path
+        self.detail = detail
+    }
+
+    public var description: String { "\(path): \(detail)" }
+}
+
 
 /// The workspace folder (`./data` by default) and every path a stage reads or writes in it: the one place that
 /// spells the layout, so no stage builds a workspace path itself.
@@ -30,23 +54,6 @@ public struct Workspace: Sendable {
     public static let catalogFileName = "catalog.sqlite"
     public var catalogPath: String { path(Workspace.catalogFileName) }
     public var hasCatalog: Bool { FileIO.kind(of: catalogPath) == .file }
-
-    /// Opens the catalog, creating the workspace folder and the catalog when missing (for the stages that add
-    /// items: fetch, import, merge).
-    public func openCatalog() throws(CatalogError) -> Catalog {
-        do { try FileIO.createDirectory(root) } catch {
-            throw CatalogError(path: root, detail: "\(error.detail); choose another folder with --workspace")
-        }
-        return try Catalog(path: catalogPath)
-    }
-
-    /// Opens the catalog a stage needs to exist (curate, split, status).
-    public func requireCatalog() throws(CatalogError) -> Catalog {
-        guard hasCatalog else {
-            throw CatalogError(path: root, detail: "no catalog yet (\(catalogPath) is missing); run `imgcls fetch` or `imgcls import` first, or choose the workspace with --workspace")
-        }
-        return try Catalog(path: catalogPath, create: false)
-    }
 
     // MARK: Stored files
 
