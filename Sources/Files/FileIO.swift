@@ -13,7 +13,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A failure to read or write a file, naming the path and what the system said.
+/// A file, folder or database that cannot be used: its path, and what the system (or SQLite) said or what is wrong.
 public struct FileError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let detail: String

@@ -11,18 +11,8 @@ import Files
 import Foundation
 
 /// A workspace or catalog that cannot be used: the file or folder, and what is wrong (for the catalog, the statement
-/// or step and SQLite's own words).
-public struct CatalogError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let detail: String
-
-    public init(path: String, detail: String) {
-        self.path = path
-        self.detail = detail
-    }
-
-    public var description: String { "\(path): \(detail)" }
-}
+/// or step and SQLite's own words). The same type as a file's refusal, under the catalog's name.
+public typealias CatalogError = FileError
 
 
 /// The workspace folder (`./data` by default) and every path a stage reads or writes in it: the one place that
