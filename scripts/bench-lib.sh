@@ -12,10 +12,11 @@ bench_build() {
   bin=$(swift build -c release --show-bin-path)
 }
 
-# bench_venv PACKAGE...: one venv for every peer tool, bench-data/venv-torch, with these PyPI packages (each installed
-# once); sets venv.
+# bench_venv NAME PACKAGE...: the venv bench-data/venv-NAME with these PyPI packages (installed once); sets venv.
+# Peers whose dependencies could move each other's (torch, imagehash, cleanlab) keep venvs of their own.
 bench_venv() {
-  venv=$(pwd)/bench-data/venv-torch
+  venv=$(pwd)/bench-data/venv-$1
+  shift
   local names=("${@%%[=<>]*}")
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/pip" show "${names[@]}" >/dev/null 2>&1; then
     echo "installing $* from PyPI into $venv"
@@ -30,28 +31,45 @@ bench_backbone() {
   model="${XDG_CACHE_HOME:-$HOME/.cache}/imgcls/backbones/efficientnet-lite0.safetensors"
 }
 
-# elapsed COMMAND...: runs it (its output dropped) and prints the wall time in seconds, to the millisecond.
-elapsed() { local started; started=$(date +%s.%N); "$@" >/dev/null 2>&1; awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", b - a }'; }
+# elapsed COMMAND...: runs it (its output dropped) and prints the wall time in seconds, to the millisecond; fails
+# as the command failed (the time is printed all the same).
+elapsed() {
+  local started status=0
+  started=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || status=$?
+  awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", b - a }'
+  return "$status"
+}
 
 # seconds COMMAND...: the same in whole seconds.
-seconds() { decimals 0 "$(elapsed "$@")"; }
+seconds() { local t status=0; t=$(elapsed "$@") || status=$?; decimals 0 "$t"; return "$status"; }
+
+# need_number X WHAT: stops the script, naming WHAT, unless X is a number: a tool that failed or a value that is
+# missing must fail the benchmark (bench.sh then shows it as failed), never become a 0 in the table.
+need_number() {
+  [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]] && return 0
+  echo "bench: $2: expected a number, got '$1'" >&2
+  exit 1
+}
 
 # value NAME: NAME's value among the `name value` lines on standard input; fails when none says it.
 value() { awk -v name="$1" '$1 == name { print $2; found = 1 } END { exit !found }'; }
 
 # max A B: the larger number.
-max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0) ? a : b }'; }
+max() { need_number "$1" max; need_number "$2" max; awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0) ? a : b }'; }
 
 # ratio A B: A / B with two decimals ("-" when B is not a positive number).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a ~ /^-?[0-9.]+$/) printf "%.2f\n", a / b; else print "-" }'; }
 
 # decimals N X: X with N decimals.
-decimals() { awk -v n="$1" -v x="$2" 'BEGIN { printf "%.*f\n", n, x }'; }
+decimals() { need_number "$2" decimals; awk -v n="$1" -v x="$2" 'BEGIN { printf "%.*f\n", n, x }'; }
 
 # result NAME COMMAND PEER OURS THEIRS UNIT GOAL [RATIO]: one RESULT line for scripts/bench.sh (tab-separated: name,
 # command, peer, ours, theirs, unit, ratio, goal), printed now. The ratio is ours/theirs unless given (for times, give
 # theirs/ours: how many times faster). Use "-" for what does not apply.
 result() {
+  [ "$4" = "-" ] || need_number "$4" "$1 (ours)"
+  [ "$5" = "-" ] || need_number "$5" "$1 (theirs)"
   local r=${8:-"-"}
   [ $# -lt 8 ] && [ "$5" != "-" ] && r=$(ratio "$4" "$5")
   printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$r" "$7"

@@ -44,7 +44,6 @@ else
 fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 median_file=$(sort -n <(while read -r f; do echo "$(stat -c %s "$f") $f"; done < "$data/images.txt") | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
-# result NAME COMMAND PEER OURS THEIRS UNIT RATIO GOAL: one RESULT line for scripts/bench.sh, printed at the end.
 echo "$(wc -l < "$data/images.txt") JPEGs (160x120 to 1600x1200, median file $(stat -c %s "$median_file") bytes), 2 threads for the math on both sides"
 for model in "${models[@]}"; do
   echo

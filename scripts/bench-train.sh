@@ -10,7 +10,7 @@ source "$(dirname "$0")/bench-lib.sh"
 INPUT=${INPUT:-32}; BATCH=${BATCH:-64}; WIDTH=${WIDTH:-16}; BLOCKS=${BLOCKS:-2}; THREADS=${THREADS:-2}; STEPS=${STEPS:-20}; ROUNDS=${ROUNDS:-5}
 scripts/setup.sh python3-venv
 bench_build imgcls-dev
-bench_venv torch numpy safetensors  # torch runs on the CPU; the wheel is large
+bench_venv torch torch numpy safetensors  # torch runs on the CPU; the wheel is large
 
 cat > bench-data/torch_train_bench.py <<'PY'
 # The twin of imgcls's `resnet` architecture (Sources/Engine/Networks/ResidualNetwork.swift): stem conv-BN-ReLU (stride 2 from 64

@@ -35,10 +35,10 @@ struct BenchNearDuplicates: ParsableCommand {
             if expected.contains([i, j]) { plantedFound += 1 }
         }
         let total = monotonicSeconds() - start
-        output.report(String(format: "%d hashes (%d planted pairs), threshold %d, one thread: index built in %.2f s, search done in %.2f s",
-                             hashes.count, planted, threshold, built, total),
+        output.report([String(format: "%d hashes (%d planted pairs), threshold %d, one thread: index built in %.2f s, search done in %.2f s",
+                              hashes.count, planted, threshold, built, total),
+                       "pairs found: \(found) (planted pairs found: \(plantedFound) of \(planted); the rest are random pairs that happen to be close)",
+                       String(format: "goal: under 60 s — %@", total < 60 ? "met" : "NOT met")].joined(separator: "\n"),
                       ["index_seconds": built, "search_seconds": total, "planted_found": Double(plantedFound)])
-        print("pairs found: \(found) (planted pairs found: \(plantedFound) of \(planted); the rest are random pairs that happen to be close)")
-        print(String(format: "goal: under 60 s — %@", total < 60 ? "met" : "NOT met"))
     }
 }
