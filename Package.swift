@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "Files", dependencies: ["CCrypto"]),
         // Untrusted input: the restricted PyTorch checkpoint reader.
         .target(name: "TorchCheckpoint", dependencies: ["Files", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "Console", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Console", dependencies: ["Files", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "CPNG", "CWebP", "Files"], swiftSettings: vectorSettings()),
         // What every stage agrees on: the workspace layout, labels, reason codes, K of N, the keeper rule.
         .target(name: "StageContract", dependencies: ["Files", "Imaging"]),

@@ -103,10 +103,9 @@ enum AssistReport {
 extension AssistSummary {
     /// What `imgcls curate` prints after its own summary: each analysis's findings, the first of them as tables.
     public var text: String {
-        let s = self
-        var lines = [String(format: "model-assisted curation of %d kept images (%@ features %.1f s, %.1f s in all)", s.items, s.backbone,
-                            s.featureSeconds, s.seconds)]
-        if let issues = s.labelIssues {
+        var lines = [String(format: "model-assisted curation of %d kept images (%@ features %.1f s, %.1f s in all)", items, backbone,
+                            featureSeconds, seconds)]
+        if let issues = labelIssues {
             lines.append("label issues: \(issues.found.count) (flag label_issue, suggested label in the catalog\(issues.excluded > 0 ? ", \(issues.excluded) excluded" : ""); imgcls relabel --export FILE to review)")
             var table = TextTable(["image", "label", "suggested", "self-confidence"])
             for found in issues.found.prefix(20) {
@@ -115,12 +114,12 @@ extension AssistSummary {
             if !issues.found.isEmpty { lines.append(table.render()) }
             if issues.found.count > 20 { lines.append("… \(issues.found.count - 20) more in the report") }
         }
-        if let duplicates = s.semanticDuplicates {
+        if let duplicates = semanticDuplicates {
             lines.append(String(format: "semantic duplicates: %d candidate pairs at cosine >= %.3f (%@ search%@), %d confirmed (local features; cosine >= 0.95 where too small or plain), %d clusters, %d excluded",
                                 duplicates.candidates, duplicates.threshold, duplicates.search, duplicates.quarterTurns ? ", with quarter turns" : "",
                                 duplicates.pairs, duplicates.clusters.count, duplicates.excluded))
         }
-        if let offTopic = s.offTopic {
+        if let offTopic = offTopic {
             lines.append("off-topic: \(offTopic.found.count) (flag off_topic\(offTopic.excluded > 0 ? ", \(offTopic.excluded) excluded" : ""))")
             var table = TextTable(["image", "label", "score", "best probability"])
             for found in offTopic.found.prefix(10) {

@@ -141,8 +141,7 @@ public struct AssistRun {
         }
         let bar = ProgressBar(title: "features", total: nil, unit: "images", enabled: request.showProgress)
         let extracted = try BackboneFeatures.views(items.map { workspace.path($0.path!) }, backbone: request.backbone,
-                                                   cacheFolder: workspace.featuresFolder,
-                                                   progress: LoopProgress(start: bar.start(total:), advance: bar.advance(by:), finish: bar.finish),
+                                                   cacheFolder: workspace.featuresFolder, progress: LoopProgress(display: bar),
                                                    quarterTurned: request.semanticDuplicates && request.semanticQuarterTurns)
         // Images the backbone could not read take no part (curate has decoded every kept one, so there are few).
         let usable = items.indices.filter { extracted[$0] != nil }

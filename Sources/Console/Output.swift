@@ -4,6 +4,7 @@
 //   TextTable.swift      aligned columns
 //   Interruption.swift   Ctrl-C and SIGTERM: stop after the work in progress, then force
 
+import Files
 import Foundation
 import Logging
 
@@ -15,9 +16,7 @@ public enum Output {
     }
 
     public static func jsonString(_ value: some Encodable, pretty: Bool = true) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try JSONText.string(value, pretty: pretty)
     }
 
     /// Logs go to stderr; `--verbose` shows debug messages, `--quiet` only errors. swift-log takes one bootstrap

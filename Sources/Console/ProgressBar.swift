@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Glibc
 /// Progress for long work: count, rate and ETA. On a terminal it redraws one line in place (at most ten
 /// times a second); otherwise (a log file, CI) it prints a plain line every `plainInterval` seconds, so logs
 /// stay readable. Safe to advance from any thread.
-public final class ProgressBar: @unchecked Sendable {
+public final class ProgressBar: ProgressDisplay, @unchecked Sendable {
     public let title: String
     private var total: Int?
     private let unit: String

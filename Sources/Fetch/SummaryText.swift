@@ -6,9 +6,8 @@ import StageContract
 extension FetchSummary {
     /// What `imgcls fetch` and `scrape` print: the manifests read, what was fetched, by label and reason.
     public func text(request: FetchRequest, workspace: Workspace) -> String {
-        let s = self
         var lines: [String] = []
-        let i = s.ingest
+        let i = ingest
         if !request.manifests.isEmpty {
             var line = "manifests: \(i.records) URLs read, \(i.added) new, \(i.alreadyKnown) already in the catalog"
             if i.invalid > 0 { line += ", \(i.invalid) malformed (invalid_url)" }
@@ -22,25 +21,25 @@ extension FetchSummary {
             }
         }
         if request.dryRun {
-            lines.append("dry run: nothing fetched; \(s.pending) URLs pending in \(workspace.catalogPath)")
+            lines.append("dry run: nothing fetched; \(pending) URLs pending in \(workspace.catalogPath)")
             return lines.joined(separator: "\n")
         }
         if !request.pages.isEmpty {
-            lines.append("pages: \(s.pagesScraped) scraped, \(s.pagesFailed) failed")
+            lines.append("pages: \(pagesScraped) scraped, \(pagesFailed) failed")
         }
         lines.append(String(format: "fetched %d in %@ (%.1f images/s, %.1f MB/s): ok %d, failed %d",
-                            s.finished, ProgressBar.duration(s.seconds), s.imagesPerSecond, s.megabytesPerSecond,
-                            s.byStatus["ok"] ?? 0, s.byStatus["failed"] ?? 0))
-        if s.stoppedEarly { lines.append("stopped early: \(s.pending) URLs still pending; run the same command to continue") }
-        if !s.byLabel.isEmpty {
+                            finished, ProgressBar.duration(seconds), imagesPerSecond, megabytesPerSecond,
+                            byStatus["ok"] ?? 0, byStatus["failed"] ?? 0))
+        if stoppedEarly { lines.append("stopped early: \(pending) URLs still pending; run the same command to continue") }
+        if !byLabel.isEmpty {
             var table = TextTable(["label", "ok", "failed"])
-            for (label, counts) in s.byLabel.sorted(by: { $0.key < $1.key }) {
+            for (label, counts) in byLabel.sorted(by: { $0.key < $1.key }) {
                 table.add([label, String(counts["ok"] ?? 0), String(counts["failed"] ?? 0)])
             }
             lines += ["", table.render()]
         }
-        if !s.byReason.isEmpty {
-            lines += ["", TextTable.counts(s.byReason, name: "reason", unit: "URLs").render()]
+        if !byReason.isEmpty {
+            lines += ["", TextTable.counts(byReason, name: "reason", unit: "URLs").render()]
         }
         lines += ["", "report: \(workspace.report(FetchSummary.reportFileName))"]
         return lines.joined(separator: "\n")

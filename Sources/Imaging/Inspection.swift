@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Files
 
 /// The verdict on one file: what it is and whether it decodes.
@@ -101,7 +102,7 @@ extension Inspection {
     public var line: String {
         let status = reason?.rawValue ?? "ok"
         let size = width.map { "\($0)x\(height ?? 0)" } ?? "-"
-        let pad = { (text: String, width: Int) in text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+        let pad = { (text: String, width: Int) in text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         var line = [pad(status, 18), pad(format?.rawValue ?? "-", 5), pad(size, 11), path].joined(separator: " ")
         if let message { line += "  (\(message))" }
         return line

@@ -59,7 +59,7 @@ struct SemanticStudy: ParsableCommand {
         print("\(originalFiles.count) distinct real pictures from \(from) (of \(files.count) files), \(Transformation.planted.count) copies each")
         let reference = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
         let all = originalFiles + copyFiles.flatMap { $0 }
-        let extracted = try BackboneFeatures.views(all, backbone: reference, cacheFolder: root.featuresFolder, progress: featuresBar(),
+        let extracted = try BackboneFeatures.views(all, backbone: reference, cacheFolder: root.featuresFolder, progress: LoopProgress(display: ProgressBar(title: "features", total: nil, unit: "images")),
                                                    quarterTurned: quarterTurns)
         let width = BackboneFeatures.width, zero = [Float](repeating: 0, count: width)
         if let dump {
@@ -276,7 +276,7 @@ struct LabelIssueBench: ParsableCommand {
         let reference = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
         let cacheStarted = monotonicSeconds()
         let extracted = try BackboneFeatures.of(items.map { root.path($0.path!) }, backbone: reference, cacheFolder: root.featuresFolder,
-                                                progress: featuresBar())
+                                                progress: LoopProgress(display: ProgressBar(title: "features", total: nil, unit: "images")))
         let cacheSeconds = monotonicSeconds() - cacheStarted
         let usable = items.indices.filter { extracted[$0] != nil }
         let features = usable.flatMap { extracted[$0]! }
@@ -312,10 +312,4 @@ struct LabelIssueBench: ParsableCommand {
         print(String(format: "%d images, %d classes, %d flipped; imgcls pass %.3f s (cross-validation %.3f s), cached features read in %.2f s; %d issues",
                      truth.count, classes.count, flipped.reduce(0, +), seconds, cvSeconds, cacheSeconds, issues.count))
     }
-}
-
-/// The features' progress on the terminal.
-private func featuresBar() -> LoopProgress {
-    let bar = ProgressBar(title: "features", total: nil, unit: "images")
-    return LoopProgress(start: bar.start(total:), advance: bar.advance(by:), finish: bar.finish)
 }

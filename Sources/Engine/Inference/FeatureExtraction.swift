@@ -28,21 +28,15 @@ package struct FeatureCache {
     }
 }
 
-/// How a long engine loop tells its caller how far it is, for the caller to draw (the command line's progress
-/// bar), and asks whether to stop: `start` once the work is counted, `advance` after each batch, `finish` at the
-/// end of a loop that was not stopped.
+/// Where a long engine loop shows how far it is (the caller's display, such as the command line's progress bar,
+/// started once the work is counted and finished at the end of a loop that was not stopped), and whether to stop.
 public struct LoopProgress: Sendable {
-    public var start: @Sendable (_ total: Int) -> Void
-    public var advance: @Sendable (_ count: Int) -> Void
-    public var finish: @Sendable () -> Void
-    public var shouldStop: @Sendable () -> Bool
+    public let display: (any ProgressDisplay)?
+    public let shouldStop: @Sendable () -> Bool
 
-    public init(start: @escaping @Sendable (_ total: Int) -> Void = { _ in }, advance: @escaping @Sendable (_ count: Int) -> Void = { _ in },
-                finish: @escaping @Sendable () -> Void = {}, shouldStop: @escaping @Sendable () -> Bool = { false }) {
-        (self.start, self.advance, self.finish, self.shouldStop) = (start, advance, finish, shouldStop)
+    public init(display: (any ProgressDisplay)? = nil, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+        (self.display, self.shouldStop) = (display, shouldStop)
     }
-
-    public static let silent = LoopProgress()
 }
 
 /// Runs the frozen backbone over images that have no cached features yet, a batch at a time, decoding the next
@@ -97,7 +91,7 @@ package struct FeatureExtraction {
         }
         let extractor = model.featureExtractor()
         let progress = self.progress
-        progress.start(jobs.count)
+        progress.display?.start(total: jobs.count)
         let batches = stride(from: 0, to: jobs.count, by: 8).map { Array(jobs[$0..<min($0 + 8, jobs.count)]) }
         let (loader, augmentation, side) = (self.loader, self.augmentation, model.spec.inputSize)
         try parallelMap(batches, threads: 1, window: 2, { batch -> (Tensor, [Job]) in
@@ -124,9 +118,9 @@ package struct FeatureExtraction {
                     throw EngineError("cannot write the feature cache in \(cache.folder): \(error)")
                 }
             }
-            progress.advance(kept.count)
+            progress.display?.advance(by: kept.count)
         }
-        progress.finish()
+        progress.display?.finish()
 
         // Every view now in the cache (a file that could not be decoded has none).
         var items = samples.map { Item(label: $0.label, views: []) }

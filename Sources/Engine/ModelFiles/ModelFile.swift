@@ -48,11 +48,7 @@ public enum ModelFile {
     }
 
     /// Metadata values: compact JSON with sorted keys (so the same settings always read the same).
-    package static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    package static func json(_ value: some Encodable) throws -> String { try JSONText.string(value, pretty: false) }
 
     package static func decode<T: Decodable>(_ key: String, _ file: SafeTensors.File, _ path: String) throws -> T {
         guard let text = file.metadata[key] else { throw ModelFileError(path, "metadata entry \(key) is missing") }

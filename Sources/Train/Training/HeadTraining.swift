@@ -27,10 +27,9 @@ struct HeadTraining {
     }
 
     private func extraction(_ loader: BatchLoader) -> FeatureExtraction {
-        let bar = ProgressBar(title: "features", total: nil, unit: "images", enabled: showProgress)
         let stop = self.stop
         return FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation,
-                                 progress: LoopProgress(start: bar.start(total:), advance: bar.advance(by:), finish: bar.finish,
+                                 progress: LoopProgress(display: ProgressBar(title: "features", total: nil, unit: "images", enabled: showProgress),
                                                         shouldStop: { stop?.isRaised == true }))
     }
 
