@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // ONNX models are protobuf (ONNXModel).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // The server (Serve).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -67,6 +69,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("gif")]),
 
         .target(name: "Files", dependencies: ["CCrypto"]),
+        // Untrusted input: the restricted ONNX reader (its protobuf code generated once by scripts/generate-onnx-protobuf.sh).
+        .target(name: "ONNXModel", dependencies: ["Files", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Untrusted input: the restricted PyTorch checkpoint reader.
         .target(name: "TorchCheckpoint", dependencies: ["Files", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Console", dependencies: ["Files", .product(name: "Logging", package: "swift-log")]),
@@ -89,7 +93,7 @@ let package = Package(
         // Training runs on the engine: optimizers, the epoch loop, head training, evaluation reports.
         .target(name: "Train", dependencies: ["Engine", "StageContract", "Files", "Console",
                                               .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Backbone", dependencies: ["TorchCheckpoint", "Engine", "Files", "Console",
+        .target(name: "Backbone", dependencies: ["TorchCheckpoint", "ONNXModel", "Engine", "Files", "Console",
                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Predict", dependencies: ["Engine", "Imaging", "Files", "Console"]),
         // Untrusted request bodies (base64, JSON, multipart, the Open Inference Protocol's JSON), apart from the server.
@@ -130,6 +134,7 @@ let package = Package(
             dependencies: ["Imaging", "SampleImages", "Files", "LoopbackHTTP", "Curate", "Engine", "Train", "Predict", "Demo", "Assist", "Backbone", "Catalog", "StageContract", "Console",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        .testTarget(name: "ONNXModelTests", dependencies: ["ONNXModel"]),
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
         .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Engine", "TorchCheckpoint", "Files", "SampleImages"],
                     exclude: ["Fixtures"]),

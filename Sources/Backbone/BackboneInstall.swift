@@ -4,6 +4,9 @@
 //   BackboneConversion.swift  the PyTorch state dict's names and layouts as imgcls's
 //   ImageNetClasses.swift     the 1000 class names
 //   ImageNetClassification.swift  `imgcls backbone classify`: top-5 ImageNet classes of image files
+//   ONNXImport/                ONNXImport.swift (an ONNX file as a model), Head.swift (the classifier at its end),
+//                              GraphConversion.swift (the graph as engine steps, layouts decided once),
+//                              StepFusion.swift (batch norm, biases, activations and padding folded in)
 //   SummaryText.swift         what the backbone commands print
 
 import Engine

@@ -10,6 +10,8 @@
 //                  Activations.swift, Dense.swift, Residual.swift, ZeroPad.swift, Loss.swift, Weights.swift
 //   Networks/      Model.swift, ResidualNetwork.swift, BaselineNetwork.swift, EfficientNetLite.swift,
 //                  InferenceFolding.swift (batch norm folded into convolutions for inference)
+//   Graph/         GraphSpec.swift (an imported network's steps, as the model file stores them), GraphNetwork.swift
+//                  (runs them image by image), GraphKernels.swift (the loops of steps no engine layer runs)
 //   ModelFiles/    ModelFile.swift (the model file's contents, BackboneReference), SafeTensors.swift (the format)
 //   Input/         ImageFolder.swift (flow_from_directory folders), BatchLoader.swift (InputPreparation: decode,
 //                  resize, normalise; batches), Augmentation.swift

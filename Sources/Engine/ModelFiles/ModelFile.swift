@@ -34,6 +34,10 @@ public enum ModelFile {
         guard labels.count == spec.classes else {
             throw ModelFileError(path, "\(labels.count) labels for \(spec.classes) classes")
         }
+        if spec.architecture == .imported {
+            guard let graph = spec.graph else { throw ModelFileError(path, "an imported network without its graph") }
+            if let problem = graph.problem { throw ModelFileError(path, "its graph cannot run: \(problem)") }
+        }
         let model = Model(spec: spec, labels: labels, normalization: normalization, seed: 0)
         for p in model.parameters {
             guard let tensor = file.tensors[p.name] else {

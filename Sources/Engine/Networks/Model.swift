@@ -13,10 +13,12 @@ public struct ModelSpec: Codable, Sendable, Equatable {
         case efficientnetLite0 = "efficientnet-lite0"
         case efficientnetLite1 = "efficientnet-lite1"
         case efficientnetLite2 = "efficientnet-lite2"
+        /// A network imported from ONNX (`imgcls backbone import`): `graph` describes it.
+        case imported
 
         public var efficientNetLite: EfficientNetLite.Variant? {
             switch self {
-            case .resnet, .baseline: nil
+            case .resnet, .baseline, .imported: nil
             case .efficientnetLite0: .lite0
             case .efficientnetLite1: .lite1
             case .efficientnetLite2: .lite2
@@ -36,6 +38,8 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     /// classifier sits on the features.
     public var hiddenUnits: Int?
     public var classes: Int
+    /// The imported network up to its features (architecture `imported` only).
+    public var graph: GraphSpec?
 
     public init(classes: Int) { self.classes = classes }
 
@@ -79,6 +83,9 @@ public final class Model {
         case .baseline: (network, features) = (BaselineNetwork.make(spec, &random), spec.width * 4)
         case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2:
             (network, features) = (EfficientNetLite.features(spec.architecture.efficientNetLite!, &random), EfficientNetLite.featureWidth)
+        case .imported:
+            let graph = spec.graph!
+            (network, features) = (Sequential([GraphNetwork(graph)]), graph.featureWidth)
         }
         // The images need no gradient: the stem (after its padding, if any) computes none.
         (network.layers.prefix(2).first { $0 is Conv2D } as? Conv2D)?.computesInputGradient = false
@@ -91,6 +98,11 @@ public final class Model {
     }
 
     public var parameters: [Parameter] { network.parameters }
+
+    /// The imported network, for architecture `imported`.
+    public var graphNetwork: GraphNetwork? {
+        network.layers.first as? GraphNetwork
+    }
 
     /// The classification head: the last layer.
     public var head: Dense { network.layers.last as! Dense }

@@ -1,0 +1,123 @@
+import Files
+
+/// An imported network (`GraphSpec`) run by the engine: image by image (the threads of `Parallel` taking a share
+/// of the batch each, as `Sequential` runs inference), each step on the values before it, a value freed after
+/// its last reader. Convolutions that fit the engine's own layers run in them (`Conv2D`, `DepthwiseConv2D`, with
+/// their AVX2/FMA loops); every other step in `GraphKernels`. Inference only: its weights are frozen, and
+/// training takes its features as a backbone's (head mode).
+public final class GraphNetwork: Layer {
+    public let spec: GraphSpec
+    private let runners: [StepRunner]
+    /// For each value, the last step that reads it (the output: past the end).
+    private let lastReader: [Int]
+
+    /// The network with `weights[step]` (in the order of each step's `weights`), or zeros for a model file to
+    /// fill in by name.
+    public init(_ spec: GraphSpec, weights: [[[Float]]]? = nil) {
+        self.spec = spec
+        var random = SplitMix64(seed: 0)  // only for the layers' initial values, which are replaced
+        runners = spec.steps.enumerated().map { index, step in
+            let runner = StepRunner(step, name: "graph.\(index)", random: &random)
+            if let weights {
+                for (parameter, values) in zip(runner.parameters, weights[index]) { parameter.value = values }
+            }
+            for parameter in runner.parameters { parameter.trainable = false }
+            return runner
+        }
+        var last = [Int](repeating: -1, count: spec.valueCount)
+        for (index, step) in spec.steps.enumerated() { for input in step.inputs { last[input] = index } }
+        last[spec.output] = spec.steps.count
+        lastReader = last
+    }
+
+    public var parameters: [Parameter] { runners.flatMap(\.parameters) }
+
+    /// Sets every step's weights (in the order of each step's `weights`).
+    public func assign(_ weights: [[[Float]]]) {
+        for (runner, values) in zip(runners, weights) {
+            for (parameter, value) in zip(runner.parameters, values) {
+                precondition(parameter.count == value.count, "\(parameter.name): \(value.count) values for \(parameter.shape)")
+                parameter.value = value
+            }
+        }
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(!training, "an imported network runs in inference only (its weights are frozen)")
+        let image = spec.inputShape.reduce(1, *)
+        precondition(input.itemSize == image, "the imported network takes \(spec.inputShape), got \(input.shape)")
+        var output = Tensor(uninitialized: [input.batch, spec.featureWidth])
+        output.data.withUnsafeMutableBufferPointer { out in
+            let shared = SendableBox(out)
+            Parallel.forEachRange(input.batch) { _, images in
+                for n in images {
+                    let features = run(Tensor(shape: spec.inputShape, data: Array(input.data[n * image..<(n + 1) * image])))
+                    for i in 0..<spec.featureWidth { shared.value[n * spec.featureWidth + i] = features.data[i] }
+                }
+            }
+        }
+        return output
+    }
+
+    /// One image through every step.
+    func run(_ image: Tensor) -> Tensor {
+        var values = [Tensor?](repeating: nil, count: spec.valueCount)
+        values[0] = image
+        for (index, step) in spec.steps.enumerated() {
+            values[step.output] = runners[index].run(step.inputs.map { values[$0]! })
+            for input in Set(step.inputs) where lastReader[input] == index { values[input] = nil }
+        }
+        return values[spec.output]!
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        preconditionFailure("an imported network has no backward pass: its weights are frozen, and training stops at the head")
+    }
+}
+
+/// A step ready to run: an engine layer for the convolutions that fit one, else the step's kernel in
+/// `GraphKernels`, with its weights.
+final class StepRunner {
+    let step: GraphStep
+    let parameters: [Parameter]
+    private let layers: [Layer]
+
+    init(_ step: GraphStep, name: String, random: inout SplitMix64) {
+        self.step = step
+        if case let .convolution(window, groups, cap) = step.op, let layers = Self.engineLayers(step, window, groups, cap, name, &random) {
+            self.layers = layers
+            parameters = layers.flatMap(\.parameters)
+        } else {
+            layers = []
+            parameters = step.weights.enumerated().map { index, shape in
+                Parameter("\(name).w\(index)", shape: shape, value: [Float](repeating: 0, count: shape.reduce(1, *)))
+            }
+        }
+    }
+
+    func run(_ inputs: [Tensor]) -> Tensor {
+        if !layers.isEmpty { return layers.reduce(inputs[0]) { $1.forward($0, training: false) } }
+        return GraphKernels.run(step, inputs, weights: parameters.map(\.value))
+    }
+
+    /// `Conv2D` for square windows with equal strides, no dilation and one group (after a `ZeroPad` when the pads
+    /// differ by side); `DepthwiseConv2D` for one group per channel (uneven pads folded in). Nil: `GraphKernels`.
+    private static func engineLayers(_ step: GraphStep, _ w: Window, _ groups: Int, _ cap: Float?, _ name: String,
+                                     _ random: inout SplitMix64) -> [Layer]? {
+        let k = w.kernel[0], s = w.strides[0], p = w.pads
+        guard w.kernel[1] == k, w.strides[1] == s, w.dilations == [1, 1] else { return nil }
+        let inChannels = step.weights[0][2] * groups, outChannels = step.weights[0][3], hasBias = step.weights.count > 1
+        if groups == 1 {
+            let even = p.allSatisfy { $0 == p[0] }
+            let conv = Conv2D(name, in: inChannels, out: outChannels, kernel: k, stride: s, padding: even ? p[0] : 0, bias: hasBias, random: &random)
+            conv.outputCap = cap
+            return even ? [conv] : [ZeroPad(top: p[0], left: p[1], bottom: p[2], right: p[3]), conv]
+        }
+        guard groups == inChannels, inChannels == outChannels, p[0] == p[1], p[2] == p[3] else { return nil }
+        let conv = DepthwiseConv2D(name, channels: inChannels, kernel: k, stride: s, padding: p[0] == p[2] ? p[0] : 0,
+                                   bias: hasBias, random: &random)
+        if p[0] != p[2] { conv.foldedPadding = (p[0], p[2]) }
+        conv.outputCap = cap
+        return [conv]
+    }
+}

@@ -1,0 +1,48 @@
+import Engine
+import Foundation
+import Testing
+@testable import Backbone
+
+/// Each network family that ONNX import supports, at reduced width (Fixtures/onnx, made by
+/// `scripts/onnx-reference.sh fixtures` from torchvision and timm with seeded weights), run by imgcls on the
+/// same two photographs as ONNX Runtime: the logits agree within 1e-4 of the largest.
+@Suite struct ONNXImportTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/onnx").path
+
+    struct Fixture: Decodable {
+        let family: String
+        let input_shape: [Int]
+        let output_shape: [Int]
+        let max_abs_output: Float
+    }
+
+    static func floats(_ path: String) throws -> [Float] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    /// NCHW to the engine's NHWC.
+    static func channelsLast(_ x: [Float], _ shape: [Int]) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        var out = [Float](repeating: 0, count: x.count)
+        for b in 0..<n { for ch in 0..<c { for y in 0..<h { for xx in 0..<w {
+            out[((b * h + y) * w + xx) * c + ch] = x[((b * c + ch) * h + y) * w + xx]
+        } } } }
+        return Tensor(shape: [n, h, w, c], data: out)
+    }
+
+    static let families = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "regnety",
+                           "convnext_tiny", "convnext_tiny_opset13", "vit_b_16", "deit_small"]
+
+    @Test(arguments: families)
+    func agreesWithONNXRuntime(_ family: String) throws {
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: URL(fileURLWithPath: "\(Self.folder)/\(family).json")))
+        let model = try ONNXImport.model("\(Self.folder)/\(family).onnx", normalization: Normalization())
+        let input = Self.channelsLast(try Self.floats("\(Self.folder)/\(family).input.f32"), fixture.input_shape)
+        let expected = try Self.floats("\(Self.folder)/\(family).output.f32")
+        let logits = model.inferenceNetwork().forward(input, training: false)
+        #expect(logits.shape == fixture.output_shape)
+        let worst = zip(logits.data, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-4 * fixture.max_abs_output, "\(family): largest difference \(worst), largest logit \(fixture.max_abs_output)")
+    }
+}
