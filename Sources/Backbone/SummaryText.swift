@@ -9,18 +9,22 @@ extension BackboneSummary {
 }
 
 extension KnownBackbone {
-    /// What `imgcls backbone list` prints: each known backbone, its input size, wheel and where it is installed.
+    /// What `imgcls backbone list` prints: each known backbone, its input size, wheel and where it is installed,
+    /// then the imported networks.
     public static func listing(_ store: BackboneStore) -> String {
-        var table = TextTable(["backbone", "input", "wheel", "installed"])
+        var table = TextTable(["backbone", "input", "from", "installed"])
         for known in all {
-            table.add([known.name, "\(known.variant.inputSize) px", "\(known.package)==\(known.version)",
+            table.add([known.name, "\(known.inputSize) px", "\(known.package)==\(known.version)",
                        store.isInstalled(known.name) ? store.modelFile(known.name) : "no"])
+        }
+        for name in store.installed where !all.contains(where: { $0.name == name }) {
+            table.add([name, "", "imported (ONNX)", store.modelFile(name)])
         }
         return table.render()
     }
 }
 
-extension ImageNetClassification.Answer {
+extension BackboneClassification.Answer {
     /// What `imgcls backbone classify` prints for one file: its name (or why it could not be read) and its classes.
     public func text(skipped: [String: String]) -> String {
         ([top.isEmpty ? skipped[file] ?? "\(file): could not be read" : file]

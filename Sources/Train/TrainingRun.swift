@@ -219,6 +219,10 @@ public struct TrainingRun {
                 if let share = request.featureShare { return try head.extractFeatures(share) }
                 return try head.run()
             case .finetune:
+                // An imported network runs in the engine's graph steps, which have no backward pass yet.
+                guard model.spec.architecture != .imported else {
+                    throw TrainError("\(backbone.name) is an imported network: it trains in --mode head (its features, a new head); fine-tuning covers the EfficientNet-Lite backbones")
+                }
                 settings.unfreeze = request.unfreeze
                 if settings.augmentation == Augmentation() { settings.augmentation = .standard }
             case .scratch:

@@ -5,6 +5,7 @@
 //   BenchJPEGDecode.swift, BenchResize.swift, BenchTrain.swift, BenchPredict.swift  the engines' benchmarks
 //   CurateCorpus.swift, NearDuplicateStudy.swift, BenchNearDuplicates.swift        curate's thresholds and scale
 //   BenchAssist.swift          model-assisted curation: the semantic study and label issues
+//   ONNXRun.swift              an imported ONNX network on a raw tensor, against ONNX Runtime
 
 import ArgumentParser
 import Files
@@ -22,7 +23,7 @@ struct DevTool: ParsableCommand {
         abstract: "Sample files and benchmarks for imgcls developers.",
         subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, ServeDemoSite.self, BenchResize.self, BenchFeatures.self, BenchFinetune.self,
                       NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self, SemanticStudy.self, BenchSemanticSearch.self, LabelIssueBench.self,
-                      BenchConvolution.self, BenchPredict.self])
+                      BenchConvolution.self, BenchPredict.self, ONNXRun.self])
 }
 
 struct Samples: ParsableCommand {

@@ -8,7 +8,7 @@
 //   Train/      TrainCommand.swift, TrainOptions.swift (option groups), EvaluateCommand.swift
 //   Predict/    PredictCommand.swift, ServeCommand.swift, FallbackOptions.swift
 //   Backbone/   BackboneCommand.swift (the group), BackboneInstallCommand.swift, BackboneListCommand.swift,
-//               BackboneClassifyCommand.swift
+//               BackboneImportCommand.swift, BackboneClassifyCommand.swift
 //   RunCommand.swift, DemoCommand.swift, InspectCommand.swift, StatusCommand.swift, CatalogCommand.swift,
 //   ExportCommand.swift
 

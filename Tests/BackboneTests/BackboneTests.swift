@@ -46,7 +46,7 @@ import TorchCheckpoint
         let photos = SharedTestData.path("photos")!
         let right: [String: Set<Int>] = ["chelsea.png": [281, 282, 285], "coffee.png": [967, 968, 504], "rocket.jpg": [657, 744, 812]]
         let files = right.keys.sorted().map { photos + "/" + $0 }
-        let (answers, skipped) = try ImageNetClassification.classify(files, modelFile: try Self.store.installedModel("efficientnet-lite0"))
+        let (answers, skipped) = try BackboneClassification.classify(files, modelFile: try Self.store.installedModel("efficientnet-lite0"))
         #expect(skipped.isEmpty)
         for answer in answers {
             let name = (answer.file as NSString).lastPathComponent

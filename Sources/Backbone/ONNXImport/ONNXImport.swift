@@ -5,11 +5,21 @@ import ONNXModel
 /// An ONNX image network as an imgcls model: read and checked (ONNXModel), converted (`GraphConversion`), its
 /// classifier as the model's head. Its labels are given, or ImageNet's for 1000 classes, or class0, class1, ...
 enum ONNXImport {
-    static func model(_ path: String, labels given: [String]? = nil, normalization: Normalization,
+    static func model(_ path: String, labels: [String]? = nil, normalization: Normalization,
                       inputSize: Int? = nil) throws(BackboneError) -> Model {
+        try model(path, labels: labels, normalization: normalization) { () throws(ONNXError) in try ONNXModel.read(path, inputSize: inputSize) }
+    }
+
+    /// A model held in memory (a wheel's member); `file` names it in errors.
+    static func model(_ bytes: [UInt8], file: String, labels: [String]?, normalization: Normalization) throws(BackboneError) -> Model {
+        try model(file, labels: labels, normalization: normalization) { () throws(ONNXError) in try ONNXModel.read(bytes, file: file) }
+    }
+
+    private static func model(_ path: String, labels given: [String]?, normalization: Normalization,
+                              read: () throws(ONNXError) -> ONNXGraph) throws(BackboneError) -> Model {
         let converted: GraphConversion.Result
         do {
-            converted = try GraphConversion.convert(try ONNXModel.read(path, inputSize: inputSize))
+            converted = try GraphConversion.convert(try read())
         } catch {
             throw BackboneError(error.file.isEmpty ? "\(path): \(error.problem)" : error.description)
         }

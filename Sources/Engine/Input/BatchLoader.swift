@@ -14,10 +14,18 @@ public struct InputPreparation: Sendable {
         (self.side, self.normalization) = (side, normalization)
     }
 
-    /// The square, input-size image; the error says why the bytes are not a usable image.
+    /// The square, input-size image (in BGR order when the network takes that); the error says why the bytes
+    /// are not a usable image.
     public func resizedImage(_ bytes: [UInt8]) throws(ImageError) -> RGBImage {
-        let decoded = try ImageDecoder.decode(bytes, options: .thumbnail(of: try ImageProbe.probe(bytes), minimumSide: side))
-        return decoded.width == side && decoded.height == side ? decoded : decoded.resized(width: side, height: side)
+        let resize = max(side, normalization.resizeBeforeCrop ?? side)
+        let decoded = try ImageDecoder.decode(bytes, options: .thumbnail(of: try ImageProbe.probe(bytes), minimumSide: resize))
+        var image = decoded.width == resize && decoded.height == resize ? decoded : decoded.resized(width: resize, height: resize)
+        if let quality = normalization.jpegRoundTrip { image = try ImageDecoder.decode(try image.jpegData(quality: quality)) }
+        if resize > side { image = image.cropped(x: (resize - side) / 2, y: (resize - side) / 2, width: side, height: side) }
+        if normalization.bgr == true {
+            image.pixels.withUnsafeMutableBufferPointer { p in for i in stride(from: 0, to: p.count, by: 3) { p.swapAt(i, i + 2) } }
+        }
+        return image
     }
 
     /// Writes the normalised [side, side, 3] input of `image` (from `resizedImage`), unaugmented.

@@ -56,7 +56,7 @@ public enum ModelFile {
 
     package static func decode<T: Decodable>(_ key: String, _ file: SafeTensors.File, _ path: String) throws -> T {
         guard let text = file.metadata[key] else { throw ModelFileError(path, "metadata entry \(key) is missing") }
-        do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
+        do { return try JSONText.decoder.decode(T.self, from: Data(text.utf8)) } catch {
             throw ModelFileError(path, "metadata entry \(key) cannot be read: \(error)")
         }
     }

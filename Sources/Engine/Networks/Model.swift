@@ -48,10 +48,18 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     var stemStride: Int { inputSize >= 64 ? 2 : 1 }
 }
 
-/// How pixels become network inputs: (value / 255 - mean) / deviation per channel.
+/// How pixels become network inputs: (value / 255 - mean) / deviation per channel, after the optional steps a
+/// network was trained with (open_nsfw: resize to 256, a JPEG round trip, the centre 224, BGR order).
 public struct Normalization: Codable, Sendable, Equatable {
     public var mean: [Float] = [0.5, 0.5, 0.5]
     public var deviation: [Float] = [0.5, 0.5, 0.5]
+    /// The square side the image is resized to before the centre crop of the input size; nil: resized straight
+    /// to the input size (no crop).
+    public var resizeBeforeCrop: Int?
+    /// The JPEG quality of an encode and decode after resizing, for networks trained on JPEG artefacts; nil: none.
+    public var jpegRoundTrip: Int?
+    /// Channels in blue, green, red order (Caffe's networks); mean and deviation are then in that order too.
+    public var bgr: Bool?
     public init() {}
 
     public init(mean: [Float], deviation: [Float]) {

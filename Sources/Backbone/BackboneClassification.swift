@@ -1,9 +1,10 @@
 import Engine
 import Foundation
 
-/// `imgcls backbone classify`: an installed backbone's own ImageNet classifier on any photos, to check a
-/// backbone end to end (decode, resize, normalise, the network, the labels).
-public enum ImageNetClassification {
+/// `imgcls backbone classify`: an installed backbone's own classifier on any photos (ImageNet's classes,
+/// open_nsfw's sfw and nsfw, an imported network's labels), to check a backbone end to end (decode, resize,
+/// normalise, the network, the labels) or to use it as it is.
+public enum BackboneClassification {
     public struct Guess: Sendable, Codable, Equatable {
         public let index: Int
         public let name: String
@@ -22,9 +23,6 @@ public enum ImageNetClassification {
         throws -> (answers: [Answer], skipped: [String: String])
     {
         let model = try ModelFile.load(modelFile).model
-        guard model.labels.count == ImageNetClasses.names.count else {
-            throw BackboneError("\(modelFile): a model with \(model.labels.count) labels, not an ImageNet classifier; give an installed backbone's name")
-        }
         Kernels.threads = threads
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
         let samples = files.map { ImageFolder.Sample(path: $0, label: 0) }

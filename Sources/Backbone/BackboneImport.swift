@@ -1,0 +1,82 @@
+import Engine
+import Files
+import Foundation
+
+/// What `imgcls backbone import` asks for: the file, the name it is installed under, and the input convention
+/// the network was trained with (ImageNet's mean and deviation on 0-1 values by default, as torchvision and timm
+/// train).
+public struct BackboneImportRequest: Sendable {
+    public var file: String
+    public var name: String
+    /// Height and width, for a network whose input leaves them open.
+    public var inputSize: Int?
+    public var normalization: Normalization
+    /// One label per line, in class-index order; nil: ImageNet's for 1000 classes, else class0, class1, ...
+    public var labelsFile: String?
+    /// Replace an imported backbone of the same name.
+    public var replace = false
+
+    public static let imageNetInput = Normalization(mean: [0.485, 0.456, 0.406], deviation: [0.229, 0.224, 0.225])
+
+    public init(file: String, name: String, normalization: Normalization = imageNetInput) {
+        (self.file, self.name, self.normalization) = (file, name, normalization)
+    }
+}
+
+/// The user's ONNX network as an installed backbone: read and checked, converted, stored as a model file beside
+/// the known backbones, so `train --backbone NAME`, `curate --backbone NAME` and `backbone classify` take it.
+public struct BackboneImport: Sendable {
+    public let store: BackboneStore
+    public let request: BackboneImportRequest
+
+    public init(store: BackboneStore = BackboneStore(), request: BackboneImportRequest) {
+        (self.store, self.request) = (store, request)
+    }
+
+    public func run() throws(BackboneError) -> BackboneSummary {
+        let started = monotonicSeconds()
+        let name = request.name
+        guard !name.isEmpty, !name.hasPrefix("."), name.count <= 64,
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw BackboneError("--name \(name): a backbone's name is letters, digits, - _ and . (not first), at most 64 characters")
+        }
+        guard !KnownBackbone.all.contains(where: { $0.name == name }) else {
+            throw BackboneError("--name \(name) is a backbone imgcls installs itself; give your network another name")
+        }
+        guard request.replace || !store.isInstalled(name) else {
+            throw BackboneError("a backbone named \(name) is installed already (\(store.modelFile(name))); give another --name, or --replace it")
+        }
+        var labels: [String]?
+        if let file = request.labelsFile {
+            do {
+                labels = String(decoding: try FileIO.read(file, limit: 64 << 20), as: UTF8.self)
+                    .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            } catch { throw BackboneError("--labels: \(error)") }
+        }
+        let model = try ONNXImport.model(request.file, labels: labels, normalization: request.normalization, inputSize: request.inputSize)
+        try store.save(model, as: name, source: request.file)
+        return BackboneSummary(name: name, modelFile: store.modelFile(name), source: request.file,
+                               parameters: model.parameters.reduce(0) { $0 + $1.count }, seconds: monotonicSeconds() - started)
+    }
+}
+
+extension BackboneImport {
+    /// An ONNX network as a model without installing it (reference comparisons and benchmarks), with ImageNet's
+    /// input convention.
+    public static func model(_ path: String, inputSize: Int? = nil) throws(BackboneError) -> Model {
+        try ONNXImport.model(path, normalization: BackboneImportRequest.imageNetInput, inputSize: inputSize)
+    }
+}
+
+extension BackboneStore {
+    /// Writes a backbone's model file (atomically), naming where it came from.
+    func save(_ model: Model, as name: String, source: String) throws(BackboneError) {
+        let target = modelFile(name)
+        do {
+            try FileIO.createDirectory(folder)
+            try ModelFile.save(model, to: target, extra: ["backbone": name, "source": source])
+        } catch {
+            throw BackboneError("\(target): cannot write the backbone: \(error)")
+        }
+    }
+}
