@@ -91,7 +91,7 @@ let package = Package(
                                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: vectorSettings()),
         // Training runs on the engine: optimizers, the epoch loop, head training, evaluation reports.
-        .target(name: "Train", dependencies: ["Engine", "StageContract", "Files", "Console",
+        .target(name: "Train", dependencies: ["Engine", "Imaging", "StageContract", "Files", "Console",
                                               .product(name: "Logging", package: "swift-log")]),
         .target(name: "Backbone", dependencies: ["TorchCheckpoint", "ONNXModel", "Engine", "Files", "Console",
                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")]),

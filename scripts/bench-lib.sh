@@ -17,10 +17,10 @@ bench_build() {
 bench_venv() {
   venv=$(pwd)/bench-data/venv-$1
   shift
-  local names=("${@%%[=<>]*}") name missing=0
-  # One `pip show` per name: given several, pip succeeds when any one of them is installed.
-  for name in "${names[@]}"; do [ -x "$venv/bin/pip" ] && "$venv/bin/pip" show "$name" >/dev/null 2>&1 || missing=1; done
-  if [ ! -x "$venv/bin/python" ] || [ "$missing" = 1 ]; then
+  local names=("${@%%[=<>]*}") found=0
+  # Given several names, `pip show` succeeds when any one is installed: count the packages it describes.
+  [ -x "$venv/bin/pip" ] && found=$("$venv/bin/pip" show "${names[@]}" 2>/dev/null | grep -c '^Name:')
+  if [ ! -x "$venv/bin/python" ] || [ "$found" != "${#names[@]}" ]; then
     echo "installing $* from PyPI into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "$@"

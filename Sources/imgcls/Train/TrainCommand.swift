@@ -1,5 +1,8 @@
 import ArgumentParser
+import Backbone
 import Console
+import Engine
+import Foundation
 import Train
 
 struct TrainCommand: ParsableCommand {
@@ -30,6 +33,9 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if freeze && from == nil { throw ValidationError("--freeze needs --from: a fresh model has nothing to keep") }
         if resume && from != nil { throw ValidationError("--resume continues a run with its own settings; drop --from") }
+        if backbone.fromScratch && from != nil {
+            throw ValidationError("--from continues a saved model; --from-scratch starts a new one: give one")
+        }
         if backbone.isHead && from != nil {
             throw ValidationError("--mode head trains a new head on the installed backbone's features; --from goes with --mode finetune")
         }
@@ -47,9 +53,34 @@ struct TrainCommand: ParsableCommand {
         request.settings.freeze = freeze
         request.learningRate = optimization.lr
         (request.from, request.resume, request.resumedEpochs) = (from, resume, resume ? optimization.epochs : nil)
-        try backbone.apply(to: &request)
+        try backbone.apply(to: &request, chosen: try chosenBackbone())
         request.showProgress = !global.quiet && !json
         return request
+    }
+
+    /// Not told how to start (no --backbone, --from-scratch, --from, --resume or from-scratch network option): on
+    /// the best installed backbone, installing EfficientNet-Lite0 the first time, unless the pictures are too
+    /// small for one (`StartingPoint`). The choice and its reason are printed.
+    func chosenBackbone() throws -> BackboneReference? {
+        guard backbone.backbone == nil, !backbone.fromScratch, from == nil, !resume, !network.isGiven else { return nil }
+        let side = StartingPoint.medianShorterSide(workspace: global.workspaceFolder, trainFolder: train)
+        let (fits, reason) = StartingPoint.picturesFitABackbone(side)
+        guard fits else {
+            note("training from scratch: \(reason)")
+            return nil
+        }
+        switch DefaultBackbone.choose() {
+        case let .success((name, modelFile)):
+            note("training on \(name)'s features: \(reason) (--from-scratch trains the small network instead)")
+            return BackboneReference(name: name, modelFile: modelFile)
+        case let .failure(error):
+            note("training from scratch: \(error)")
+            return nil
+        }
+    }
+
+    private func note(_ line: String) {
+        if !global.quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 
     func run() throws {

@@ -9,22 +9,26 @@ extension OptimizerKind: ExpressibleByArgument {}
 extension LearningRateSchedule.Shape: ExpressibleByArgument {}
 extension TrainingMode: ExpressibleByArgument {}
 
-/// The network trained from scratch.
+/// The network trained from scratch (giving any of its options asks for one).
 struct NetworkOptions: ParsableArguments {
-    @Option(help: "Architecture: resnet (small residual network), baseline (a few conv blocks), or efficientnet-lite0/1/2 from scratch (--backbone trains on their pretrained weights).")
-    var arch = ModelSpec.Architecture.resnet
-    @Option(help: "Input side in pixels: images are resized to a square of this size.") var inputSize = 64
-    @Option(help: "Channels of the first stage (the later ones have 2x and 4x).") var width = 16
-    @Option(help: "Residual blocks per stage.") var blocks = 2
+    @Option(help: "Architecture, from scratch: resnet (small residual network, the default), baseline (a few conv blocks), or efficientnet-lite0/1/2 (--backbone trains on their pretrained weights).")
+    var arch: ModelSpec.Architecture?
+    @Option(help: "Input side in pixels, from scratch: images are resized to a square of this size (default 64).") var inputSize: Int?
+    @Option(help: "Channels of the first stage, from scratch (the later ones have 2x and 4x; default 16).") var width: Int?
+    @Option(help: "Residual blocks per stage, from scratch (default 2).") var blocks: Int?
     @Option(help: "Dropout before the classification head.") var dropout: Float = 0.2
 
     func validate() throws {
-        if inputSize < 8 || inputSize > 1024 { throw ValidationError("--input-size must be between 8 and 1024") }
+        if let inputSize, inputSize < 8 || inputSize > 1024 { throw ValidationError("--input-size must be between 8 and 1024") }
     }
+
+    /// True when an option of the from-scratch network was given.
+    var isGiven: Bool { arch != nil || inputSize != nil || width != nil || blocks != nil }
 
     var spec: ModelSpec {
         var spec = ModelSpec(classes: 0)
-        (spec.architecture, spec.inputSize, spec.width, spec.blocksPerStage, spec.dropout) = (arch, inputSize, width, blocks, dropout)
+        (spec.architecture, spec.inputSize, spec.width, spec.blocksPerStage) = (arch ?? .resnet, inputSize ?? 64, width ?? 16, blocks ?? 2)
+        spec.dropout = dropout
         return spec
     }
 }
@@ -99,6 +103,8 @@ struct BackboneTrainingOptions: ParsableArguments {
     @Flag(help: "With --mode head: compute and cache the backbone's features, train nothing (see --shard).") var featuresOnly = false
     @Option(help: "With --features-only: only share K of N of the images, as in --shard 3/16 (array jobs fill one cache).")
     var shard: String?
+    @Flag(help: "Train the small network from scratch instead of on a pretrained backbone (the default for pictures of 64 px and more).")
+    var fromScratch = false
 
     /// `--mode`, defaulting to head with a backbone.
     var isHead: Bool { backbone != nil && (mode ?? .head) == .head }
@@ -110,12 +116,14 @@ struct BackboneTrainingOptions: ParsableArguments {
         if unfreeze < 1 { throw ValidationError("--unfreeze must be at least 1") }
         if featuresOnly && !isHead { throw ValidationError("--features-only computes a backbone's features for --mode head: give --backbone") }
         if shard != nil && !featuresOnly { throw ValidationError("--shard goes with --features-only") }
+        if fromScratch && backbone != nil { throw ValidationError("--from-scratch and --backbone ask for different starts: give one") }
     }
 
-    /// The backbone's part of the request: nothing without --backbone.
-    func apply(to request: inout TrainingRequest) throws {
-        guard let backbone else { return }
-        request.backbone = BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone))
+    /// The backbone's part of the request: nothing without a backbone. `chosen` is the one the command chose
+    /// when none was given.
+    func apply(to request: inout TrainingRequest, chosen: BackboneReference? = nil) throws {
+        guard let reference = try chosen ?? backbone.map({ BackboneReference(name: $0, modelFile: try BackboneStore().installedModel($0)) }) else { return }
+        request.backbone = reference
         request.mode = mode ?? .head
         request.spec.hiddenUnits = head == .dense ? 512 : nil
         (request.augmentViews, request.unfreeze) = (augmentViews, unfreeze)
