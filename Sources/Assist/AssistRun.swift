@@ -34,13 +34,28 @@ public struct AssistRequest: Sendable {
     /// Keep semantic duplicates (still clustered, so the split keeps them on one side), as --keep-near-duplicates.
     public var keepSemanticDuplicates = false
     public var offTopicRule = OffTopic.Rule()
-    /// Flags that exclude what they mark: `label_issue`, `off_topic`.
+    /// `curate --nsfw`: open_nsfw's probability for every kept image, flagged `nsfw` at or above the threshold.
+    public var nsfw: NSFWCheck?
+    /// Flags that exclude what they mark: `label_issue`, `off_topic`, `nsfw`.
     public var exclude: Set<QualityFlag> = []
     public var showProgress = false
 
     public init(backbone: BackboneReference) {
         self.backbone = backbone
     }
+
+    /// Whether an analysis on the backbone's features is asked (not only the nsfw scores).
+    var needsFeatures: Bool { labelIssues || semanticDuplicates || offTopic }
+}
+
+/// The moderation check: a classifier with an `nsfw` label (open_nsfw, `imgcls backbone install open-nsfw`) run
+/// on every kept image.
+public struct NSFWCheck: Sendable {
+    public var backbone: BackboneReference
+    /// Probabilities at or above this are flagged `nsfw` (excluded only with `--exclude nsfw`).
+    public var threshold = 0.8
+
+    public init(backbone: BackboneReference) { self.backbone = backbone }
 }
 
 /// What one pass found; written to `data/reports/assist.json` (and `.md`).
@@ -105,12 +120,26 @@ public struct AssistSummary: Sendable, Codable {
         public var excluded = 0
     }
 
+    public struct NSFW: Sendable, Codable {
+        public struct Found: Sendable, Codable {
+            public var image: Image
+            public var score: Double
+        }
+        public var backbone = ""
+        public var threshold = 0.0
+        public var scored = 0
+        /// Highest score first.
+        public var found: [Found] = []
+        public var excluded = 0
+    }
+
     public var backbone = ""
     public var items = 0
     public var classes: [String] = []
     public var labelIssues: LabelIssues?
     public var semanticDuplicates: SemanticDuplicates?
     public var offTopic: OffTopic?
+    public var nsfw: NSFW?
     public var contactSheets: [ContactSheet] = []
     public var featureSeconds = 0.0
     public var seconds = 0.0
@@ -118,7 +147,8 @@ public struct AssistSummary: Sendable, Codable {
 
 /// Model-assisted curation of the workspace's kept images, after curate (which decides what is kept): label
 /// issues (`label_issue` with the suggested label), semantic duplicates (excluded as `semantic_duplicate` and
-/// clustered with curate's near duplicates, so the split keeps them together) and off-topic images (`off_topic`).
+/// clustered with curate's near duplicates, so the split keeps them together), off-topic images (`off_topic`) and
+/// open_nsfw's probability (`nsfw` above a threshold).
 /// Flags exclude only when asked. A plain `curate` or `curate --reset` clears every decision.
 public struct AssistRun {
     let workspace: Workspace
@@ -135,6 +165,13 @@ public struct AssistRun {
         var items: [CatalogItem] = []
         try catalog.forEachItem(status: .ok) { item in if item.path != nil { items.append(item) } }
         let classes = Array(Set(items.map(\.label.name))).sorted()
+        guard request.needsFeatures else {
+            // The nsfw scores alone: the moderation model's own features, nothing else.
+            var summary = AssistSummary(backbone: "", items: items.count, classes: classes)
+            var decisions = Decisions(items: items)
+            if let check = request.nsfw { summary.nsfw = try nsfw(check, &decisions) }
+            return try finish(summary, decisions, catalog: catalog, started: started)
+        }
         let needsProbabilities = request.labelIssues || request.offTopic
         if needsProbabilities, classes.count < 2 || items.count < request.crossValidation.folds * classes.count {
             throw AssistError("\(workspace.catalogPath): label issues and off-topic images need at least 2 labels and \(request.crossValidation.folds) kept images per label (\(items.count) kept, \(classes.count) labels); run `imgcls curate` first")
@@ -160,11 +197,49 @@ public struct AssistRun {
         if request.labelIssues { summary.labelIssues = labelIssues(probabilities, features, classes, &decisions) }
         if request.offTopic { summary.offTopic = offTopic(probabilities, features, &decisions) }
         if request.semanticDuplicates { summary.semanticDuplicates = semanticDuplicates(features, turned: turned, &decisions) }
+        if let check = request.nsfw { summary.nsfw = try nsfw(check, &decisions) }
+        return try finish(summary, decisions, catalog: catalog, started: started)
+    }
+
+    /// The decisions into the catalog in one transaction, the report out.
+    private func finish(_ summary: AssistSummary, _ decisions: Decisions, catalog: Catalog, started: Double) throws -> AssistSummary {
+        var summary = summary
         try decisions.record(in: catalog)
         summary.seconds = monotonicSeconds() - started
         summary.contactSheets = AssistReport.sheets(summary, workspace: workspace)
         try AssistReport.write(summary, to: workspace)
         return summary
+    }
+
+    /// The moderation model's nsfw probability for each image: its features (cached like any backbone's), then
+    /// its own classifier. Every score is recorded; those at or above the threshold are flagged.
+    private func nsfw(_ check: NSFWCheck, _ decisions: inout Decisions) throws -> AssistSummary.NSFW {
+        let model = try ModelFile.load(check.backbone.modelFile).model
+        guard let nsfwClass = model.labels.firstIndex(of: "nsfw") else {
+            throw AssistError("\(check.backbone.name) has no nsfw label (its labels: \(labelList(model.labels))); `curate --nsfw` runs open_nsfw: imgcls backbone install open-nsfw")
+        }
+        let bar = ProgressBar(title: "nsfw", total: nil, unit: "images", enabled: request.showProgress)
+        let extracted = try BackboneFeatures.views(decisions.items.map { workspace.path($0.path!) }, backbone: check.backbone,
+                                                   cacheFolder: workspace.featuresFolder, progress: LoopProgress(display: bar), quarterTurned: false)
+        let head = model.head
+        var result = AssistSummary.NSFW(backbone: check.backbone.name, threshold: check.threshold)
+        for (index, features) in extracted.enumerated() {
+            guard let features = features?.plain else { continue }
+            let logits = Tensor(shape: [1, features.count], data: features)
+            let scores = head.forward(logits, training: false).data
+            let largest = scores.max()!
+            let exponentials = scores.map { Foundation.exp(Double($0 - largest)) }
+            let score = exponentials[nsfwClass] / exponentials.reduce(0, +)
+            decisions.items[index].nsfwScore = score
+            result.scored += 1
+            guard score >= check.threshold else { continue }
+            decisions.flag(index, .nsfw, exclude: request.exclude.contains(.nsfw),
+                           message: String(format: "excluded by --exclude nsfw (%@'s nsfw probability %.3f)", check.backbone.name, score))
+            result.found.append(.init(image: image(decisions.items[index]), score: score))
+        }
+        result.found.sort { ($0.score, -$0.image.id) > ($1.score, -$1.image.id) }
+        result.excluded = request.exclude.contains(.nsfw) ? result.found.count : 0
+        return result
     }
 
     private func image(_ item: CatalogItem) -> AssistSummary.Image {

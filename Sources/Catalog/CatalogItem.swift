@@ -67,6 +67,8 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     /// model gave the item's own label.
     public var suggestedLabel: String?
     public var labelScore: Double?
+    /// `curate --nsfw`: open_nsfw's probability that the picture is not safe for work (a measurement, kept).
+    public var nsfwScore: Double?
     // Bookkeeping.
     public var attempts: Int = 0
     public var elapsedMilliseconds: Double?

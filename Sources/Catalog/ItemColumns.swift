@@ -6,7 +6,8 @@ import StageContract
 enum ItemColumn: Int32, CaseIterable {
     case source = 1, sourceKind, label, status, reason, message, httpStatus, finalURL, contentType, bytes, sha256, path,
          format, width, height, phash, dhash, flags, cluster, split, attempts, elapsedMilliseconds, updatedAt, originalPath,
-         pixelSHA256, detailHash, brightness, sharpness, entropy, colorfulness, duplicateOf, fold, suggestedLabel, labelScore
+         pixelSHA256, detailHash, brightness, sharpness, entropy, colorfulness, duplicateOf, fold, suggestedLabel, labelScore,
+         nsfwScore
 
     /// The SQL name.
     var name: String {
@@ -23,6 +24,7 @@ enum ItemColumn: Int32, CaseIterable {
         case .duplicateOf: "duplicate_of"
         case .suggestedLabel: "suggested_label"
         case .labelScore: "label_score"
+        case .nsfwScore: "nsfw_score"
         default: "\(self)".lowercased()
         }
     }
@@ -53,7 +55,7 @@ extension CatalogItem {
         set(.originalPath, SQLiteValue(originalPath)); set(.pixelSHA256, SQLiteValue(pixelSHA256)); set(.detailHash, SQLiteValue(detailHash))
         set(.brightness, SQLiteValue(brightness)); set(.sharpness, SQLiteValue(sharpness)); set(.entropy, SQLiteValue(entropy))
         set(.colorfulness, SQLiteValue(colorfulness)); set(.duplicateOf, SQLiteValue(duplicateOf)); set(.fold, SQLiteValue(fold))
-        set(.suggestedLabel, SQLiteValue(suggestedLabel)); set(.labelScore, SQLiteValue(labelScore))
+        set(.suggestedLabel, SQLiteValue(suggestedLabel)); set(.labelScore, SQLiteValue(labelScore)); set(.nsfwScore, SQLiteValue(nsfwScore))
         return values
     }
 
@@ -93,6 +95,6 @@ extension CatalogItem {
         (originalPath, pixelSHA256, detailHash) = (row.text(.originalPath), row.text(.pixelSHA256), row.text(.detailHash))
         (brightness, sharpness, entropy, colorfulness) = (row.double(.brightness), row.double(.sharpness), row.double(.entropy), row.double(.colorfulness))
         (duplicateOf, fold) = (row.int(.duplicateOf), row.int(.fold).map(Int.init))
-        (suggestedLabel, labelScore) = (row.text(.suggestedLabel), row.double(.labelScore))
+        (suggestedLabel, labelScore, nsfwScore) = (row.text(.suggestedLabel), row.double(.labelScore), row.double(.nsfwScore))
     }
 }

@@ -64,6 +64,10 @@ enum Schema {
         ALTER TABLE items ADD COLUMN suggested_label TEXT;
         ALTER TABLE items ADD COLUMN label_score REAL;
         """,
+        // 6: `curate --nsfw`: open_nsfw's probability
+        """
+        ALTER TABLE items ADD COLUMN nsfw_score REAL;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

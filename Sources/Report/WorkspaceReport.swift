@@ -92,7 +92,7 @@ public struct WorkspaceReport {
         }
     }
 
-    /// `curate --label-issues / --semantic-duplicates / --off-topic`, from assist.json.
+    /// `curate --label-issues / --semantic-duplicates / --off-topic / --nsfw`, from assist.json.
     private func assistSection(_ page: inout HTMLPage, _ facts: ReportFacts, _ assist: [String: Any]) {
         page.heading(2, "Model-assisted curation")
         var parts: [String] = []
@@ -101,12 +101,17 @@ public struct WorkspaceReport {
             parts.append("\((duplicates["clusters"] as? [Any])?.count ?? 0) clusters of semantic duplicates (\(duplicates["excluded"] as? Int ?? 0) excluded)")
         }
         if let offTopic = assist["offTopic"] as? [String: Any] { parts.append("\((offTopic["found"] as? [Any])?.count ?? 0) off-topic images") }
-        page.paragraph("\(assist["items"] as? Int ?? 0) kept images seen through the backbone \(HTMLPage.escape(assist["backbone"] as? String ?? "")): "
+        if let nsfw = assist["nsfw"] as? [String: Any] {
+            parts.append("\((nsfw["found"] as? [Any])?.count ?? 0) of \(nsfw["scored"] as? Int ?? 0) images flagged nsfw by \(HTMLPage.escape(nsfw["backbone"] as? String ?? ""))")
+        }
+        let backbone = (assist["backbone"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? (assist["nsfw"] as? [String: Any])?["backbone"] as? String ?? ""
+        page.paragraph("\(assist["items"] as? Int ?? 0) kept images seen through the backbone \(HTMLPage.escape(backbone)): "
                        + parts.joined(separator: ", ") + "."
                        + link(Workspace.ReportFile.assistMarkdown, "the report") + link(Workspace.ReportFile.assist, "as JSON"))
         let headings = ["label-issues.jpg": "Label issues, most certain first (suggested labels in the report)",
                         "semantic-duplicates.jpg": "Semantic duplicates: one cluster per row, the kept picture first",
-                        "off-topic.jpg": "Off-topic images, furthest from every class first"]
+                        "off-topic.jpg": "Off-topic images, furthest from every class first",
+                        "nsfw.jpg": "Flagged nsfw, most probable first"]
         for sheet in (assist["contactSheets"] as? [[String: Any]]) ?? [] {
             let name = String(((sheet["path"] as? String) ?? "").split(separator: "/").last ?? "")
             contactSheet(&page, facts, sheet, heading: headings[name] ?? name)

@@ -119,6 +119,8 @@ public enum QualityFlag: String, Sendable, CaseIterable, Codable, Comparable {
     case oddSize = "odd_size"
     case labelIssue = "label_issue"
     case offTopic = "off_topic"
+    /// open_nsfw's probability at or above `curate --nsfw-threshold`.
+    case nsfw
 
     public static func < (a: QualityFlag, b: QualityFlag) -> Bool { a.rawValue < b.rawValue }
 }

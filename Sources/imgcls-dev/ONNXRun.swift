@@ -10,7 +10,7 @@ struct ONNXRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onnx-run", abstract: "Import an ONNX network and run it on a raw float32 tensor (as ONNX Runtime takes it).")
 
-    @Option(help: "The .onnx file.") var model: String
+    @Option(help: "The .onnx file, or an imgcls model file (.safetensors: run as it is, to compare a network with its ONNX export).") var model: String
     @Option(help: "Raw little-endian float32 input, in the ONNX input's own layout.") var input: String
     @Option(help: "The input's shape, e.g. 2,3,224,224 or 2,224,224,3.") var shape: String
     @Option(help: "Where to write the outputs (raw float32).") var output: String?
@@ -24,7 +24,7 @@ struct ONNXRun: ParsableCommand {
         guard dims.count == 4 else { throw ValidationError("--shape takes four numbers") }
         Kernels.threads = threads
         let started = monotonicSeconds()
-        let network = try BackboneImport.model(model)
+        let network = model.hasSuffix(".safetensors") ? try ModelFile.load(model).model : try BackboneImport.model(model)
         let importSeconds = monotonicSeconds() - started
         let raw = try FileIO.read(input)
         var data = raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }

@@ -68,6 +68,42 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: workspace + "/features/efficientnet-lite0"), "no features were cached")
     }
 
+    /// An ONNX network (the reduced MobileNetV2 of BackboneTests' fixtures, 64 px) imported as a backbone: listed,
+    /// its own classifier answers, a head trains on its features, and the trained model predicts on its own.
+    @Test func anImportedONNXNetworkTrainsAHeadAndPredicts() throws {
+        let folder = TemporaryFolder()
+        let environment = ["XDG_CACHE_HOME": folder.file("cache")]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let onnx = root + "/Tests/BackboneTests/Fixtures/onnx/mobilenet_v2.onnx"
+        let imported = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-mobilenet"], environment: environment)
+        #expect(imported.status == 0 && imported.stdout.contains("tiny-mobilenet: installed from"), "\(imported.stderr)")
+        let again = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-mobilenet"], environment: environment)
+        #expect(again.status == 1 && again.stderr.contains("--replace"), "\(again.stderr)")
+        let list = try Imgcls.run(["backbone", "list"], environment: environment)
+        #expect(list.stdout.contains("tiny-mobilenet") && list.stdout.contains("imported (ONNX)"), "\(list.stdout)")
+
+        let workspace = folder.file("data")
+        for (label, seed) in [("plain", UInt64(1)), ("busy", 2)] {
+            try FileManager.default.createDirectory(atPath: "\(workspace)/train/\(label)", withIntermediateDirectories: true)
+            for i in 0..<6 {
+                let picture = SampleImages.scene(width: 96, height: 80, seed: seed * 100 + UInt64(i), noise: label == "busy" ? 60 : 2)
+                try Data(SampleImages.png(picture)).write(to: URL(fileURLWithPath: "\(workspace)/train/\(label)/\(i).png"))
+            }
+        }
+        let picture = "\(workspace)/train/busy/0.png"
+        let classified = try Imgcls.run(["backbone", "classify", "--backbone", "tiny-mobilenet", "--top", "3", picture], environment: environment)
+        #expect(classified.status == 0 && classified.stdout.contains("class"), "\(classified.stdout)\n\(classified.stderr)")
+        let trained = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--backbone", "tiny-mobilenet", "--epochs", "3", "--json"],
+                                     environment: environment)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let finetune = try Imgcls.run(["train", "--workspace", workspace, "--name", "f", "--backbone", "tiny-mobilenet", "--mode", "finetune"],
+                                      environment: environment)
+        #expect(finetune.status == 1 && finetune.stderr.contains("is an imported network: it trains in --mode head"), "\(finetune.stderr)")
+        // The model file holds the imported network: prediction needs no backbone installed.
+        let predicted = try Imgcls.run(["predict", "--model", Workspace(root: workspace).modelFolder("m") + "/model.safetensors", picture])
+        #expect(predicted.status == 0 && (predicted.stdout.contains("busy") || predicted.stdout.contains("plain")), "\(predicted.stdout)\n\(predicted.stderr)")
+    }
+
     @Test func ctrlCStopsTrainingAfterTheEpochInProgress() throws {
         let folder = TemporaryFolder()
         let workspace = folder.file("data")

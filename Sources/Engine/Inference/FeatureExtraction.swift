@@ -153,7 +153,7 @@ public enum BackboneFeatures {
     public static func views(_ files: [String], backbone: BackboneReference, cacheFolder: CacheFolder, progress: LoopProgress,
                              quarterTurned: Bool) throws -> [(plain: [Float], quarterTurned: [Float]?)?] {
         let model = try ModelFile.load(backbone.modelFile).model
-        let cache = FeatureCache(folder: cacheFolder(backbone.name, model.spec.inputSize), width: EfficientNetLite.featureWidth)
+        let cache = FeatureCache(folder: cacheFolder(backbone.name, model.spec.inputSize), width: model.featureWidth)
         let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
         // Each sample's label is its position, so the features come back to their files without hashing
         // the files again (extraction leaves out the unreadable ones).
@@ -165,6 +165,6 @@ public enum BackboneFeatures {
         return features
     }
 
-    /// The width of the features `of` returns.
+    /// The width of EfficientNet-Lite's features (a backbone's own: `Model.featureWidth`).
     public static var width: Int { EfficientNetLite.featureWidth }
 }

@@ -77,6 +77,8 @@ public final class Model {
     public var labels: [String]
     public var normalization: Normalization
     public let network: Sequential
+    /// The width of the features the body hands the head (what a backbone's feature cache holds).
+    public let featureWidth: Int
 
     /// `seed` fixes the initial weights (and dropout masks).
     public init(spec: ModelSpec, labels: [String], normalization: Normalization = Normalization(), seed: UInt64) {
@@ -95,6 +97,7 @@ public final class Model {
             let graph = spec.graph!
             (network, features) = (Sequential([GraphNetwork(graph)]), graph.featureWidth)
         }
+        featureWidth = features
         // The images need no gradient: the stem (after its padding, if any) computes none.
         (network.layers.prefix(2).first { $0 is Conv2D } as? Conv2D)?.computesInputGradient = false
         if let hidden = spec.hiddenUnits {

@@ -23,7 +23,7 @@ struct HeadTraining {
 
     private var cache: FeatureCache {
         FeatureCache(folder: workspace.featuresFolder(backbone: backboneName, inputSize: model.spec.inputSize),
-                     width: EfficientNetLite.featureWidth)
+                     width: model.featureWidth)
     }
 
     private func extraction(_ loader: BatchLoader) -> FeatureExtraction {

@@ -39,6 +39,7 @@ struct CurateCommand: ParsableCommand {
             throw ValidationError("--exclude label_issue goes with --label-issues, which finds them")
         }
         if flags.contains(.offTopic) && !assist.offTopic { throw ValidationError("--exclude off_topic goes with --off-topic, which finds them") }
+        if flags.contains(.nsfw) && !assist.nsfw { throw ValidationError("--exclude nsfw goes with --nsfw, which scores them") }
         if reset && from != nil { throw ValidationError("--reset and --from do not go together: --reset only undoes curation") }
     }
 

@@ -77,26 +77,39 @@ struct AssistOptions: ParsableArguments {
     var offTopicScore = OffTopic.Rule().minimumScore
     @Option(help: "With --off-topic: only images whose best held-out class probability is at most this.")
     var offTopicProbability = OffTopic.Rule().maximumProbability
+    @Flag(help: "Also score every kept image with open_nsfw (imgcls backbone install open-nsfw): the probability goes in the catalog, and those at --nsfw-threshold or above are flagged nsfw.")
+    var nsfw = false
+    @Option(help: "With --nsfw: the probability at or above which an image is flagged nsfw (excluded only with --exclude nsfw).")
+    var nsfwThreshold = NSFWCheck(backbone: BackboneReference(name: "", modelFile: "")).threshold
 
-    var isAsked: Bool { labelIssues || semanticDuplicates || offTopic }
+    var isAsked: Bool { labelIssues || semanticDuplicates || offTopic || nsfw }
+    /// Whether the features of --backbone are needed (not only --nsfw's own model).
+    var needsBackbone: Bool { labelIssues || semanticDuplicates || offTopic }
 
     func validate() throws {
         if folds < 2 { throw ValidationError("--folds must be at least 2") }
         if !(0.5...1).contains(semanticThreshold) { throw ValidationError("--semantic-threshold must be between 0.5 and 1") }
         if semanticInliers < 0 { throw ValidationError("--semantic-inliers must be 0 (no check) or more") }
         if !(0...1).contains(offTopicProbability) { throw ValidationError("--off-topic-probability must be between 0 and 1") }
+        if !(0...1).contains(nsfwThreshold) { throw ValidationError("--nsfw-threshold must be between 0 and 1") }
     }
 
     /// The request, nil when no analysis is asked for; curate's own request says what is excluded and kept.
     func request(after curate: CurateRequest, showProgress: Bool) throws -> AssistRequest? {
         guard isAsked else { return nil }
-        var assist = AssistRequest(backbone: BackboneReference(name: backbone, modelFile: try BackboneStore().installedModel(backbone)))
+        let store = BackboneStore()
+        let reference = needsBackbone ? BackboneReference(name: backbone, modelFile: try store.installedModel(backbone)) : BackboneReference(name: backbone, modelFile: "")
+        var assist = AssistRequest(backbone: reference)
+        if nsfw {
+            assist.nsfw = NSFWCheck(backbone: BackboneReference(name: "open-nsfw", modelFile: try store.installedModel("open-nsfw")))
+            assist.nsfw!.threshold = nsfwThreshold
+        }
         (assist.labelIssues, assist.semanticDuplicates, assist.offTopic) = (labelIssues, semanticDuplicates, offTopic)
         (assist.crossValidation.folds, assist.semanticThreshold, assist.semanticQuarterTurns) = (folds, Float(semanticThreshold), semanticQuarterTurns)
         if semanticInliers == 0 { assist.semanticVerification = nil } else { assist.semanticVerification?.minimumInliers = semanticInliers }
         (assist.offTopicRule.minimumScore, assist.offTopicRule.maximumProbability) = (offTopicScore, offTopicProbability)
         assist.keepSemanticDuplicates = curate.keepNearDuplicates
-        assist.exclude = curate.exclude.intersection([.labelIssue, .offTopic])
+        assist.exclude = curate.exclude.intersection([.labelIssue, .offTopic, .nsfw])
         assist.showProgress = showProgress
         return assist
     }
