@@ -23,6 +23,17 @@ import Testing
         #expect(missing.status == 1 && missing.stderr.contains("imgcls backbone install efficientnet-lite1"), "\(missing.stderr)")
     }
 
+    /// Two classes of 96x80 pictures, 6 each: plain scenes and busy (noisy) ones.
+    static func writePlainAndBusyPictures(_ folder: String) throws {
+        for (label, seed) in [("plain", UInt64(1)), ("busy", 2)] {
+            try FileManager.default.createDirectory(atPath: "\(folder)/\(label)", withIntermediateDirectories: true)
+            for i in 0..<6 {
+                let picture = SampleImages.scene(width: 96, height: 80, seed: seed * 100 + UInt64(i), noise: label == "busy" ? 60 : 2)
+                try Data(SampleImages.png(picture)).write(to: URL(fileURLWithPath: "\(folder)/\(label)/\(i).png"))
+            }
+        }
+    }
+
     /// Where `make weights` puts EfficientNet-Lite0 on this machine, when it has.
     static let installedLite0: String? = {
         let env = ProcessInfo.processInfo.environment
@@ -48,13 +59,7 @@ import Testing
     func withoutBeingToldTrainStartsOnTheInstalledBackboneForLargerPictures() throws {
         let folder = TemporaryFolder()
         let workspace = folder.file("data")
-        for (label, seed) in [("plain", UInt64(1)), ("busy", 2)] {
-            try FileManager.default.createDirectory(atPath: "\(workspace)/train/\(label)", withIntermediateDirectories: true)
-            for i in 0..<6 {
-                let picture = SampleImages.scene(width: 96, height: 80, seed: seed * 100 + UInt64(i), noise: label == "busy" ? 60 : 2)
-                try Data(SampleImages.png(picture)).write(to: URL(fileURLWithPath: "\(workspace)/train/\(label)/\(i).png"))
-            }
-        }
+        try Self.writePlainAndBusyPictures(workspace + "/train")
         // A cache holding Lite0 only, so the choice is known.
         let cache = folder.file("cache")
         try FileManager.default.createDirectory(atPath: cache + "/imgcls/backbones", withIntermediateDirectories: true)
@@ -83,13 +88,7 @@ import Testing
         #expect(list.stdout.contains("tiny-mobilenet") && list.stdout.contains("imported (ONNX)"), "\(list.stdout)")
 
         let workspace = folder.file("data")
-        for (label, seed) in [("plain", UInt64(1)), ("busy", 2)] {
-            try FileManager.default.createDirectory(atPath: "\(workspace)/train/\(label)", withIntermediateDirectories: true)
-            for i in 0..<6 {
-                let picture = SampleImages.scene(width: 96, height: 80, seed: seed * 100 + UInt64(i), noise: label == "busy" ? 60 : 2)
-                try Data(SampleImages.png(picture)).write(to: URL(fileURLWithPath: "\(workspace)/train/\(label)/\(i).png"))
-            }
-        }
+        try Self.writePlainAndBusyPictures(workspace + "/train")
         let picture = "\(workspace)/train/busy/0.png"
         let classified = try Imgcls.run(["backbone", "classify", "--backbone", "tiny-mobilenet", "--top", "3", picture], environment: environment)
         #expect(classified.status == 0 && classified.stdout.contains("class"), "\(classified.stdout)\n\(classified.stderr)")
