@@ -221,15 +221,14 @@ public struct AssistRun {
         let bar = ProgressBar(title: "nsfw", total: nil, unit: "images", enabled: request.showProgress)
         let extracted = try BackboneFeatures.views(decisions.items.map { workspace.path($0.path!) }, backbone: check.backbone,
                                                    cacheFolder: workspace.featuresFolder, progress: LoopProgress(display: bar), quarterTurned: false)
-        let head = model.head
+        // Its own classifier on all the features at once.
+        let scored = extracted.indices.filter { extracted[$0] != nil }
+        let features = Tensor(shape: [scored.count, model.featureWidth], data: scored.flatMap { extracted[$0]!.plain })
+        let probabilities = softmax(model.head.forward(features, training: false))
+        let classes = model.labels.count
         var result = AssistSummary.NSFW(backbone: check.backbone.name, threshold: check.threshold)
-        for (index, features) in extracted.enumerated() {
-            guard let features = features?.plain else { continue }
-            let logits = Tensor(shape: [1, features.count], data: features)
-            let scores = head.forward(logits, training: false).data
-            let largest = scores.max()!
-            let exponentials = scores.map { Foundation.exp(Double($0 - largest)) }
-            let score = exponentials[nsfwClass] / exponentials.reduce(0, +)
+        for (row, index) in scored.enumerated() {
+            let score = Double(probabilities.data[row * classes + nsfwClass])
             decisions.items[index].nsfwScore = score
             result.scored += 1
             guard score >= check.threshold else { continue }

@@ -27,19 +27,11 @@ struct ONNXRun: ParsableCommand {
         let network = model.hasSuffix(".safetensors") ? try ModelFile.load(model).model : try BackboneImport.model(model)
         let importSeconds = monotonicSeconds() - started
         let raw = try FileIO.read(input)
-        var data = raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let data = raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         guard data.count == dims.reduce(1, *) else { throw ValidationError("\(input) holds \(data.count) values, not \(dims)") }
-        var nhwc = dims
-        if dims[1] == 3 && dims[3] != 3 {
-            // NCHW to the engine's NHWC.
-            let (n, c, h, w) = (dims[0], dims[1], dims[2], dims[3])
-            var out = [Float](repeating: 0, count: data.count)
-            for b in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
-                out[((b * h + y) * w + x) * c + ch] = data[((b * c + ch) * h + y) * w + x]
-            } } } }
-            (data, nhwc) = (out, [n, h, w, c])
-        }
-        let batch = Tensor(shape: nhwc, data: data)
+        // NCHW (channels of 3 second, not last) to the engine's NHWC.
+        let given = Tensor(shape: dims, data: data)
+        let batch = dims[1] == 3 && dims[3] != 3 ? given.transposed([0, 2, 3, 1]) : given
         let inference = network.inferenceNetwork()
         var result = batch
         var times: [Double] = []
@@ -49,16 +41,7 @@ struct ONNXRun: ParsableCommand {
             times.append(monotonicSeconds() - start)
         }
         let runSeconds = times.sorted()[times.count / 2]
-        if softmax {
-            let classes = result.shape[1]
-            for row in 0..<result.shape[0] {
-                let logits = result.data[row * classes..<(row + 1) * classes]
-                let largest = logits.max()!
-                let exps = logits.map { exp($0 - largest) }
-                let sum = exps.reduce(0, +)
-                for j in 0..<classes { result.data[row * classes + j] = exps[j] / sum }
-            }
-        }
+        if softmax { result = Engine.softmax(result) }
         if let output {
             try FileIO.writeAtomically(result.data.withUnsafeBytes { [UInt8]($0) }, to: output)
         }

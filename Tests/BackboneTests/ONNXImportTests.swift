@@ -21,16 +21,6 @@ import Testing
         return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
-    /// NCHW to the engine's NHWC.
-    static func channelsLast(_ x: [Float], _ shape: [Int]) -> Tensor {
-        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        var out = [Float](repeating: 0, count: x.count)
-        for b in 0..<n { for ch in 0..<c { for y in 0..<h { for xx in 0..<w {
-            out[((b * h + y) * w + xx) * c + ch] = x[((b * c + ch) * h + y) * w + xx]
-        } } } }
-        return Tensor(shape: [n, h, w, c], data: out)
-    }
-
     static let families = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "regnety",
                            "convnext_tiny", "convnext_tiny_opset13", "vit_b_16", "deit_small"]
 
@@ -38,7 +28,7 @@ import Testing
     func agreesWithONNXRuntime(_ family: String) throws {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: URL(fileURLWithPath: "\(Self.folder)/\(family).json")))
         let model = try ONNXImport.model("\(Self.folder)/\(family).onnx", normalization: Normalization())
-        let input = Self.channelsLast(try Self.floats("\(Self.folder)/\(family).input.f32"), fixture.input_shape)
+        let input = Tensor(shape: fixture.input_shape, data: try Self.floats("\(Self.folder)/\(family).input.f32")).transposed([0, 2, 3, 1])
         let expected = try Self.floats("\(Self.folder)/\(family).output.f32")
         let logits = model.inferenceNetwork().forward(input, training: false)
         #expect(logits.shape == fixture.output_shape)

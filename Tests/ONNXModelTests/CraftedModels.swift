@@ -21,18 +21,12 @@ enum CraftedModels {
         n.domain = domain
         n.input = inputs
         n.output = outputs
-        for (key, values) in ints.sorted(by: { $0.key < $1.key }) {
+        let attributes = ints.map { ($0.key, $0.value, true) } + int.map { ($0.key, [$0.value], false) }
+        for (key, values, isList) in attributes.sorted(by: { $0.0 < $1.0 }) {
             var a = Onnx_AttributeProto()
             a.name = key
-            a.type = .ints
-            a.ints = values
-            n.attribute.append(a)
-        }
-        for (key, value) in int.sorted(by: { $0.key < $1.key }) {
-            var a = Onnx_AttributeProto()
-            a.name = key
-            a.type = .int
-            a.i = value
+            a.type = isList ? .ints : .int
+            if isList { a.ints = values } else { a.i = values[0] }
             n.attribute.append(a)
         }
         return n

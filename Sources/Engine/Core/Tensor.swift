@@ -29,6 +29,10 @@ public struct Tensor: Sendable, Equatable {
 
     /// The same values seen with another shape of the same size.
     public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, data: data) }
+
+    /// The values copied with their axes reordered: axis i of the result is axis perm[i] of this one ([0, 2, 3, 1]
+    /// turns NCHW, as ONNX tools hand tensors over, into the engine's NHWC).
+    public func transposed(_ perm: [Int]) -> Tensor { GraphKernels.transpose(self, perm) }
 }
 
 /// Weights and their gradient. `trainable` is false for frozen layers and for state such as batch norm's
