@@ -170,6 +170,8 @@ public struct AssistRun {
             var summary = AssistSummary(backbone: "", items: items.count, classes: classes)
             var decisions = Decisions(items: items)
             if let check = request.nsfw { summary.nsfw = try nsfw(check, &decisions) }
+            // Its features are the pass's work: the reports say "features from open-nsfw (N s)".
+            summary.featureSeconds = monotonicSeconds() - started
             return try finish(summary, decisions, catalog: catalog, started: started)
         }
         let needsProbabilities = request.labelIssues || request.offTopic
