@@ -20,7 +20,12 @@ import StageContract
 
 /// What `imgcls curate --label-issues / --semantic-duplicates / --off-topic` asks for.
 public struct AssistRequest: Sendable {
-    public var backbone: BackboneReference
+    /// The backbones whose features the label-issue and off-topic analyses read (several: side by side,
+    /// `BackboneFeatures.views`).
+    public var backbones: [BackboneReference]
+    /// The backbones whose features the semantic-duplicate search reads: its threshold was measured on one
+    /// backbone's cosine similarities, which several side by side change.
+    public var semanticBackbones: [BackboneReference]
     public var labelIssues = false
     public var semanticDuplicates = false
     public var offTopic = false
@@ -40,8 +45,9 @@ public struct AssistRequest: Sendable {
     public var exclude: Set<QualityFlag> = []
     public var showProgress = false
 
-    public init(backbone: BackboneReference) {
-        self.backbone = backbone
+    public init(backbones: [BackboneReference], semanticBackbones: [BackboneReference]? = nil) {
+        self.backbones = backbones
+        self.semanticBackbones = semanticBackbones ?? backbones
     }
 
     /// Whether an analysis on the backbone's features is asked (not only the nsfw scores).
@@ -178,17 +184,24 @@ public struct AssistRun {
         if needsProbabilities, classes.count < 2 || items.count < request.crossValidation.folds * classes.count {
             throw AssistError("\(workspace.catalogPath): label issues and off-topic images need at least 2 labels and \(request.crossValidation.folds) kept images per label (\(items.count) kept, \(classes.count) labels); run `imgcls curate` first")
         }
-        let bar = ProgressBar(title: "features", total: nil, unit: "images", enabled: request.showProgress)
-        let extracted = try BackboneFeatures.views(items.map { workspace.path($0.path!) }, backbone: request.backbone,
-                                                   cacheFolder: workspace.featuresFolder, progress: LoopProgress(display: bar),
-                                                   quarterTurned: request.semanticDuplicates && request.semanticQuarterTurns)
-        // Images the backbone could not read take no part (curate has decoded every kept one, so there are few).
-        let usable = items.indices.filter { extracted[$0] != nil }
+        // One pass of features when one list of backbones serves every analysis asked, else one per list.
+        let files = items.map { workspace.path($0.path!) }
+        let turns = request.semanticDuplicates && request.semanticQuarterTurns
+        let names = { (list: [BackboneReference]) in list.map(\.name).joined(separator: ",") }
+        let oneList = !needsProbabilities || !request.semanticDuplicates || names(request.backbones) == names(request.semanticBackbones)
+        let classifying = try features(files, needsProbabilities ? request.backbones : request.semanticBackbones, quarterTurned: turns && oneList)
+        let semantic = oneList ? classifying : try features(files, request.semanticBackbones, quarterTurned: turns)
+        // Images a backbone could not read take no part (curate has decoded every kept one, so there are few).
+        let usable = items.indices.filter { classifying[$0] != nil && semantic[$0] != nil }
         items = usable.map { items[$0] }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let features = FeatureMatrix(rows: usable.map { extracted[$0]!.plain }, labels: items.map { index[$0.label.name]! }, classes: classes.count)
-        let turned = usable.compactMap { extracted[$0]!.quarterTurned }
-        var summary = AssistSummary(backbone: request.backbone.name, items: items.count, classes: classes)
+        let labels = items.map { index[$0.label.name]! }
+        let features = FeatureMatrix(rows: usable.map { classifying[$0]!.plain }, labels: labels, classes: classes.count)
+        let semanticFeatures = oneList ? features : FeatureMatrix(rows: usable.map { semantic[$0]!.plain }, labels: labels, classes: classes.count)
+        let turned = usable.compactMap { semantic[$0]!.quarterTurned }
+        let used = needsProbabilities ? names(request.backbones) : names(request.semanticBackbones)
+        var summary = AssistSummary(backbone: oneList ? used : "\(used); semantic duplicates: \(names(request.semanticBackbones))",
+                                    items: items.count, classes: classes)
         summary.featureSeconds = monotonicSeconds() - started
         BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -198,9 +211,18 @@ public struct AssistRun {
             : []
         if request.labelIssues { summary.labelIssues = labelIssues(probabilities, features, classes, &decisions) }
         if request.offTopic { summary.offTopic = offTopic(probabilities, features, &decisions) }
-        if request.semanticDuplicates { summary.semanticDuplicates = semanticDuplicates(features, turned: turned, &decisions) }
+        if request.semanticDuplicates { summary.semanticDuplicates = semanticDuplicates(semanticFeatures, turned: turned, &decisions) }
         if let check = request.nsfw { summary.nsfw = try nsfw(check, &decisions) }
         return try finish(summary, decisions, catalog: catalog, started: started)
+    }
+
+    /// The files' features from `backbones` (side by side when several), cached in the workspace.
+    private func features(_ files: [String], _ backbones: [BackboneReference], quarterTurned: Bool) throws -> [(plain: [Float], quarterTurned: [Float]?)?] {
+        let showProgress = request.showProgress, several = backbones.count > 1
+        return try BackboneFeatures.views(
+            files, backbones: backbones, cacheFolder: workspace.featuresFolder,
+            progress: { LoopProgress(display: ProgressBar(title: several ? "features (\($0))" : "features", total: nil, unit: "images", enabled: showProgress)) },
+            quarterTurned: quarterTurned)
     }
 
     /// The decisions into the catalog in one transaction, the report out.

@@ -24,7 +24,7 @@ public enum BackboneClassification {
     {
         let model = try ModelFile.load(modelFile).model
         Kernels.threads = threads
-        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
+        let loader = BatchLoader(model.input, cacheMegabytes: 0)
         let samples = files.map { ImageFolder.Sample(path: $0, label: 0) }
         let predictions = Evaluator.predict(model, samples, loader: loader, batchSize: 8)
         var answers: [Answer] = []

@@ -100,3 +100,25 @@ public enum DefaultBackbone {
         }
     }
 }
+
+/// The backbones `curate --label-issues / --off-topic` read when not told (`--backbone`): the best combination
+/// measured that is installed. scripts/bench-assist-backbones.sh (Tux Paint's 679 stamps, 34 labels flipped, 20
+/// foreign pictures planted; seeds 1, 2, 3) gave label-issue F1 0.582 on average for Lite0 and Lite2 side by side,
+/// 0.571 for Lite0 alone, 0.572 with open_nsfw added, 0.549 for Lite0 with open_nsfw, 0.518 for Lite2 and 0.466 for
+/// open_nsfw alone; off-topic, Lite0 and Lite2 flagged 20 of the 60 planted pictures with 8 false flags, Lite0 alone
+/// 13 with 12. The semantic-duplicate search stays on one backbone (`DefaultBackbone`): its threshold was
+/// measured on Lite0's cosine similarities.
+public enum CurationBackbones {
+    public static let preference = [["efficientnet-lite0", "efficientnet-lite2"], ["efficientnet-lite0"], ["efficientnet-lite2"], ["efficientnet-lite1"]]
+
+    /// The names (comma-separated) and a line saying why, or why none can be had.
+    public static func choose(store: BackboneStore = BackboneStore()) -> Result<(names: String, reason: String), BackboneError> {
+        let best = preference[0].joined(separator: ",")
+        if let names = preference.first(where: { $0.allSatisfy(store.isInstalled) }) {
+            let list = names.joined(separator: ",")
+            return .success((list, list == best ? "the best combination measured for label issues and off-topic images"
+                : "installed; \(best) side by side measured best (`imgcls backbone install efficientnet-lite2`, or `make weights`)"))
+        }
+        return DefaultBackbone.choose(store: store).map { ($0.name, "installed now; \(best) side by side measured best (`imgcls backbone install efficientnet-lite2`)") }
+    }
+}

@@ -109,6 +109,28 @@ public struct BackboneStore: Sendable {
         return files.filter { $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
     }
 
+    /// The names of a comma-separated list (`--backbone efficientnet-lite0,open-nsfw`: side by side).
+    public static func names(_ list: String) -> [String] {
+        list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// What is wrong with such a list (an empty name, a name twice), nil when nothing is.
+    public static func problem(inNames list: String) -> String? {
+        let names = names(list)
+        if names.contains("") { return "\(list): an empty name; give installed backbones' names separated by commas" }
+        if Set(names).count < names.count { return "\(list) names a backbone twice" }
+        if names.count > 4 { return "\(list): at most 4 backbones side by side" }
+        return nil
+    }
+
+    /// The installed backbones' references for a comma-separated list, or an error that says how to install them.
+    public func references(_ list: String) throws(BackboneError) -> [BackboneReference] {
+        if let problem = Self.problem(inNames: list) { throw BackboneError(problem) }
+        var references: [BackboneReference] = []
+        for name in Self.names(list) { references.append(BackboneReference(name: name, modelFile: try installedModel(name))) }
+        return references
+    }
+
     /// The installed backbone's model file, or an error that says how to install it.
     public func installedModel(_ name: String) throws(BackboneError) -> String {
         guard isInstalled(name) else {

@@ -20,6 +20,9 @@ public struct ImageInput: Sendable {
     }
 }
 
+/// An image decoded and resized for a model (one square picture per backbone of a combined model).
+public typealias PreparedImage = Engine.PreparedImage
+
 /// A model loaded for inference: its network with batch norm folded, and the same input preparation as training and
 /// evaluation (`InputPreparation`). Thread-safe: inference changes nothing in the network, so calls may overlap.
 public final class Predictor: @unchecked Sendable {
@@ -29,9 +32,9 @@ public final class Predictor: @unchecked Sendable {
     /// The first 12 hex digits of the model file's SHA-256: changes whenever `train` writes a new file.
     public let modelVersion: String
     public let labels: [String]
-    public let inputSize: Int
     private let network: Sequential
-    private let preparation: InputPreparation
+    /// How image bytes become the network's input (one square input per backbone of a combined model).
+    public let preparation: InputPreparation
 
     /// Loads `modelFile` (any model `train` writes: from scratch or on a backbone, which the file holds whole).
     public init(modelFile: String) throws(PredictError) {
@@ -45,9 +48,8 @@ public final class Predictor: @unchecked Sendable {
             : String((parts.last ?? "model").replacing(".safetensors", with: ""))
         modelVersion = String(bytes.withUnsafeBytes { SHA256.hex($0) }.prefix(12))
         labels = model.labels
-        inputSize = model.spec.inputSize
         network = model.inferenceNetwork()
-        preparation = InputPreparation(side: model.spec.inputSize, normalization: model.normalization)
+        preparation = model.input
     }
 
     /// The threads each forward pass uses (the math's own; OpenBLAS runs single-threaded inside them).
@@ -58,10 +60,10 @@ public final class Predictor: @unchecked Sendable {
 
     /// One forward pass on a blank image, so that the first real request does not pay for first-touch memory.
     public func warmUp() {
-        _ = probabilities(Tensor(zeros: [1, inputSize, inputSize, 3]))
+        _ = probabilities(Tensor(zeros: preparation.batchShape(1)))
     }
 
-    /// Softmax probabilities [n, classes] for prepared inputs [n, side, side, 3].
+    /// Softmax probabilities [n, classes] for prepared inputs (`InputPreparation.batchShape`).
     public func probabilities(_ input: Tensor) -> Tensor {
         softmax(network.forward(input, training: false))
     }
@@ -84,8 +86,8 @@ public final class Predictor: @unchecked Sendable {
     }
 
     /// Each input decoded and resized to the model's input (on the cores, apart from one another), or why not.
-    public func prepare(_ inputs: [ImageInput]) -> [Result<RGBImage, ImageError>] {
-        let prepared = UnsafeMutableBufferPointer<Result<RGBImage, ImageError>?>.allocate(capacity: inputs.count)
+    public func prepare(_ inputs: [ImageInput]) -> [Result<PreparedImage, ImageError>] {
+        let prepared = UnsafeMutableBufferPointer<Result<PreparedImage, ImageError>?>.allocate(capacity: inputs.count)
         prepared.initialize(repeating: nil)
         defer { prepared.deinitialize().deallocate() }
         let shared = SendableBox(prepared)
@@ -98,12 +100,12 @@ public final class Predictor: @unchecked Sendable {
     }
 
     /// Probabilities for images from `prepare`, one forward pass for them all.
-    public func probabilities(ofPrepared images: [RGBImage]) -> [[Float]] {
+    public func probabilities(ofPrepared images: [PreparedImage]) -> [[Float]] {
         guard !images.isEmpty else { return [] }
-        let side = inputSize, classes = labels.count
-        var batch = Tensor(zeros: [images.count, side, side, 3])
+        let (values, classes) = (preparation.valuesPerImage, labels.count)
+        var batch = Tensor(zeros: preparation.batchShape(images.count))
         batch.data.withUnsafeMutableBufferPointer { out in
-            for (row, image) in images.enumerated() { preparation.write(image, into: out.baseAddress! + row * side * side * 3) }
+            for (row, image) in images.enumerated() { preparation.write(image, into: out.baseAddress! + row * values) }
         }
         let probabilities = self.probabilities(batch)
         return images.indices.map { Array(probabilities.data[$0 * classes..<($0 + 1) * classes]) }

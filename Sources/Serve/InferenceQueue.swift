@@ -34,7 +34,7 @@ final class InferenceQueue: @unchecked Sendable {
     /// continuation.
     private struct Job {
         let predictor: Predictor
-        let prepared: [Result<RGBImage, ImageError>]
+        let prepared: [Result<PreparedImage, ImageError>]
         let images: Int
         let enqueued: Double
         let continuation: CheckedContinuation<Result<Answer, Refusal>, Never>

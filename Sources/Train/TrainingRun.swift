@@ -43,8 +43,9 @@ public struct TrainingRequest: Sendable {
     public var showProgress = true
     /// Raised (by Ctrl-C): the run ends after the epoch in progress, whose checkpoint `--resume` continues from.
     public var stop: StopFlag?
-    /// Training on a pretrained backbone (`mode` head or finetune).
-    public var backbone: BackboneReference?
+    /// Training on a pretrained backbone (`mode` head or finetune); on several, side by side (head mode: their
+    /// features concatenated, a combined model).
+    public var backbones: [BackboneReference] = []
     public var mode = TrainingMode.scratch
     /// Head mode: augmented views cached per training image besides the image itself.
     public var augmentViews = 0
@@ -130,8 +131,15 @@ public struct TrainingRun {
     public var modelFolder: String { workspace.modelFolder(request.name) }
 
     /// The model a backbone run starts from: a `--from` model on the same backbone (a head trained before), or
-    /// the backbone's weights with a fresh head for `labels`.
-    private func backboneModel(_ backbone: BackboneReference, labels: [String], settings: TrainingSettings) throws -> Model {
+    /// the backbone's weights with a fresh head for `labels`; on several backbones, a combined model.
+    private func backboneModel(_ backbones: [BackboneReference], labels: [String], settings: TrainingSettings) throws -> Model {
+        if backbones.count > 1 {
+            guard request.from == nil else { throw TrainError("--from continues a model on one backbone; a head on several trains anew") }
+            let loaded = try backbones.map { (name: $0.name, model: try ModelFile.load($0.modelFile).model) }
+            return Model.onBackbones(loaded, labels: labels, hiddenUnits: request.spec.hiddenUnits, dropout: request.spec.dropout,
+                                     seed: settings.seed)
+        }
+        let backbone = backbones[0]
         let pretrained = try ModelFile.load(backbone.modelFile).model
         if let from = request.from {
             var model = try ModelFile.load(try workspace.modelFile(from)).model
@@ -186,8 +194,8 @@ public struct TrainingRun {
             guard model.labels == trainFolder.labels else {
                 throw TrainError("\(trainFolder.root): its labels (\(labelList(trainFolder.labels))) are not the interrupted run's (\(labelList(model.labels)))")
             }
-        } else if let backbone = request.backbone {
-            model = try backboneModel(backbone, labels: trainFolder.labels, settings: settings)
+        } else if !request.backbones.isEmpty {
+            model = try backboneModel(request.backbones, labels: trainFolder.labels, settings: settings)
         } else if let from = request.from {
             let path = try workspace.modelFile(from)
             var loaded = try ModelFile.load(path).model
@@ -209,17 +217,22 @@ public struct TrainingRun {
         let validation = try validationFolder?.samples(for: model.labels) ?? []
         guard !train.isEmpty else { throw TrainError("\(trainFolder.root): no images to train on") }
         log.info("training \(request.name) (\(model.spec.architecture.rawValue), \(model.spec.inputSize) px) on \(train.count) images, validating on \(validation.count); labels: \(labelList(model.labels))")
-        if let backbone = request.backbone, !request.resume {
+        if let backbone = request.backbones.first, !request.resume {
             switch request.mode {
             case .head:
                 // The features cached for the backbone are its own: a head on another body would read wrong ones.
                 guard request.from == nil else { throw TrainError("--mode head trains on the installed backbone's features; --from goes with --mode finetune") }
-                let head = HeadTraining(model: model, backboneName: backbone.name, settings: settings, augmentViews: request.augmentViews,
+                let parts = try request.backbones.count == 1 ? [(name: backbone.name, model: model)]
+                    : request.backbones.map { (name: $0.name, model: try ModelFile.load($0.modelFile).model) }
+                let head = HeadTraining(model: model, backbones: parts, settings: settings, augmentViews: request.augmentViews,
                                         train: train, validation: validation, workspace: workspace,
                                         folder: modelFolder, showProgress: request.showProgress, stop: request.stop)
                 if let share = request.featureShare { return try head.extractFeatures(share) }
                 return try head.run()
             case .finetune:
+                guard request.backbones.count == 1 else {
+                    throw TrainError("--mode finetune trains one backbone's last blocks; on several backbones side by side only the head trains (--mode head)")
+                }
                 // An imported network runs in the engine's graph steps, which have no backward pass yet.
                 guard model.spec.architecture != .imported else {
                     throw TrainError("\(backbone.name) is an imported network: it trains in --mode head (its features, a new head); fine-tuning covers the EfficientNet-Lite backbones")

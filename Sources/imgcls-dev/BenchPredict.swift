@@ -21,7 +21,7 @@ struct BenchPredict: ParsableCommand {
         Predictor.threads = threads
         let predictor = try Predictor(modelFile: model)
         predictor.warmUp()
-        let input = Tensor(zeros: [1, predictor.inputSize, predictor.inputSize, 3])
+        let input = Tensor(zeros: predictor.preparation.batchShape(1))
         let bytes = try FileIO.read(image)
         func median(_ body: () -> Void) -> Double {
             let times = (0..<repeats).map { _ in

@@ -26,6 +26,11 @@ struct GlobalOptions: ParsableArguments {
         Output.bootstrapLogging(verbose: verbose, quiet: quiet)
     }
 
+    /// A line on standard error for the person at the terminal (a choice made for them and why), unless --quiet.
+    func note(_ line: String) {
+        if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+
     /// Rewrites the workspace's report page after a stage completed (on standard error, where it is, unless
     /// --quiet). A page that cannot be written is a warning: the stage's work is done and recorded.
     func updateReport() {

@@ -14,7 +14,7 @@ import Testing
 @Suite(.enabled(if: LabelIssueCommandTests.backboneInstalled && SharedTestData.path("animal_mnist") != nil
                 && SharedTestData.path("photos") != nil, "needs `make weights` and ../shared/data"))
 struct AssistCommandTests {
-    @Test(.timeLimit(.minutes(6))) func labelIssuesSemanticDuplicatesAndOffTopicOnRealPictures() throws {
+    @Test(.timeLimit(.minutes(10))) func labelIssuesSemanticDuplicatesAndOffTopicOnRealPictures() throws {
         let folder = TemporaryFolder()
         let pictures = folder.file("pictures")
         let animals = SharedTestData.path("animal_mnist")!, photos = SharedTestData.path("photos")!
@@ -41,6 +41,10 @@ struct AssistCommandTests {
         let run = try Imgcls.run(["curate", "--from", pictures, "--workspace", workspace, "--label-issues", "--semantic-duplicates",
                                   "--off-topic", "--json", "-q"])
         #expect(run.status == 0, "\(run.stderr)")
+        // Not told which backbone: the best measured combination installed, and it says which.
+        let told = try Imgcls.run(["curate", "--workspace", workspace, "--label-issues", "--semantic-duplicates", "--off-topic", "--json"])
+        #expect(told.status == 0 && told.stderr.contains("label issues and off-topic images on efficientnet-lite0")
+                && told.stderr.contains("semantic duplicates on efficientnet-lite0 (--backbone chooses)"), "\(told.stderr)")
         let catalog = try Catalog(path: Workspace(root: workspace).catalogPath, create: false)
         var items: [CatalogItem] = []
         try catalog.forEachItem { items.append($0) }

@@ -103,6 +103,48 @@ import Testing
         #expect(predicted.status == 0 && (predicted.stdout.contains("busy") || predicted.stdout.contains("plain")), "\(predicted.stdout)\n\(predicted.stderr)")
     }
 
+    /// Two imported networks side by side (`--backbone a,b`), each with its own preprocessing: the head trains on
+    /// their features concatenated; the model file holds both networks, and evaluating it from the image files
+    /// gives the validation accuracy training measured on the cached features (the same features both ways).
+    @Test func aHeadTrainsOnTwoBackbonesSideBySide() throws {
+        let folder = TemporaryFolder()
+        let environment = ["XDG_CACHE_HOME": folder.file("cache")]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let fixtures = root + "/Tests/BackboneTests/Fixtures/onnx/"
+        for (file, name, options) in [("mobilenet_v2", "tiny-mobilenet", [String]()),
+                                      ("resnet18", "tiny-resnet", ["--resize", "72", "--bgr", "--range", "255", "--mean", "104,117,123", "--std", "60,60,60"])] {
+            let imported = try Imgcls.run(["backbone", "import", fixtures + file + ".onnx", "--name", name] + options, environment: environment)
+            #expect(imported.status == 0, "\(imported.stderr)")
+        }
+        let workspace = folder.file("data")
+        try Self.writePlainAndBusyPictures(workspace + "/train")
+        try Self.writePlainAndBusyPictures(workspace + "/validation")
+        let both = "tiny-mobilenet,tiny-resnet"
+        let trained = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--backbone", both, "--epochs", "4", "--json"],
+                                     environment: environment)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(trained.stdout.utf8)) as? [String: Any])
+        let measured = try #require(summary["bestValidationAccuracy"] as? Double)
+        for name in ["tiny-mobilenet", "tiny-resnet"] {
+            #expect(FileManager.default.fileExists(atPath: workspace + "/features/" + name), "no features cached for \(name)")
+        }
+        // Without the cache or the installed backbones: the model file alone.
+        try FileManager.default.removeItem(atPath: workspace + "/features")
+        let evaluated = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "m", "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let metrics = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        #expect(abs(try #require(metrics["accuracy"] as? Double) - measured) < 1e-6, "evaluate: \(metrics["accuracy"] ?? "none"), training: \(measured)")
+
+        for (arguments, message) in [
+            (["--backbone", both, "--mode", "finetune"], "--mode head"),
+            (["--backbone", "tiny-mobilenet,tiny-mobilenet"], "names a backbone twice"),
+            (["--backbone", "tiny-mobilenet,"], "an empty name"),
+        ] {
+            let refused = try Imgcls.run(["train", "--workspace", workspace, "--name", "r"] + arguments, environment: environment)
+            #expect(refused.status == 64 && refused.stderr.contains(message), "\(arguments): \(refused.stderr)")
+        }
+    }
+
     @Test func ctrlCStopsTrainingAfterTheEpochInProgress() throws {
         let folder = TemporaryFolder()
         let workspace = folder.file("data")

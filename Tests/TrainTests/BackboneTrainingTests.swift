@@ -30,7 +30,7 @@ import Testing
         try SampleImages.writeTwoClassFolder(workspace.folder(of: .train), perClass: 12)
         try SampleImages.writeTwoClassFolder(workspace.folder(of: .validation), perClass: 4, seed: 2)
         var request = TrainingRequest(name: "head")
-        request.backbone = try Self.backbone(in: folder)
+        request.backbones = [try Self.backbone(in: folder)]
         request.mode = .head
         request.spec.hiddenUnits = 16
         request.augmentViews = 2
@@ -86,7 +86,7 @@ import Testing
         let backbone = try Self.backbone(in: folder)
         let pretrained = try ModelFile.load(backbone.modelFile).model
         var request = TrainingRequest(name: "tuned")
-        request.backbone = backbone
+        request.backbones = [backbone]
         request.mode = .finetune
         request.unfreeze = 2
         request.settings.epochs = 1

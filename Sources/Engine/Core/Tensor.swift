@@ -38,7 +38,8 @@ public struct Tensor: Sendable, Equatable {
 /// Weights and their gradient. `trainable` is false for frozen layers and for state such as batch norm's
 /// running statistics, which is saved with the model but not updated by the optimizer.
 public final class Parameter {
-    public let name: String
+    /// Unique within its model; a model on several backbones prefixes each backbone's with its name.
+    public internal(set) var name: String
     public let shape: [Int]
     public var value: [Float]
     public var gradient: [Float]

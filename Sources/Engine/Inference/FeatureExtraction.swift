@@ -44,6 +44,8 @@ public struct LoopProgress: Sendable {
 /// of activations whatever the number of images. Training then reads the cache.
 package struct FeatureExtraction {
     package struct Item {
+        /// The sample's position in `train + validation`.
+        package let sample: Int
         package let label: Int
         package var views: [[Float]]
     }
@@ -66,7 +68,7 @@ package struct FeatureExtraction {
         let started = monotonicSeconds()
         let settingsText = (try? ModelFile.json(augmentation)) ?? ""
         let key = String(SHA256.hex(Array(settingsText.utf8)).prefix(8))
-        struct Job { let view: Int, path: String, cached: String }
+        struct Job { let view: Int, path: String, hash: String, cached: String }
         var jobs: [Job] = []
         var hashes: [String?] = []
         var unreadable: [String: String] = [:]
@@ -85,7 +87,7 @@ package struct FeatureExtraction {
                 if FileIO.kind(of: path) == .file {
                     reused += 1
                 } else {
-                    jobs.append(Job(view: view, path: sample.path, cached: path))
+                    jobs.append(Job(view: view, path: sample.path, hash: hash, cached: path))
                 }
             }
         }
@@ -95,12 +97,14 @@ package struct FeatureExtraction {
         let batches = stride(from: 0, to: jobs.count, by: 8).map { Array(jobs[$0..<min($0 + 8, jobs.count)]) }
         let (loader, augmentation, side) = (self.loader, self.augmentation, model.spec.inputSize)
         try parallelMap(batches, threads: 1, window: 2, { batch -> (Tensor, [Job]) in
-            // Each view has its own seed, so a view is the same picture whenever it is computed.
+            // Each view has its own seed, so a view is the same picture whenever it is computed, and the same
+            // picture for every backbone (a combined model's head reads view v of each).
             var input = Tensor(uninitialized: [batch.count, side, side, 3])
             var kept: [Job] = []
             for job in batch {
                 let one = loader.batch([ImageFolder.Sample(path: job.path, label: 0)][...],
-                                       augmentation: job.view == 0 ? Augmentation() : augmentation, seed: stableHash(job.cached))
+                                       augmentation: job.view == 0 ? Augmentation() : augmentation,
+                                       seed: stableHash("\(job.hash).\(key).v\(job.view)"))
                 guard !one.labels.isEmpty else { continue }
                 input.data.replaceSubrange(kept.count * one.input.count..<(kept.count + 1) * one.input.count, with: one.input.data)
                 kept.append(job)
@@ -123,7 +127,7 @@ package struct FeatureExtraction {
         progress.display?.finish()
 
         // Every view now in the cache (a file that could not be decoded has none).
-        var items = samples.map { Item(label: $0.label, views: []) }
+        var items = samples.enumerated().map { Item(sample: $0, label: $1.label, views: []) }
         for i in samples.indices {
             guard let hash = hashes[i] else { continue }
             for view in 0..<(i < train.count ? views : 1) {
@@ -154,7 +158,7 @@ public enum BackboneFeatures {
                              quarterTurned: Bool) throws -> [(plain: [Float], quarterTurned: [Float]?)?] {
         let model = try ModelFile.load(backbone.modelFile).model
         let cache = FeatureCache(folder: cacheFolder(backbone.name, model.spec.inputSize), width: model.featureWidth)
-        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
+        let loader = BatchLoader(model.input, cacheMegabytes: 0)
         // Each sample's label is its position, so the features come back to their files without hashing
         // the files again (extraction leaves out the unreadable ones).
         let extracted = try FeatureExtraction(model: model, cache: cache, loader: loader,
@@ -163,6 +167,30 @@ public enum BackboneFeatures {
         var features = [(plain: [Float], quarterTurned: [Float]?)?](repeating: nil, count: files.count)
         for item in extracted.train { features[item.label] = (item.views[0], item.views.count > 1 ? item.views[1] : nil) }
         return features
+    }
+
+    /// Several backbones' features side by side: each backbone's scaled to unit length, so that each counts the
+    /// same in a cosine similarity whatever its scale, and concatenated in order; nil where a backbone cannot read
+    /// the file. One backbone's come as they are.
+    public static func views(_ files: [String], backbones: [BackboneReference], cacheFolder: CacheFolder, progress: (String) -> LoopProgress,
+                             quarterTurned: Bool) throws -> [(plain: [Float], quarterTurned: [Float]?)?] {
+        guard backbones.count > 1 else {
+            return try views(files, backbone: backbones[0], cacheFolder: cacheFolder, progress: progress(backbones[0].name), quarterTurned: quarterTurned)
+        }
+        var joined: [(plain: [Float], quarterTurned: [Float]?)?] = Array(repeating: ([], quarterTurned ? [] : nil), count: files.count)
+        for backbone in backbones {
+            let each = try views(files, backbone: backbone, cacheFolder: cacheFolder, progress: progress(backbone.name), quarterTurned: quarterTurned)
+            for i in files.indices {
+                guard let before = joined[i], let more = each[i] else { joined[i] = nil; continue }
+                joined[i] = (before.plain + unitLength(more.plain), more.quarterTurned.map { before.quarterTurned! + unitLength($0) })
+            }
+        }
+        return joined
+    }
+
+    private static func unitLength(_ row: [Float]) -> [Float] {
+        let scale = 1 / max(row.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+        return row.map { $0 * scale }
     }
 
     /// The width of EfficientNet-Lite's features (a backbone's own: `Model.featureWidth`).

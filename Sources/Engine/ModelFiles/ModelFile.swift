@@ -34,10 +34,7 @@ public enum ModelFile {
         guard labels.count == spec.classes else {
             throw ModelFileError(path, "\(labels.count) labels for \(spec.classes) classes")
         }
-        if spec.architecture == .imported {
-            guard let graph = spec.graph else { throw ModelFileError(path, "an imported network without its graph") }
-            if let problem = graph.problem { throw ModelFileError(path, "its graph cannot run: \(problem)") }
-        }
+        try checkBuildable(spec, path)
         let model = Model(spec: spec, labels: labels, normalization: normalization, seed: 0)
         for p in model.parameters {
             guard let tensor = file.tensors[p.name] else {
@@ -49,6 +46,28 @@ public enum ModelFile {
             p.value = tensor.data
         }
         return (model, file)
+    }
+
+    /// Refuses what `Model` cannot build: an imported network whose graph cannot run, a combination without its
+    /// backbones (or one inside another).
+    private static func checkBuildable(_ spec: ModelSpec, _ path: String, inside: Bool = false) throws {
+        switch spec.architecture {
+        case .imported:
+            guard let graph = spec.graph else { throw ModelFileError(path, "an imported network without its graph") }
+            if let problem = graph.problem { throw ModelFileError(path, "its graph cannot run: \(problem)") }
+        case .combined:
+            guard !inside, let parts = spec.parts, !parts.isEmpty else {
+                throw ModelFileError(path, "a combined model without its backbones (or one nested in another)")
+            }
+            guard Set(parts.map(\.name)).count == parts.count else { throw ModelFileError(path, "a combined model names a backbone twice") }
+            for part in parts {
+                guard (8...1024).contains(part.spec.inputSize) else {
+                    throw ModelFileError(path, "backbone \(part.name) takes \(part.spec.inputSize)-pixel inputs (8 to 1024 can be read)")
+                }
+                try checkBuildable(part.spec, path, inside: true)
+            }
+        case .resnet, .baseline, .efficientnetLite0, .efficientnetLite1, .efficientnetLite2: break
+        }
     }
 
     /// Metadata values: compact JSON with sorted keys (so the same settings always read the same).

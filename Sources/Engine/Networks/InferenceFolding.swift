@@ -48,6 +48,8 @@ enum InferenceFolding {
             }
             if let sequence = layer as? Sequential {
                 result.append(Sequential(folded(sequence.layers)))
+            } else if let combined = layer as? CombinedBackbones {
+                result.append(combined.folded())
             } else if let residual = layer as? Residual {
                 result.append(Residual(body: Sequential(folded(residual.body.layers)),
                                        shortcut: residual.shortcut.map { Sequential(folded($0.layers)) }, relu: residual.relu))

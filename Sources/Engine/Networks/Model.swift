@@ -15,10 +15,12 @@ public struct ModelSpec: Codable, Sendable, Equatable {
         case efficientnetLite2 = "efficientnet-lite2"
         /// A network imported from ONNX (`imgcls backbone import`): `graph` describes it.
         case imported
+        /// Several backbones side by side, their features concatenated (`train --backbone a,b`): `parts`.
+        case combined
 
         public var efficientNetLite: EfficientNetLite.Variant? {
             switch self {
-            case .resnet, .baseline, .imported: nil
+            case .resnet, .baseline, .imported, .combined: nil
             case .efficientnetLite0: .lite0
             case .efficientnetLite1: .lite1
             case .efficientnetLite2: .lite2
@@ -40,6 +42,8 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     public var classes: Int
     /// The imported network up to its features (architecture `imported` only).
     public var graph: GraphSpec?
+    /// The backbones side by side, in feature order (architecture `combined` only).
+    public var parts: [CombinedBackbones.Part]?
 
     public init(classes: Int) { self.classes = classes }
 
@@ -87,16 +91,8 @@ public final class Model {
         self.labels = labels
         self.normalization = normalization
         var random = SplitMix64(seed: seed)
-        let features: Int
-        switch spec.architecture {
-        case .resnet: (network, features) = (ResidualNetwork.make(spec, &random), spec.width * 4)
-        case .baseline: (network, features) = (BaselineNetwork.make(spec, &random), spec.width * 4)
-        case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2:
-            (network, features) = (EfficientNetLite.features(spec.architecture.efficientNetLite!, &random), EfficientNetLite.featureWidth)
-        case .imported:
-            let graph = spec.graph!
-            (network, features) = (Sequential([GraphNetwork(graph)]), graph.featureWidth)
-        }
+        let (body, features) = Self.body(spec, &random)
+        network = Sequential(body)
         featureWidth = features
         // The images need no gradient: the stem (after its padding, if any) computes none.
         (network.layers.prefix(2).first { $0 is Conv2D } as? Conv2D)?.computesInputGradient = false
@@ -106,6 +102,28 @@ public final class Model {
         }
         network.append(Dropout(rate: spec.dropout, seed: random.next()))
         network.append(Dense("head", in: spec.hiddenUnits ?? features, out: spec.classes, random: &random))
+    }
+
+    /// The layers up to the features of `spec`'s network, and the width of those features.
+    static func body(_ spec: ModelSpec, _ random: inout SplitMix64) -> (layers: [Layer], featureWidth: Int) {
+        switch spec.architecture {
+        case .resnet: return (ResidualNetwork.make(spec, &random).layers, spec.width * 4)
+        case .baseline: return (BaselineNetwork.make(spec, &random).layers, spec.width * 4)
+        case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2:
+            return (EfficientNetLite.features(spec.architecture.efficientNetLite!, &random).layers, EfficientNetLite.featureWidth)
+        case .imported: return ([GraphNetwork(spec.graph!)], spec.graph!.featureWidth)
+        case .combined:
+            let combined = CombinedBackbones(spec.parts!, &random)
+            return ([combined], combined.featureWidth)
+        }
+    }
+
+    /// How an image file becomes this model's input (one square input per backbone for a combined model).
+    public var input: InputPreparation {
+        guard let parts = spec.parts, spec.architecture == .combined else {
+            return InputPreparation(side: spec.inputSize, normalization: normalization)
+        }
+        return InputPreparation(inputs: parts.map { InputPreparation.Input(side: $0.spec.inputSize, normalization: $0.normalization) })
     }
 
     public var parameters: [Parameter] { network.parameters }
@@ -195,6 +213,24 @@ public final class Model {
         let model = Model(spec: spec, labels: labels, normalization: backbone.normalization, seed: seed)
         let source = Dictionary(uniqueKeysWithValues: backbone.bodyLayers.flatMap(\.parameters).map { ($0.name, $0) })
         for p in model.bodyLayers.flatMap(\.parameters) { p.value = source[p.name]!.value }
+        return model
+    }
+
+    /// A classifier for `labels` on several backbones' features side by side (`named` gives each its name, which
+    /// prefixes its weights' names and names its feature cache): their body weights, a fresh head.
+    public static func onBackbones(_ backbones: [(name: String, model: Model)], labels: [String], hiddenUnits: Int?, dropout: Float,
+                                   seed: UInt64) -> Model {
+        var spec = ModelSpec(classes: labels.count)
+        spec.architecture = .combined
+        spec.parts = backbones.map { CombinedBackbones.Part(name: $0.name, spec: $0.model.spec, normalization: $0.model.normalization) }
+        spec.inputSize = backbones.map(\.model.spec.inputSize).max() ?? 0
+        (spec.hiddenUnits, spec.dropout) = (hiddenUnits, dropout)
+        let model = Model(spec: spec, labels: labels, seed: seed)
+        let combined = model.network.layers[0] as! CombinedBackbones
+        for (part, backbone) in zip(combined.bodies, backbones) {
+            let source = Dictionary(uniqueKeysWithValues: backbone.model.bodyLayers.flatMap(\.parameters).map { ($0.name, $0) })
+            for p in part.parameters { p.value = source[String(p.name.dropFirst(backbone.name.count + 1))]!.value }
+        }
         return model
     }
 

@@ -52,7 +52,7 @@ public struct EvaluationRun {
         let samples = try folder.samples(for: model.labels)
         guard !samples.isEmpty else { throw TrainError("\(folder.root): no images to evaluate on") }
         Kernels.threads = request.threads
-        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
+        let loader = BatchLoader(model.input, cacheMegabytes: 0)
         let progress = ProgressBar(title: "evaluate", total: samples.count, unit: "images", enabled: request.showProgress)
         let predictions = Evaluator.predict(model, samples, loader: loader, batchSize: request.batchSize) { progress.advance(by: $0) }
         progress.finish()

@@ -6,10 +6,13 @@ import Logging
 import StageContract
 
 /// `train --mode head`: the backbone is frozen; its pooled features are computed once per image (and per
-/// augmented view) and cached, then only the head trains on them, which takes seconds per epoch.
+/// augmented view) and cached, then only the head trains on them, which takes seconds per epoch. On several
+/// backbones (a combined model), each backbone's features are cached as its own and concatenated in order.
 struct HeadTraining {
+    /// The model whose head trains.
     let model: Model
-    let backboneName: String
+    /// The backbones whose features the head reads: the model's own, or each of a combined model's (its own model).
+    let backbones: [(name: String, model: Model)]
     let settings: TrainingSettings
     let augmentViews: Int
     let train, validation: [ImageFolder.Sample]
@@ -21,44 +24,67 @@ struct HeadTraining {
     let stop: StopFlag?
     private let log = Logger(label: "imgcls.train")
 
-    private var cache: FeatureCache {
-        FeatureCache(folder: workspace.featuresFolder(backbone: backboneName, inputSize: model.spec.inputSize),
-                     width: model.featureWidth)
+    private func cache(_ backbone: (name: String, model: Model)) -> FeatureCache {
+        FeatureCache(folder: workspace.featuresFolder(backbone: backbone.name, inputSize: backbone.model.spec.inputSize),
+                     width: backbone.model.featureWidth)
     }
 
-    private func extraction(_ loader: BatchLoader) -> FeatureExtraction {
+    /// Every backbone's features of `train` and `validation`, each sample's views concatenated across backbones
+    /// (samples a backbone could not read are left out).
+    private func features(train: [ImageFolder.Sample], validation: [ImageFolder.Sample]) throws
+        -> (train: [FeatureExtraction.Item], validation: [FeatureExtraction.Item], computed: Int, reused: Int, seconds: Double,
+            skipped: [String: String], folders: [String])
+    {
         let stop = self.stop
-        return FeatureExtraction(model: model, cache: cache, loader: loader, augmentation: trainingAugmentation,
-                                 progress: LoopProgress(display: ProgressBar(title: "features", total: nil, unit: "images", enabled: showProgress),
-                                                        shouldStop: { stop?.isRaised == true }))
+        var joined: [Int: FeatureExtraction.Item]?
+        var (computed, reused, seconds, skipped) = (0, 0, 0.0, [String: String]())
+        for backbone in backbones {
+            let loader = BatchLoader(backbone.model.input, cacheMegabytes: 0)
+            let title = backbones.count == 1 ? "features" : "features (\(backbone.name))"
+            let extracted = try FeatureExtraction(
+                model: backbone.model, cache: cache(backbone), loader: loader, augmentation: trainingAugmentation,
+                progress: LoopProgress(display: ProgressBar(title: title, total: nil, unit: "images", enabled: showProgress),
+                                       shouldStop: { stop?.isRaised == true }))
+                .features(train: train, validation: validation, views: 1 + augmentViews)
+            (computed, reused, seconds) = (computed + extracted.computed, reused + extracted.reused, seconds + extracted.seconds)
+            skipped.merge(loader.skipped.merging(extracted.unreadable) { first, _ in first }) { first, _ in first }
+            let items = Dictionary(uniqueKeysWithValues: (extracted.train + extracted.validation).map { ($0.sample, $0) })
+            guard let before = joined else { joined = items; continue }
+            joined = before.compactMapValues { item in
+                guard let other = items[item.sample] else { return nil }
+                var both = item
+                both.views = zip(item.views, other.views).map { $0 + $1 }
+                return both
+            }
+        }
+        let items = (joined ?? [:]).values.sorted { $0.sample < $1.sample }
+        return (items.filter { $0.sample < train.count }, items.filter { $0.sample >= train.count }, computed, reused, seconds,
+                skipped, backbones.map { cache($0).folder })
     }
 
     /// Only the features of one share of the images, into the cache; no model.
     func extractFeatures(_ share: Share) throws -> TrainingSummary {
         let started = monotonicSeconds()
         Kernels.threads = settings.threads
-        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
         // The split's files are named by their content, so every machine picks the same ones whatever the folder's path.
         let inShare = { (sample: ImageFolder.Sample) in share.contains(key: (sample.path as NSString).lastPathComponent) }
         let (mine, mineValidation) = (train.filter(inShare), validation.filter(inShare))
-        let extracted = try extraction(loader).features(train: mine, validation: mineValidation, views: 1 + augmentViews)
-        log.info("features of share \(share.index)/\(share.count): \(extracted.computed) computed, \(extracted.reused) already in \(cache.folder)")
+        let extracted = try features(train: mine, validation: mineValidation)
+        let folders = extracted.folders.joined(separator: ", ")
+        log.info("features of share \(share.index)/\(share.count): \(extracted.computed) computed, \(extracted.reused) already in \(folders)")
         return TrainingSummary(model: "", labels: model.labels, epochs: [], bestEpoch: 0, bestValidationAccuracy: nil, stoppedEarly: false,
-                               skippedFiles: loader.skipped.merging(extracted.unreadable) { first, _ in first },
-                               seconds: monotonicSeconds() - started,
+                               skippedFiles: extracted.skipped, seconds: monotonicSeconds() - started,
                                features: FeatureCounts(images: mine.count + mineValidation.count, computed: extracted.computed,
-                                                       reused: extracted.reused, folder: cache.folder))
+                                                       reused: extracted.reused, folder: folders))
     }
 
     func run() throws -> TrainingSummary {
         let started = monotonicSeconds()
         Kernels.threads = settings.threads
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let cache = self.cache
-        let loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization, cacheMegabytes: 0)
-        let extracted = try extraction(loader).features(train: train, validation: validation, views: 1 + augmentViews)
+        let extracted = try features(train: train, validation: validation)
         guard !extracted.train.isEmpty else { throw TrainError("no training image could be read (see the warnings): nothing to train the head on") }
-        log.info("features: \(extracted.computed) computed, \(extracted.reused) read from \(cache.folder) (\(String(format: "%.1f", extracted.seconds)) s)")
+        log.info("features: \(extracted.computed) computed, \(extracted.reused) read from \(extracted.folders.joined(separator: ", ")) (\(String(format: "%.1f", extracted.seconds)) s)")
 
         model.freezeAllButHead()
         let head = Sequential(model.headLayers)
@@ -67,7 +93,7 @@ struct HeadTraining {
         var history: [EpochRecord] = []
         var best: (accuracy: Float, epoch: Int, values: [[Float]]) = (-1, 0, [])
         let trainable = head.parameters.filter(\.trainable)
-        let width = cache.width
+        let width = model.featureWidth
         for epoch in 0..<settings.epochs {
             let epochStarted = monotonicSeconds()
             var random = SplitMix64(seed: settings.seed &+ UInt64(epoch) &* 0x9E37_79B9)
@@ -115,12 +141,11 @@ struct HeadTraining {
         try ModelFile.save(model, to: path, extra: [
             "training": try ModelFile.json(settings), "history": try ModelFile.json(history),
             "metrics": try ModelFile.json(history.first { $0.epoch == best.epoch } ?? history.last),
-            "backbone": backboneName,
+            "backbone": backbones.map(\.name).joined(separator: ","),
         ])
         return TrainingSummary(model: path, labels: model.labels, epochs: history, bestEpoch: best.epoch,
                                bestValidationAccuracy: extracted.validation.isEmpty ? nil : best.accuracy, stoppedEarly: false,
-                               skippedFiles: loader.skipped.merging(extracted.unreadable) { first, _ in first },
-                               seconds: monotonicSeconds() - started)
+                               skippedFiles: extracted.skipped, seconds: monotonicSeconds() - started)
     }
 
     /// The views past the first are augmented as `--augment` would (standard flips, rotation, shifts, zoom,

@@ -49,8 +49,7 @@ public final class Trainer {
         }
         if state.settings.freeze { model.freezeAllButHead() }
         if let blocks = state.settings.unfreeze { model.unfreezeLast(blocks, rateScale: 0.1) }
-        loader = BatchLoader(side: model.spec.inputSize, normalization: model.normalization,
-                             cacheMegabytes: state.settings.cacheMegabytes)
+        loader = BatchLoader(model.input, cacheMegabytes: state.settings.cacheMegabytes)
     }
 
     public var settings: TrainingSettings { state.settings }

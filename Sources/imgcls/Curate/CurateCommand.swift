@@ -60,7 +60,7 @@ struct CurateCommand: ParsableCommand {
         var request = try CurateRequest(acceptance, duplicates)
         request.showProgress = showProgress
         let curated = try CurateRun(workspace: workspace, request: request).run()
-        let assisted = try assist.request(after: request, showProgress: showProgress).map { try AssistRun(workspace: workspace, request: $0).run() }
+        let assisted = try assist.request(after: request, showProgress: showProgress, note: global.note).map { try AssistRun(workspace: workspace, request: $0).run() }
         global.updateReport()
         if json {
             guard let assisted else { return try Output.printJSON(curated) }

@@ -64,8 +64,8 @@ struct AssistOptions: ParsableArguments {
     @Flag(help: "Also exclude pictures the backbone sees as the same as a kept one (crops, rotations, flips): semantic_duplicate.")
     var semanticDuplicates = false
     @Flag(help: "Also flag images far from every class (banners, logos, text): off_topic.") var offTopic = false
-    @Option(help: "With --label-issues, --semantic-duplicates or --off-topic: the installed backbone (see `imgcls backbone list`).")
-    var backbone = "efficientnet-lite0"
+    @Option(help: "With --label-issues, --semantic-duplicates or --off-topic: the installed backbone (see `imgcls backbone list`), or several side by side, comma-separated (default: efficientnet-lite0,efficientnet-lite2 when both are installed, else efficientnet-lite0; semantic duplicates on efficientnet-lite0).")
+    var backbone: String?
     @Option(help: "With --label-issues or --off-topic: cross-validation folds.") var folds = 5
     @Option(help: "With --semantic-duplicates: the cosine similarity of pooled features at which two pictures are checked with local features.")
     var semanticThreshold = Double(SemanticIndex.defaultThreshold)
@@ -87,6 +87,7 @@ struct AssistOptions: ParsableArguments {
     var needsBackbone: Bool { labelIssues || semanticDuplicates || offTopic }
 
     func validate() throws {
+        if let backbone, let problem = BackboneStore.problem(inNames: backbone) { throw ValidationError("--backbone: \(problem)") }
         if folds < 2 { throw ValidationError("--folds must be at least 2") }
         if !(0.5...1).contains(semanticThreshold) { throw ValidationError("--semantic-threshold must be between 0.5 and 1") }
         if semanticInliers < 0 { throw ValidationError("--semantic-inliers must be 0 (no check) or more") }
@@ -95,11 +96,33 @@ struct AssistOptions: ParsableArguments {
     }
 
     /// The request, nil when no analysis is asked for; curate's own request says what is excluded and kept.
-    func request(after curate: CurateRequest, showProgress: Bool) throws -> AssistRequest? {
+    func request(after curate: CurateRequest, showProgress: Bool, note: (String) -> Void) throws -> AssistRequest? {
         guard isAsked else { return nil }
         let store = BackboneStore()
-        let reference = needsBackbone ? BackboneReference(name: backbone, modelFile: try store.installedModel(backbone)) : BackboneReference(name: backbone, modelFile: "")
-        var assist = AssistRequest(backbone: reference)
+        var assist = AssistRequest(backbones: [])
+        if needsBackbone {
+            assist = try backbone.map { AssistRequest(backbones: try store.references($0)) } ?? chosenBackbones(store, note: note)
+        }
+        return try finished(assist, curate: curate, showProgress: showProgress, store: store)
+    }
+
+    /// Not told (--backbone): label issues and off-topic images on the best measured combination installed,
+    /// semantic duplicates on Lite0 (the backbone their threshold was measured on); the choice is printed.
+    private func chosenBackbones(_ store: BackboneStore, note: (String) -> Void) throws -> AssistRequest {
+        let semantic = try semanticDuplicates ? [DefaultBackbone.choose(store: store).get()].map { BackboneReference(name: $0.name, modelFile: $0.modelFile) } : []
+        guard labelIssues || offTopic else {
+            note("semantic duplicates on \(semantic[0].name) (--backbone chooses another)")
+            return AssistRequest(backbones: semantic)
+        }
+        let (names, reason) = try CurationBackbones.choose(store: store).get()
+        note("label issues and off-topic images on \(names): \(reason)" + (semanticDuplicates ? "; semantic duplicates on \(semantic[0].name)" : "")
+             + " (--backbone chooses)")
+        return AssistRequest(backbones: try store.references(names), semanticBackbones: semanticDuplicates ? semantic : nil)
+    }
+
+    /// The request's analyses and their settings.
+    private func finished(_ request: AssistRequest, curate: CurateRequest, showProgress: Bool, store: BackboneStore) throws -> AssistRequest {
+        var assist = request
         if nsfw {
             assist.nsfw = NSFWCheck(backbone: BackboneReference(name: "open-nsfw", modelFile: try store.installedModel("open-nsfw")))
             assist.nsfw!.threshold = nsfwThreshold

@@ -66,22 +66,19 @@ struct TrainCommand: ParsableCommand {
         let side = StartingPoint.medianShorterSide(workspace: global.workspaceFolder, trainFolder: train)
         let (fits, reason) = StartingPoint.picturesFitABackbone(side)
         guard fits else {
-            note("training from scratch: \(reason)")
+            global.note("training from scratch: \(reason)")
             return nil
         }
         switch DefaultBackbone.choose() {
         case let .success((name, modelFile)):
-            note("training on \(name)'s features: \(reason) (--from-scratch trains the small network instead)")
+            global.note("training on \(name)'s features: \(reason) (--from-scratch trains the small network instead)")
             return BackboneReference(name: name, modelFile: modelFile)
         case let .failure(error):
-            note("training from scratch: \(error)")
+            global.note("training from scratch: \(error)")
             return nil
         }
     }
 
-    private func note(_ line: String) {
-        if !global.quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-    }
 
     func run() throws {
         global.startLogging()

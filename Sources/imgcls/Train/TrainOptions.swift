@@ -95,7 +95,8 @@ enum HeadKind: String, ExpressibleByArgument, CaseIterable {
 
 /// Training on a pretrained backbone: its head on cached features, or fine-tuning its last blocks.
 struct BackboneTrainingOptions: ParsableArguments {
-    @Option(help: "Train on a pretrained backbone (see `imgcls backbone list`); its input size replaces --input-size.") var backbone: String?
+    @Option(help: "Train on a pretrained backbone (see `imgcls backbone list`); its input size replaces --input-size. Several, comma-separated (efficientnet-lite0,open-nsfw): a head on their features side by side.")
+    var backbone: String?
     @Option(help: "With --backbone: head (frozen backbone, cached features) or finetune.") var mode: TrainingMode?
     @Option(help: "With --backbone: dense (Dense(512, ReLU) + dropout + softmax) or linear.") var head = HeadKind.dense
     @Option(help: "With --mode head: augmented views cached per training image, besides the image itself.") var augmentViews = 0
@@ -109,7 +110,14 @@ struct BackboneTrainingOptions: ParsableArguments {
     /// `--mode`, defaulting to head with a backbone.
     var isHead: Bool { backbone != nil && (mode ?? .head) == .head }
 
+    /// The names in --backbone.
+    var backboneNames: [String] { backbone.map(BackboneStore.names) ?? [] }
+
     func validate() throws {
+        if backbone != nil, let problem = BackboneStore.problem(inNames: backbone!) { throw ValidationError("--backbone: \(problem)") }
+        if backboneNames.count > 1 && (mode ?? .head) != .head {
+            throw ValidationError("--backbone with several backbones trains a head on their features side by side: --mode head")
+        }
         if backbone == nil && (mode ?? .scratch) != .scratch { throw ValidationError("--mode \(mode!.rawValue) needs --backbone") }
         if backbone != nil && mode == .scratch { throw ValidationError("--backbone trains with --mode head or finetune") }
         if augmentViews < 0 || augmentViews > 32 { throw ValidationError("--augment-views must be between 0 and 32") }
@@ -122,8 +130,9 @@ struct BackboneTrainingOptions: ParsableArguments {
     /// The backbone's part of the request: nothing without a backbone. `chosen` is the one the command chose
     /// when none was given.
     func apply(to request: inout TrainingRequest, chosen: BackboneReference? = nil) throws {
-        guard let reference = try chosen ?? backbone.map({ BackboneReference(name: $0, modelFile: try BackboneStore().installedModel($0)) }) else { return }
-        request.backbone = reference
+        let references = try chosen.map { [$0] } ?? backbone.map { try BackboneStore().references($0) } ?? []
+        guard !references.isEmpty else { return }
+        request.backbones = references
         request.mode = mode ?? .head
         request.spec.hiddenUnits = head == .dense ? 512 : nil
         (request.augmentViews, request.unfreeze) = (augmentViews, unfreeze)
