@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 
-/// `imgcls backbone classify`: an installed backbone's own classifier on any photos (ImageNet's classes,
+/// `imgcls classify` (and `imgcls backbone classify`): an installed backbone's own classifier on any photos (ImageNet's classes,
 /// open_nsfw's sfw and nsfw, an imported network's labels), to check a backbone end to end (decode, resize,
 /// normalise, the network, the labels) or to use it as it is.
 public enum BackboneClassification {

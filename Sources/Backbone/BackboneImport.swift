@@ -24,7 +24,7 @@ public struct BackboneImportRequest: Sendable {
 }
 
 /// The user's ONNX network as an installed backbone: read and checked, converted, stored as a model file beside
-/// the known backbones, so `train --backbone NAME`, `curate --backbone NAME` and `backbone classify` take it.
+/// the known backbones, so `train --backbone NAME`, `curate --backbone NAME` and `classify --backbone NAME` take it.
 public struct BackboneImport: Sendable {
     public let store: BackboneStore
     public let request: BackboneImportRequest

@@ -5,7 +5,7 @@
 //   BackboneImport.swift      `imgcls backbone import`: the user's own ONNX network as an installed backbone
 //   BackboneConversion.swift  the PyTorch state dict's names and layouts as imgcls's
 //   ImageNetClasses.swift     the 1000 class names
-//   BackboneClassification.swift  `imgcls backbone classify`: a backbone's own top classes for image files
+//   BackboneClassification.swift  `imgcls classify`: a backbone's own top classes for image files
 //   ONNXImport/                ONNXImport.swift (an ONNX file as a model), Head.swift (the classifier at its end),
 //                              GraphConversion.swift (the graph as engine steps, layouts decided once),
 //                              StepFusion.swift (batch norm, biases, activations and padding folded in)

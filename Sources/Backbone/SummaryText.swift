@@ -25,7 +25,7 @@ extension KnownBackbone {
 }
 
 extension BackboneClassification.Answer {
-    /// What `imgcls backbone classify` prints for one file: its name (or why it could not be read) and its classes.
+    /// What `imgcls classify` prints for one file: its name (or why it could not be read) and its classes.
     public func text(skipped: [String: String]) -> String {
         ([top.isEmpty ? skipped[file] ?? "\(file): could not be read" : file]
             + top.map { String(format: "  %6.2f%%  %3d %@", $0.probability * 100, $0.index, $0.name) }).joined(separator: "\n")

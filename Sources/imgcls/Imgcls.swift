@@ -8,7 +8,7 @@
 //   Train/      TrainCommand.swift, TrainOptions.swift (option groups), EvaluateCommand.swift
 //   Predict/    PredictCommand.swift, ServeCommand.swift, FallbackOptions.swift
 //   Backbone/   BackboneCommand.swift (the group), BackboneInstallCommand.swift, BackboneListCommand.swift,
-//               BackboneImportCommand.swift, BackboneClassifyCommand.swift
+//               BackboneImportCommand.swift, BackboneClassifyCommand.swift (also `imgcls classify`)
 //   RunCommand.swift, DemoCommand.swift, InspectCommand.swift, StatusCommand.swift, CatalogCommand.swift,
 //   ExportCommand.swift
 
@@ -30,6 +30,7 @@ struct Imgcls: AsyncParsableCommand {
               train      train a classifier on the split
               evaluate   measure a model: accuracy, per-class scores, confusion matrix
               predict    classify images with a model; serve: the same over HTTP
+              classify   a pretrained backbone's own answer (ImageNet's classes, open_nsfw's nsfw score)
 
             After each stage, data/reports/index.html shows the whole workspace (open it in a browser).
             run does every stage from one YAML file; demo shows them all on generated pictures.
@@ -37,7 +38,7 @@ struct Imgcls: AsyncParsableCommand {
             """,
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, RelabelCommand.self, SplitCommand.self,
-                      TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, InspectCommand.self,
+                      TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, BackboneClassifyCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, InspectCommand.self,
                       StatusCommand.self, CatalogCommand.self, ExportCommand.self]
     )
 }

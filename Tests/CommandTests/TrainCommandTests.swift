@@ -90,7 +90,7 @@ import Testing
         let workspace = folder.file("data")
         try Self.writePlainAndBusyPictures(workspace + "/train")
         let picture = "\(workspace)/train/busy/0.png"
-        let classified = try Imgcls.run(["backbone", "classify", "--backbone", "tiny-mobilenet", "--top", "3", picture], environment: environment)
+        let classified = try Imgcls.run(["classify", "--backbone", "tiny-mobilenet", "--top", "3", picture], environment: environment)
         #expect(classified.status == 0 && classified.stdout.contains("class"), "\(classified.stdout)\n\(classified.stderr)")
         let trained = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--backbone", "tiny-mobilenet", "--epochs", "3", "--json"],
                                      environment: environment)

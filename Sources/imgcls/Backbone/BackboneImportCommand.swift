@@ -10,7 +10,7 @@ struct BackboneImportCommand: ParsableCommand {
         abstract: "Install your own ONNX image network as a backbone (any ResNet, MobileNet, EfficientNet, RegNet, ConvNeXt, ViT, ... exported from PyTorch, timm or Keras).",
         discussion: """
             The network runs in imgcls's own engine. Its classifier (the last MatMul or Gemm) is kept, so `imgcls \
-            backbone classify --backbone NAME` gives its own answer, and what that classifier reads becomes the \
+            classify --backbone NAME` gives its own answer, and what that classifier reads becomes the \
             features `train --backbone NAME --mode head` and `curate --backbone NAME` use. The input convention is \
             the one the network was trained with: ImageNet's mean and deviation on 0-1 values by default (torchvision \
             and timm); --range 255 with --mean 104,117,123 --std 1,1,1 --bgr for Caffe's.
