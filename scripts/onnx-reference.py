@@ -152,6 +152,17 @@ def small_deit_small():
     )
 
 
+def small_dinov2_small():
+    import timm
+
+    # DINOv2 ViT-S/14 as a feature extractor (no classifier: num_classes=0, its output is the class token after the
+    # final norm), with its layer scales; here 16x16 patches so that 64x64 gives 4x4 tokens, 3 heads of 8 dims.
+    return timm.create_model(
+        "vit_small_patch14_dinov2", pretrained=False, img_size=FIXTURE_SIZE, patch_size=16, embed_dim=24, depth=2,
+        num_heads=3, num_classes=0,
+    )
+
+
 def full_model(family):
     """The standard network (1000 classes, 224x224), random weights."""
     import timm
@@ -178,6 +189,7 @@ FIXTURES = {
     "convnext_tiny_opset13": ("convnext_tiny", 13, small_convnext_tiny),
     "vit_b_16": ("vit_b_16", 17, small_vit_b_16),
     "deit_small": ("deit_small", 17, small_deit_small),
+    "dinov2_small": ("dinov2_small", 17, small_dinov2_small),
 }
 FULL_FAMILIES = [
     "resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "regnety", "convnext_tiny",

@@ -23,6 +23,9 @@ public enum BackboneClassification {
         throws -> (answers: [Answer], skipped: [String: String])
     {
         let model = try ModelFile.load(modelFile).model
+        guard !model.labels.isEmpty else {
+            throw BackboneError("\(modelFile): this backbone keeps no classifier of its own (it was imported with --features, or its network has none): it gives features to `train --backbone` and `curate --backbone`, not answers")
+        }
         Kernels.threads = threads
         let loader = BatchLoader(model.input, cacheMegabytes: 0)
         let samples = files.map { ImageFolder.Sample(path: $0, label: 0) }

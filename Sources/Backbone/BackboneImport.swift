@@ -15,6 +15,9 @@ public struct BackboneImportRequest: Sendable {
     public var labelsFile: String?
     /// Replace an imported backbone of the same name.
     public var replace = false
+    /// The value (or node) whose output holds the features, pooled to a vector; nil: what the network's own
+    /// classifier reads (which is then kept as the backbone's answer).
+    public var features: String?
 
     public static let imageNetInput = Normalization(mean: [0.485, 0.456, 0.406], deviation: [0.229, 0.224, 0.225])
 
@@ -53,7 +56,8 @@ public struct BackboneImport: Sendable {
                     .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             } catch { throw BackboneError("--labels: \(error)") }
         }
-        let model = try ONNXImport.model(request.file, labels: labels, normalization: request.normalization, inputSize: request.inputSize)
+        let model = try ONNXImport.model(request.file, labels: labels, normalization: request.normalization, inputSize: request.inputSize,
+                                         features: request.features)
         try store.save(model, as: name, source: request.file)
         return BackboneSummary(name: name, modelFile: store.modelFile(name), source: request.file,
                                parameters: model.parameters.reduce(0) { $0 + $1.count }, seconds: monotonicSeconds() - started)

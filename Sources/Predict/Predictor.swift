@@ -42,6 +42,9 @@ public final class Predictor: @unchecked Sendable {
         do { bytes = try FileIO.read(modelFile) } catch { throw PredictError("\(error)") }
         let model: Model
         do { model = try ModelFile.load(modelFile).model } catch { throw PredictError("\(error)") }
+        guard !model.labels.isEmpty else {
+            throw PredictError("\(modelFile): a backbone without a classifier of its own gives features, not answers; train a model on it (`imgcls train --backbone`)")
+        }
         self.modelFile = modelFile
         let parts = modelFile.split(separator: "/")
         modelName = parts.count >= 2 && parts.last == "model.safetensors" ? String(parts[parts.count - 2])

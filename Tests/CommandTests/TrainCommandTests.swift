@@ -103,6 +103,31 @@ import Testing
         #expect(predicted.status == 0 && (predicted.stdout.contains("busy") || predicted.stdout.contains("plain")), "\(predicted.stdout)\n\(predicted.stderr)")
     }
 
+    /// A network without a classifier (a reduced DINOv2) imported with `--features`: a backbone that gives features
+    /// to train on and refuses to answer by itself.
+    @Test func aNetworkImportedForItsFeaturesTrainsAHeadButAnswersNothingItself() throws {
+        let folder = TemporaryFolder()
+        let environment = ["XDG_CACHE_HOME": folder.file("cache")]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let onnx = root + "/Tests/BackboneTests/Fixtures/onnx/dinov2_small.onnx"
+        let refused = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-dino"], environment: environment)
+        #expect(refused.status == 1 && refused.stderr.contains("give --features VALUE"), "\(refused.stderr)")
+        let imported = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-dino", "--features", "output"], environment: environment)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let workspace = folder.file("data")
+        try Self.writePlainAndBusyPictures(workspace + "/train")
+        let picture = "\(workspace)/train/busy/0.png"
+        let classified = try Imgcls.run(["classify", "--backbone", "tiny-dino", picture], environment: environment)
+        #expect(classified.status == 1 && classified.stderr.contains("keeps no classifier of its own"), "\(classified.stderr)")
+        let predicted = try Imgcls.run(["predict", "--model", folder.file("cache/imgcls/backbones/tiny-dino.safetensors"), picture])
+        #expect(predicted.status != 0 && predicted.stderr.contains("gives features, not answers"), "\(predicted.stderr)")
+        let trained = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--backbone", "tiny-dino", "--epochs", "2"],
+                                     environment: environment)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let answered = try Imgcls.run(["predict", "--workspace", workspace, "--model", "m", picture])
+        #expect(answered.status == 0 && (answered.stdout.contains("busy") || answered.stdout.contains("plain")), "\(answered.stderr)")
+    }
+
     /// Two imported networks side by side (`--backbone a,b`), each with its own preprocessing: the head trains on
     /// their features concatenated; the model file holds both networks, and evaluating it from the image files
     /// gives the validation accuracy training measured on the cached features (the same features both ways).

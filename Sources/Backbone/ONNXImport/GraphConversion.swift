@@ -11,7 +11,8 @@ struct GraphConversion {
     struct Result {
         var spec: GraphSpec
         var weights: [[[Float]]]
-        /// [features, classes] and [classes].
+        /// [features, classes] and [classes]; empty, with no classes, when the features are not what the network's
+        /// own classifier reads (`--features`) or it has none.
         var headWeight: [Float]
         var headBias: [Float]
         var classes: Int
@@ -33,13 +34,24 @@ struct GraphConversion {
 
     init(_ graph: ONNXGraph) { self.graph = graph }
 
-    static func convert(_ graph: ONNXGraph) throws(ONNXError) -> Result {
+    /// `features` names the value (or the node whose output it is) that holds the features: by default what the
+    /// network's classifier reads.
+    static func convert(_ graph: ONNXGraph, features: String? = nil) throws(ONNXError) -> Result {
         var conversion = GraphConversion(graph)
-        return try conversion.run()
+        return try conversion.run(features: features)
     }
 
-    private mutating func run() throws(ONNXError) -> Result {
-        let head = try Head.find(in: graph)
+    private mutating func run(features requested: String?) throws(ONNXError) -> Result {
+        let classifier: Head?
+        do { classifier = try Head.find(in: graph) } catch {
+            guard requested != nil else {
+                throw ONNXError(problem: error.problem + "; give --features VALUE, the value (or node) whose output holds the features, such as the graph's output \(graph.output)")
+            }
+            classifier = nil
+        }
+        let featuresName = try requested.map { name throws(ONNXError) in try Self.value(named: name, in: graph) } ?? classifier!.features
+        // The network's own classifier stays only on what it reads.
+        let head = classifier?.features == featuresName ? classifier : nil
         let input = graph.inputShape
         let channelsFirst = input[1] == 3
         guard channelsFirst || input[3] == 3 else {
@@ -51,13 +63,14 @@ struct GraphConversion {
         placed[graph.input] = Placement(value: 0, perm: channelsFirst ? [0, 2, 3, 1] : [0, 1, 2, 3])
         shapes[0] = channelsFirst ? [1, input[2], input[3], 3] : input
 
-        let needed = Self.nodesNeeded(for: head.features, in: graph)
+        let needed = Self.nodesNeeded(for: featuresName, in: graph)
         for node in graph.nodes where needed.contains(node.outputs[0]) { try emit(node) }
 
-        // The features as [1, F] in memory order.
-        let features = try require(head.features, perm: identity(logicalShape(head.features).count))
+        // The features as [1, F] in memory order: what the classifier reads as it is, a value named by --features pooled.
+        let features = requested == nil ? try require(featuresName, perm: identity(logicalShape(featuresName).count))
+            : try pooled(featuresName, channelsFirst: channelsFirst)
         let width = shapes[features]!.reduce(1, *)
-        guard width == head.weight.count / head.classes else {
+        if let head, width != head.weight.count / head.classes {
             throw ONNXError(problem: "the features \(head.features) hold \(width) values; the classifier takes \(head.weight.count / head.classes)")
         }
         var output = features
@@ -66,8 +79,35 @@ struct GraphConversion {
         let fused = StepFusion.fuse(steps, output: output)
         let spec = GraphSpec(inputShape: shapes[0]!, steps: fused.map(\.step), output: output, featureWidth: width)
         if let problem = spec.problem { throw ONNXError(problem: "the converted network does not check: \(problem)") }
-        return Result(spec: spec, weights: fused.map(\.weights), headWeight: head.weight, headBias: head.bias,
-                      classes: head.classes, channelsFirst: channelsFirst)
+        return Result(spec: spec, weights: fused.map(\.weights), headWeight: head?.weight ?? [], headBias: head?.bias ?? [],
+                      classes: head?.classes ?? 0, channelsFirst: channelsFirst)
+    }
+
+    /// The value `name` names: a value, or the node whose (first) output it is.
+    static func value(named name: String, in graph: ONNXGraph) throws(ONNXError) -> String {
+        if graph.shapes[name] != nil, graph.constants[name] == nil, name != graph.input { return name }
+        if let node = graph.nodes.first(where: { $0.name == name }) { return node.outputs[0] }
+        let some = graph.nodes.suffix(6).map { "\($0.outputs[0]) (from \($0.label))" }.joined(separator: ", ")
+        throw ONNXError(problem: "--features \(name): no value or node of that name in the graph; its last values are \(some)")
+    }
+
+    /// One image's features from the value `name`: a vector as it is, a feature map [1, C, H, W] (or [1, H, W, C]
+    /// in a channels-last network) averaged over its positions, a sequence of tokens [1, T, C] its first (the
+    /// class token of ViT and DINOv2).
+    private mutating func pooled(_ name: String, channelsFirst: Bool) throws(ONNXError) -> Int {
+        let shape = try logicalShape(name)
+        switch shape.count {
+        case 2 where shape[0] == 1:
+            return try require(name, perm: identity(2))
+        case 3 where shape[0] == 1:
+            let tokens = try require(name, perm: identity(3))
+            return append(.gather(axis: 1, indices: [0]), inputs: [tokens], shape: [1, 1, shape[2]])
+        case 4 where shape[0] == 1:
+            let map = try require(name, perm: channelsFirst ? Self.nhwc : identity(4))
+            return append(.reduce(.mean, axes: [1, 2]), inputs: [map], shape: [1, channelsFirst ? shape[1] : shape[3]])
+        default:
+            throw ONNXError(problem: "--features \(name) has shape \(shape): features are a vector [1, C], a feature map [1, C, H, W] or tokens [1, T, C]")
+        }
     }
 
     /// The ONNX values the features need (the outputs of the nodes that lead to them).

@@ -27,6 +27,8 @@ struct BackboneImportCommand: ParsableCommand {
     @Option(help: "A JPEG round trip at this quality after resizing (for networks trained on JPEG artefacts).") var jpegRoundTrip: Int?
     @Option(help: "A file of labels, one per line in class order (default: ImageNet's for 1000 classes).") var labels: String?
     @Flag(help: "Replace an imported backbone of the same name.") var replace = false
+    @Option(help: "The value (or node) whose output holds the features, pooled to a vector (a feature map averaged, a token sequence's first); default: what the network's classifier reads, which is then kept. Needed for a network without a classifier (DINOv2, a feature extractor).")
+    var features: String?
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func values(_ text: String, _ option: String) throws -> [Float] {
@@ -50,7 +52,7 @@ struct BackboneImportCommand: ParsableCommand {
         (normalization.resizeBeforeCrop, normalization.jpegRoundTrip) = (resize, jpegRoundTrip)
         if bgr { normalization.bgr = true }
         var request = BackboneImportRequest(file: file, name: name, normalization: normalization)
-        (request.inputSize, request.labelsFile, request.replace) = (size, labels, replace)
+        (request.inputSize, request.labelsFile, request.replace, request.features) = (size, labels, replace, features)
         let summary = try BackboneImport(request: request).run()
         if json { return try Output.printJSON(summary) }
         print(summary.text)
