@@ -73,13 +73,16 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: workspace + "/features/efficientnet-lite0"), "no features were cached")
     }
 
+    /// BackboneTests' reduced ONNX networks (Fixtures/onnx).
+    static let onnxFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("BackboneTests/Fixtures/onnx").path + "/"
+
     /// An ONNX network (the reduced MobileNetV2 of BackboneTests' fixtures, 64 px) imported as a backbone: listed,
     /// its own classifier answers, a head trains on its features, and the trained model predicts on its own.
     @Test func anImportedONNXNetworkTrainsAHeadAndPredicts() throws {
         let folder = TemporaryFolder()
         let environment = ["XDG_CACHE_HOME": folder.file("cache")]
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let onnx = root + "/Tests/BackboneTests/Fixtures/onnx/mobilenet_v2.onnx"
+        let onnx = Self.onnxFixtures + "mobilenet_v2.onnx"
         let imported = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-mobilenet"], environment: environment)
         #expect(imported.status == 0 && imported.stdout.contains("tiny-mobilenet: installed from"), "\(imported.stderr)")
         let again = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-mobilenet"], environment: environment)
@@ -108,8 +111,7 @@ import Testing
     @Test func aNetworkImportedForItsFeaturesTrainsAHeadButAnswersNothingItself() throws {
         let folder = TemporaryFolder()
         let environment = ["XDG_CACHE_HOME": folder.file("cache")]
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let onnx = root + "/Tests/BackboneTests/Fixtures/onnx/dinov2_small.onnx"
+        let onnx = Self.onnxFixtures + "dinov2_small.onnx"
         let refused = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-dino"], environment: environment)
         #expect(refused.status == 1 && refused.stderr.contains("give --features VALUE"), "\(refused.stderr)")
         let imported = try Imgcls.run(["backbone", "import", onnx, "--name", "tiny-dino", "--features", "output"], environment: environment)
@@ -134,11 +136,9 @@ import Testing
     @Test func aHeadTrainsOnTwoBackbonesSideBySide() throws {
         let folder = TemporaryFolder()
         let environment = ["XDG_CACHE_HOME": folder.file("cache")]
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let fixtures = root + "/Tests/BackboneTests/Fixtures/onnx/"
         for (file, name, options) in [("mobilenet_v2", "tiny-mobilenet", [String]()),
                                       ("resnet18", "tiny-resnet", ["--resize", "72", "--bgr", "--range", "255", "--mean", "104,117,123", "--std", "60,60,60"])] {
-            let imported = try Imgcls.run(["backbone", "import", fixtures + file + ".onnx", "--name", name] + options, environment: environment)
+            let imported = try Imgcls.run(["backbone", "import", Self.onnxFixtures + file + ".onnx", "--name", name] + options, environment: environment)
             #expect(imported.status == 0, "\(imported.stderr)")
         }
         let workspace = folder.file("data")
