@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "FilesTests", dependencies: ["Files", "SampleImages"]),
         .testTarget(name: "CurateTests", dependencies: ["Curate", "Catalog", "StageContract", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "LoopbackHTTP", "SampleImages", "Catalog", "StageContract", "Files", "Imaging"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Files"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Files", "SampleImages"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Engine", "StageContract", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
         .testTarget(name: "PredictTests", dependencies: ["Predict", "Engine", "Files", "Imaging", "SampleImages"]),

@@ -8,7 +8,8 @@
 #   5. the same Dense(512) head on other backbones: open_nsfw (a moderation network, `backbone install open-nsfw`)
 #      and an imported ONNX network (EfficientNet-Lite2 exported from PyTorch with its real weights, imported with
 #      `backbone import`);
-#   6. the same head on two backbones side by side (`--backbone a,b`: their cached features concatenated):
+#   6. the imported network fine-tuned (its last 2 blocks, from its head model);
+#   7. the same head on two backbones side by side (`--backbone a,b`: their cached features concatenated):
 #      EfficientNet-Lite0 with open_nsfw, and with the imported Lite2.
 # Prints validation accuracy and wall time of each. Environment: EPOCHS (30), FINETUNE_EPOCHS (5).
 source "$(dirname "$0")/bench-lib.sh"
@@ -63,11 +64,14 @@ imported=bench-data/onnx-full/efficientnet-lite2.onnx
 "$bin/imgcls" backbone import "$imported" --name lite2-onnx --range 255 --mean 127,127,127 --std 128,128,128 --replace >/dev/null
 t_nsfw=$(seconds "$bin/imgcls" train --workspace "$ws" --name nsfw-head --backbone open-nsfw --epochs "$EPOCHS" --quiet) || true
 t_imported=$(seconds "$bin/imgcls" train --workspace "$ws" --name imported-head --backbone lite2-onnx --epochs "$EPOCHS" --quiet) || true
+t_imported_tuned=$(seconds "$bin/imgcls" train --workspace "$ws" --name imported-tuned --backbone lite2-onnx --mode finetune --from imported-head \
+                   --unfreeze 2 --epochs "$FINETUNE_EPOCHS" --quiet) || true
 # Both backbones' features are cached by now: these times are the heads' and the concatenation's.
 t_pair_nsfw=$(seconds "$bin/imgcls" train --workspace "$ws" --name pair-nsfw --backbone efficientnet-lite0,open-nsfw --epochs "$EPOCHS" --quiet) || true
 t_pair_lite2=$(seconds "$bin/imgcls" train --workspace "$ws" --name pair-lite2 --backbone efficientnet-lite0,lite2-onnx --epochs "$EPOCHS" --quiet) || true
 # One evaluation that fails leaves its cell empty ("-"), not the whole table.
 acc_nsfw=$(accuracy nsfw-head) || acc_nsfw=-; acc_imported=$(accuracy imported-head) || acc_imported=-
+acc_imported_tuned=$(accuracy imported-tuned) || acc_imported_tuned=-
 acc_pair_nsfw=$(accuracy pair-nsfw) || acc_pair_nsfw=-; acc_pair_lite2=$(accuracy pair-lite2) || acc_pair_lite2=-
 acc_scratch=$(accuracy scratch) || acc_scratch=-; acc_head=$(accuracy head) || acc_head=-
 acc_linear=$(accuracy linear) || acc_linear=-; acc_finetune=$(accuracy finetune) || acc_finetune=-
@@ -82,6 +86,7 @@ printf "%-58s %8s %8s\n" "scikit-learn logistic regression on the same features"
 printf "%-58s %8s %8s\n" "efficientnet-lite0 fine-tuned, last 2 blocks ($FINETUNE_EPOCHS epochs)" "$acc_finetune" "$t_finetune"
 printf "%-58s %8s %8s\n" "open-nsfw head, Dense(512) ($EPOCHS epochs, first run)" "$acc_nsfw" "$t_nsfw"
 printf "%-58s %8s %8s\n" "imported ONNX EfficientNet-Lite2 head, Dense(512)" "$acc_imported" "$t_imported"
+printf "%-58s %8s %8s\n" "  fine-tuned, last 2 blocks ($FINETUNE_EPOCHS epochs)" "$acc_imported_tuned" "$t_imported_tuned"
 printf "%-58s %8s %8s\n" "efficientnet-lite0 + open-nsfw side by side, Dense(512)" "$acc_pair_nsfw" "$t_pair_nsfw (cached)"
 printf "%-58s %8s %8s\n" "efficientnet-lite0 + imported Lite2 side by side, Dense(512)" "$acc_pair_lite2" "$t_pair_lite2 (cached)"
 # One RESULT line per model: no goals here; the backbone models are set against the logistic regression on the same
@@ -94,6 +99,8 @@ result "backbone, lite0 fine-tuned, last 2 blocks" "imgcls train --mode finetune
   "$acc_finetune" "$logistic" accuracy -
 result "backbone, open-nsfw head, Dense(512)" "imgcls train --backbone open-nsfw" "scikit-learn logistic regression (lite0)" "$acc_nsfw" "$logistic" accuracy -
 result "backbone, imported ONNX lite2 head" "imgcls train --backbone lite2-onnx" "scikit-learn logistic regression (lite0)" "$acc_imported" "$logistic" accuracy -
+result "backbone, imported lite2 fine-tuned, last 2 blocks" "imgcls train --backbone lite2-onnx --mode finetune" \
+  "scikit-learn logistic regression (lite0)" "$acc_imported_tuned" "$logistic" accuracy -
 result "backbone, lite0 + open-nsfw head" "imgcls train --backbone efficientnet-lite0,open-nsfw" "scikit-learn logistic regression (lite0)" \
   "$acc_pair_nsfw" "$logistic" accuracy -
 result "backbone, lite0 + imported lite2 head" "imgcls train --backbone efficientnet-lite0,lite2-onnx" "scikit-learn logistic regression (lite0)" \

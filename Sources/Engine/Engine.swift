@@ -9,9 +9,11 @@
 //                  loops), DepthwiseConvolution.swift with DirectDepthwise.swift, BatchNorm.swift, Pooling.swift,
 //                  Activations.swift, Dense.swift, Residual.swift, ZeroPad.swift, Loss.swift, Weights.swift
 //   Networks/      Model.swift, ResidualNetwork.swift, BaselineNetwork.swift, EfficientNetLite.swift,
+//                  CombinedBackbones.swift (several backbones side by side, their features concatenated),
 //                  InferenceFolding.swift (batch norm folded into convolutions for inference)
 //   Graph/         GraphSpec.swift (an imported network's steps, as the model file stores them), GraphNetwork.swift
-//                  (runs them image by image), GraphKernels.swift (the loops of steps no engine layer runs)
+//                  (runs them image by image), GraphKernels.swift (the loops of steps no engine layer runs),
+//                  GraphTraining.swift (fine-tuning its last blocks: their backward passes)
 //   ModelFiles/    ModelFile.swift (the model file's contents, BackboneReference), SafeTensors.swift (the format)
 //   Input/         ImageFolder.swift (flow_from_directory folders), BatchLoader.swift (InputPreparation: decode,
 //                  resize, normalise; batches), Augmentation.swift

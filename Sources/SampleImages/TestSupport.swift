@@ -35,3 +35,21 @@ public final class TemporaryFolder: @unchecked Sendable {
 
     public func file(_ name: String) -> String { path + "/" + name }
 }
+
+/// Gradient checks: a derivative by central differences, and how far an analytic derivative is from it.
+public enum CentralDifference {
+    /// d loss / d one number saved as `saved`: `set` puts a value in its place (the saved one back at the end).
+    public static func derivative(at saved: Float, h: Float, set: (Float) -> Void, loss: () -> Double) -> Double {
+        set(saved + h)
+        let up = loss()
+        set(saved - h)
+        let down = loss()
+        set(saved)
+        return (up - down) / Double(2 * h)
+    }
+
+    /// |analytic - numeric| over their sizes (at least 1e-2, so that gradients near zero compare absolutely).
+    public static func relativeError(_ analytic: Float, _ numeric: Double) -> Float {
+        Float(abs(Double(analytic) - numeric) / max(1e-2, abs(Double(analytic)) + abs(numeric)))
+    }
+}

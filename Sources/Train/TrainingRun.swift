@@ -233,9 +233,9 @@ public struct TrainingRun {
                 guard request.backbones.count == 1 else {
                     throw TrainError("--mode finetune trains one backbone's last blocks; on several backbones side by side only the head trains (--mode head)")
                 }
-                // An imported network runs in the engine's graph steps, which have no backward pass yet.
-                guard model.spec.architecture != .imported else {
-                    throw TrainError("\(backbone.name) is an imported network: it trains in --mode head (its features, a new head); fine-tuning covers the EfficientNet-Lite backbones")
+                // An imported network's last blocks train when their steps have a backward pass.
+                if let graph = model.graphNetwork, let problem = graph.fineTuningProblem(request.unfreeze) {
+                    throw TrainError("\(backbone.name) cannot fine-tune its last \(request.unfreeze) blocks: \(problem)")
                 }
                 settings.unfreeze = request.unfreeze
                 if settings.augmentation == Augmentation() { settings.augmentation = .standard }

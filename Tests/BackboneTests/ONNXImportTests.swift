@@ -1,5 +1,7 @@
 import Engine
+import Files
 import Foundation
+import SampleImages
 import Testing
 @testable import Backbone
 
@@ -92,5 +94,55 @@ import Testing
         #expect {
             try ONNXImport.model(path, labels: ["a"], normalization: Normalization(), features: "/avgpool/GlobalAveragePool_output_0")
         } throws: { "\($0)".contains("--labels goes with the network's own classifier") }
+    }
+}
+
+/// Fine-tuning imported CNNs: the backward pass of their last blocks against central differences of
+/// `loss = sum(features * r)` on a real photo, for each family whose blocks can train; and which can.
+@Suite struct ONNXFineTuningTests {
+    @Test(arguments: [("resnet18", 3), ("resnet50", 2), ("mobilenet_v2", 3), ("mobilenet_v3_large", 2), ("efficientnet_b0", 2)])
+    func lastBlocksGradientsMatchFiniteDifferences(_ family: String, _ blocks: Int) throws {
+        let model = try ONNXImport.model("\(ONNXImportTests.folder)/\(family).onnx", normalization: Normalization())
+        let graph = try #require(model.graphNetwork)
+        #expect(graph.fineTuningProblem(blocks) == nil, "\(family): \(graph.fineTuningProblem(blocks)!)")
+        graph.unfreezeLast(blocks, rateScale: 0.1)
+        let photos = try ONNXImportTests.floats("\(ONNXImportTests.folder)/\(family).input.f32")
+        let input = Tensor(shape: [1, 3, 64, 64], data: Array(photos.prefix(3 * 64 * 64))).transposed([0, 2, 3, 1])
+        var random = SplitMix64(seed: 5)
+        let r = (0..<graph.spec.featureWidth).map { _ in Float(random.nextGaussian()) }
+        let trained = graph.parameters.filter(\.trainable)
+        #expect(!trained.isEmpty && trained.count < graph.parameters.count)
+        for p in trained { p.zeroGradient() }
+        let features = graph.forward(input, training: true)
+        #expect(features.data == graph.forward(input, training: false).data, "the training forward computes what inference does")
+        _ = graph.backward(Tensor(shape: [1, r.count], data: r))
+        func loss() -> Double {
+            zip(graph.forward(input, training: false).data, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        // A few entries of every trained tensor.
+        var errors: [Float] = []
+        let h: Float = 2e-3  // at 1e-2, 3 of 48 ResNet-50 entries straddled a ReLU kink (errors up to 0.19); at 3e-3 and 1e-3 none
+        for p in trained {
+            for _ in 0..<3 {
+                let i = random.next(below: p.count)
+                let numeric = CentralDifference.derivative(at: p.value[i], h: h, set: { p.value[i] = $0 }, loss: loss)
+                errors.append(CentralDifference.relativeError(p.gradient[i], numeric))
+            }
+        }
+        let sorted = errors.sorted()
+        // Central differences across a ReLU's kink are off; the rest agree.
+        #expect(sorted[sorted.count * 95 / 100] < 2e-2, "\(family): errors \(sorted.suffix(8)) of \(sorted.count)")
+        #expect(sorted[sorted.count / 2] < 2e-3, "\(family): median error \(sorted[sorted.count / 2])")
+    }
+
+    @Test func familiesWhoseBlocksHaveNoBackwardPassSayHowFarFineTuningReaches() throws {
+        for family in ["regnety", "convnext_tiny", "vit_b_16"] {
+            let graph = try #require(try ONNXImport.model("\(ONNXImportTests.folder)/\(family).onnx", normalization: Normalization()).graphNetwork)
+            let problem = try #require(graph.fineTuningProblem(1), "\(family) fine-tunes")
+            #expect("\(problem)".contains("has no backward pass") && "\(problem)".contains("--mode head"), "\(family): \(problem)")
+        }
+        let mobilenet = try #require(try ONNXImport.model("\(ONNXImportTests.folder)/mobilenet_v2.onnx", normalization: Normalization()).graphNetwork)
+        let tooMany = try #require(mobilenet.fineTuningProblem(1000))
+        #expect("\(tooMany)".contains("blocks (--unfreeze \(mobilenet.trainableBlockCount) trains them all)"), "\(tooMany)")
     }
 }

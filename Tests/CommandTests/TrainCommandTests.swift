@@ -98,9 +98,15 @@ import Testing
         let trained = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--backbone", "tiny-mobilenet", "--epochs", "3", "--json"],
                                      environment: environment)
         #expect(trained.status == 0, "\(trained.stderr)")
-        let finetune = try Imgcls.run(["train", "--workspace", workspace, "--name", "f", "--backbone", "tiny-mobilenet", "--mode", "finetune"],
-                                      environment: environment)
-        #expect(finetune.status == 1 && finetune.stderr.contains("is an imported network: it trains in --mode head"), "\(finetune.stderr)")
+        // Fine-tuning its last blocks from the head model; asked for more blocks than can train, it says how many can.
+        let finetune = try Imgcls.run(["train", "--workspace", workspace, "--name", "f", "--backbone", "tiny-mobilenet", "--mode", "finetune",
+                                       "--from", "m", "--unfreeze", "2", "--epochs", "2", "--json"], environment: environment)
+        #expect(finetune.status == 0, "\(finetune.stderr)")
+        let tuned = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "f", "--split", "train", "--json"])
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        let tooDeep = try Imgcls.run(["train", "--workspace", workspace, "--name", "g", "--backbone", "tiny-mobilenet", "--mode", "finetune",
+                                      "--unfreeze", "500"], environment: environment)
+        #expect(tooDeep.status == 1 && tooDeep.stderr.contains("trains them all"), "\(tooDeep.stderr)")
         // The model file holds the imported network: prediction needs no backbone installed.
         let predicted = try Imgcls.run(["predict", "--model", Workspace(root: workspace).modelFolder("m") + "/model.safetensors", picture])
         #expect(predicted.status == 0 && (predicted.stdout.contains("busy") || predicted.stdout.contains("plain")), "\(predicted.stdout)\n\(predicted.stderr)")

@@ -1,4 +1,5 @@
 import Files
+import SampleImages
 import Testing
 @testable import Engine
 
@@ -25,30 +26,18 @@ struct GradientCheck {
             return zip(y.data, weights.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
         var worst: Float = 0
-        func compare(_ analytic: Float, _ numeric: Double) {
-            let error = abs(Double(analytic) - numeric) / max(1e-2, abs(Double(analytic)) + abs(numeric))
-            worst = max(worst, Float(error))
-        }
         let h: Float = 1e-2
         var x = input
         for i in 0..<x.count {
-            let saved = x.data[i]
-            x.data[i] = saved + h
-            let up = lossAt(layer, x, weights, training, beforeEachForward)
-            x.data[i] = saved - h
-            let down = lossAt(layer, x, weights, training, beforeEachForward)
-            x.data[i] = saved
-            compare(inputGradient.data[i], (up - down) / Double(2 * h))
+            let numeric = CentralDifference.derivative(at: x.data[i], h: h, set: { x.data[i] = $0 }) {
+                lossAt(layer, x, weights, training, beforeEachForward)
+            }
+            worst = max(worst, CentralDifference.relativeError(inputGradient.data[i], numeric))
         }
         for p in layer.parameters where p.trainable {
             for i in 0..<p.count {
-                let saved = p.value[i]
-                p.value[i] = saved + h
-                let up = loss()
-                p.value[i] = saved - h
-                let down = loss()
-                p.value[i] = saved
-                compare(p.gradient[i], (up - down) / Double(2 * h))
+                let numeric = CentralDifference.derivative(at: p.value[i], h: h, set: { p.value[i] = $0 }, loss: loss)
+                worst = max(worst, CentralDifference.relativeError(p.gradient[i], numeric))
             }
         }
         return worst

@@ -3,13 +3,17 @@ import Files
 /// An imported network (`GraphSpec`) run by the engine: image by image (the threads of `Parallel` taking a share
 /// of the batch each, as `Sequential` runs inference), each step on the values before it, a value freed after
 /// its last reader. Convolutions that fit the engine's own layers run in them (`Conv2D`, `DepthwiseConv2D`, with
-/// their AVX2/FMA loops); every other step in `GraphKernels`. Inference only: its weights are frozen, and
-/// training takes its features as a backbone's (head mode).
+/// their AVX2/FMA loops); every other step in `GraphKernels`. Its weights are frozen, and training takes its
+/// features as a backbone's (head mode), unless its last blocks are unfrozen for fine-tuning (`GraphTraining.swift`).
 public final class GraphNetwork: Layer {
     public let spec: GraphSpec
-    private let runners: [StepRunner]
+    let runners: [StepRunner]
     /// For each value, the last step that reads it (the output: past the end).
-    private let lastReader: [Int]
+    let lastReader: [Int]
+    /// Fine-tuning: the first step that trains (the step count when none does).
+    var firstTrainedStep: Int
+    /// Fine-tuning: each image's values from the last training forward, for the backward pass.
+    var trainingValues: [[Tensor?]] = []
 
     /// The network with `weights[step]` (in the order of each step's `weights`), or zeros for a model file to
     /// fill in by name.
@@ -28,6 +32,7 @@ public final class GraphNetwork: Layer {
         for (index, step) in spec.steps.enumerated() { for input in step.inputs { last[input] = index } }
         last[spec.output] = spec.steps.count
         lastReader = last
+        firstTrainedStep = spec.steps.count
     }
 
     public var parameters: [Parameter] { runners.flatMap(\.parameters) }
@@ -43,7 +48,7 @@ public final class GraphNetwork: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(!training, "an imported network runs in inference only (its weights are frozen)")
+        if training { return trainingForward(input) }
         let image = spec.inputShape.reduce(1, *)
         precondition(input.itemSize == image, "the imported network takes \(spec.inputShape), got \(input.shape)")
         var output = Tensor(uninitialized: [input.batch, spec.featureWidth])
@@ -61,17 +66,19 @@ public final class GraphNetwork: Layer {
 
     /// One image through every step.
     func run(_ image: Tensor) -> Tensor {
+        run(image, keepingFrom: spec.steps.count)[spec.output]!
+    }
+
+    /// One image through every step; the values that steps from `first` on read or write are kept (for their
+    /// backward pass), the others freed after their last reader.
+    func run(_ image: Tensor, keepingFrom first: Int) -> [Tensor?] {
         var values = [Tensor?](repeating: nil, count: spec.valueCount)
         values[0] = image
         for (index, step) in spec.steps.enumerated() {
             values[step.output] = runners[index].run(step.inputs.map { values[$0]! })
-            for input in Set(step.inputs) where lastReader[input] == index { values[input] = nil }
+            for input in Set(step.inputs) where lastReader[input] == index && index < first { values[input] = nil }
         }
-        return values[spec.output]!
-    }
-
-    public func backward(_ outputGradient: Tensor) -> Tensor {
-        preconditionFailure("an imported network has no backward pass: its weights are frozen, and training stops at the head")
+        return values
     }
 }
 
@@ -80,7 +87,8 @@ public final class GraphNetwork: Layer {
 final class StepRunner {
     let step: GraphStep
     let parameters: [Parameter]
-    private let layers: [Layer]
+    /// The engine layers that run a convolution (empty: `GraphKernels` runs the step).
+    let layers: [Layer]
 
     init(_ step: GraphStep, name: String, random: inout SplitMix64) {
         self.step = step

@@ -95,6 +95,11 @@ public enum GraphOp: Codable, Sendable, Equatable {
     case constant
 }
 
+extension GraphOp {
+    /// The op's name in messages ("convolution", "layerNormalization").
+    public var name: String { String(describing: self).prefix { $0 != "(" }.description }
+}
+
 public enum ReduceKind: String, Codable, Sendable, Equatable {
     case mean, sum, max
 }

@@ -190,6 +190,9 @@ public final class Model {
     /// Fine-tuning the top of a backbone: its last `blocks` blocks (and what follows them) train at
     /// `rateScale` of the head's learning rate; everything below stays frozen, batch norm included.
     public func unfreezeLast(_ blocks: Int, rateScale: Float) {
+        frozenPrefix = nil
+        // An imported network's blocks are its graph's (check `GraphNetwork.fineTuningProblem` first).
+        if let graph = graphNetwork { return graph.unfreezeLast(blocks, rateScale: rateScale) }
         let body = bodyLayers
         // Blocks are the body's Sequential and Residual layers; the layers after the last block (the top
         // convolution) always train with them.
@@ -201,7 +204,6 @@ public final class Model {
                 p.learningRateScale = rateScale
             }
         }
-        frozenPrefix = nil
     }
 
     /// A classifier for `labels` on a backbone's features: the backbone's body weights, a fresh head.
