@@ -143,8 +143,9 @@ public struct TrainingRun {
         let pretrained = try ModelFile.load(backbone.modelFile).model
         if let from = request.from {
             var model = try ModelFile.load(try workspace.modelFile(from)).model
-            guard model.spec.architecture == pretrained.spec.architecture else {
-                throw TrainError("--from \(from) is a \(model.spec.architecture.rawValue) model, not one on \(backbone.name)")
+            // Every imported network is `imported`: its graph says which.
+            guard model.spec.architecture == pretrained.spec.architecture, model.spec.graph == pretrained.spec.graph else {
+                throw TrainError("--from \(from) is a \(model.spec.architecture.rawValue) model, not one on \(backbone.name)'s network")
             }
             if model.labels != labels { model = model.replaceHead(labels: labels, seed: settings.seed) }
             return model

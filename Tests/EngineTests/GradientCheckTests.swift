@@ -261,3 +261,53 @@ struct GradientCheck {
         for row in 0..<3 { #expect(abs(probabilities.data[row * 4..<row * 4 + 4].reduce(0, +) - 1) < 1e-5) }
     }
 }
+
+/// The backward passes of an imported network's steps that the reduced CNN families do not reach (BackboneTests
+/// checks those on real networks): a hand-made graph of two dense layers around tanh, subtract (a constant on
+/// either side), leaky ReLU, divide, multiply of two values, transpose and reshape, then clip, sigmoid and hard
+/// sigmoid; both dense layers' weight gradients against central differences.
+@Suite struct GraphGradientTests {
+    @Test func everyStepsBackwardMatchesFiniteDifferences() {
+        var check = GradientCheck()
+        let image = [1, 4, 4, 3]
+        let steps = [
+            GraphStep(.reshape, inputs: [0], output: 1, shape: [1, 48]),
+            GraphStep(.dense, inputs: [1], output: 2, shape: [1, 48], weights: [[48, 48], [48]]),
+            GraphStep(.reshape, inputs: [2], output: 3, shape: image),
+            GraphStep(.unary(.tanh), inputs: [3], output: 4, shape: image),
+            GraphStep(.binary(.subtract, constantFirst: false), inputs: [4], output: 5, shape: image, weights: [[3]]),
+            GraphStep(.unary(.leakyRelu(alpha: 0.1)), inputs: [5], output: 6, shape: image),
+            GraphStep(.binary(.divide, constantFirst: false), inputs: [6], output: 7, shape: image, weights: [[1, 1, 1, 3]]),
+            GraphStep(.binary(.multiply, constantFirst: false), inputs: [7, 4], output: 8, shape: image),
+            GraphStep(.binary(.subtract, constantFirst: true), inputs: [8], output: 9, shape: image, weights: [[3]]),
+            GraphStep(.transpose(perm: [0, 3, 1, 2]), inputs: [9], output: 10, shape: [1, 3, 4, 4]),
+            GraphStep(.reshape, inputs: [10], output: 11, shape: [1, 48]),
+            GraphStep(.dense, inputs: [11], output: 12, shape: [1, 5], weights: [[48, 5], [5]]),
+            GraphStep(.unary(.clip(low: -0.5, high: 0.7)), inputs: [12], output: 13, shape: [1, 5]),
+            GraphStep(.unary(.sigmoid), inputs: [13], output: 14, shape: [1, 5]),
+            GraphStep(.unary(.hardSigmoid(alpha: 0.8, beta: 0.1)), inputs: [14], output: 15, shape: [1, 5]),
+        ]
+        let spec = GraphSpec(inputShape: image, steps: steps, output: 15, featureWidth: 5)
+        #expect(spec.problem == nil)
+        let weights = steps.map { step in
+            step.weights.map { shape in check.tensor(shape, scale: 0.3).data.map { shape == [1, 1, 1, 3] ? abs($0) + 0.5 : $0 } }
+        }
+        let graph = GraphNetwork(spec, weights: weights)
+        #expect(graph.fineTuningProblem(2) == nil)
+        graph.unfreezeLast(2, rateScale: 1)
+        let trained = graph.parameters.filter(\.trainable)
+        #expect(trained.map(\.count) == [48 * 48, 48, 48 * 5, 5], "only the dense layers learn")
+        let input = check.tensor(image), r = check.tensor([1, 5])
+        _ = graph.forward(input, training: true)
+        _ = graph.backward(r)
+        func loss() -> Double { zip(graph.forward(input, training: false).data, r.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+        var worst: Float = 0
+        for p in trained {
+            for i in stride(from: 0, to: p.count, by: max(1, p.count / 40)) {
+                let numeric = CentralDifference.derivative(at: p.value[i], h: 1e-3, set: { p.value[i] = $0 }, loss: loss)
+                worst = max(worst, CentralDifference.relativeError(p.gradient[i], numeric))
+            }
+        }
+        #expect(worst < 1e-2, "largest relative error \(worst)")
+    }
+}

@@ -46,7 +46,10 @@ import Testing
 
         let predictor = try Predictor(modelFile: file)
         #expect(predictor.preparation.valuesPerImage == 16 * 16 * 3 + 24 * 24 * 3)
+        // A JPEG large enough that each input decodes at its own scale (1/8 covers 16 pixels, 28 needs 1/4): each
+        // backbone must see the pixels it sees alone, as its cached features were computed.
         let pictures = (0..<3).map { SampleImages.png(SampleImages.scene(width: 40 + 7 * $0, height: 30, seed: UInt64($0))) }
+            + [try SampleImages.scene(width: 200, height: 160, seed: 9, noise: 30).jpegData(quality: 90)]
         let answers = predictor.probabilities(of: pictures.enumerated().map { ImageInput(name: "p\($0)", bytes: $1) })
         let head = Sequential(combined.headLayers)
         for (bytes, answer) in zip(pictures, answers) {

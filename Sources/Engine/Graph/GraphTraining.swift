@@ -44,10 +44,11 @@ extension GraphNetwork {
         let available = trainableBlockCount
         guard blocks > available else { return nil }
         let starts = blockStarts
+        guard !starts.isEmpty else { return GraphTrainingError(description: "it has no convolution or dense layer to train: train the head (--mode head)") }
         guard available < starts.count else {
             return GraphTrainingError(description: "it has \(starts.count) blocks (--unfreeze \(starts.count) trains them all)")
         }
-        let cut = blocks >= starts.count ? 0 : starts[starts.count - blocks]
+        let cut = starts[max(0, starts.count - blocks)]
         let step = spec.steps.indices.last { $0 >= cut && !runners[$0].canTrain } ?? cut
         return GraphTrainingError(description: "step \(step) (\(spec.steps[step].op.name)) has no backward pass: of its \(starts.count) blocks, the last \(available) can be fine-tuned (--unfreeze \(max(available, 1)))" + (available == 0 ? "; none here: train the head (--mode head)" : ""))
     }
@@ -56,7 +57,8 @@ extension GraphNetwork {
     /// rate; check `fineTuningProblem` first.
     public func unfreezeLast(_ blocks: Int, rateScale: Float) {
         let starts = blockStarts
-        firstTrainedStep = blocks <= 0 ? spec.steps.count : blocks >= starts.count ? 0 : starts[starts.count - blocks]
+        // What comes before the first block (its stem) never trains: its steps need no backward pass.
+        firstTrainedStep = blocks <= 0 || starts.isEmpty ? spec.steps.count : starts[max(0, starts.count - blocks)]
         for (index, runner) in runners.enumerated() {
             for parameter in runner.parameters {
                 parameter.trainable = index >= firstTrainedStep && runner.learns

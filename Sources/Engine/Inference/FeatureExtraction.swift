@@ -66,7 +66,8 @@ package struct FeatureExtraction {
         throws -> (train: [Item], validation: [Item], computed: Int, reused: Int, seconds: Double, unreadable: [String: String])
     {
         let started = monotonicSeconds()
-        let settingsText = (try? ModelFile.json(augmentation)) ?? ""
+        // "v2": views drawn from the image's hash (the same picture for every backbone), not the cache path.
+        let settingsText = ((try? ModelFile.json(augmentation)) ?? "") + "v2"
         let key = String(SHA256.hex(Array(settingsText.utf8)).prefix(8))
         struct Job { let view: Int, path: String, hash: String, cached: String }
         var jobs: [Job] = []
@@ -95,11 +96,11 @@ package struct FeatureExtraction {
         let progress = self.progress
         progress.display?.start(total: jobs.count)
         let batches = stride(from: 0, to: jobs.count, by: 8).map { Array(jobs[$0..<min($0 + 8, jobs.count)]) }
-        let (loader, augmentation, side) = (self.loader, self.augmentation, model.spec.inputSize)
+        let (loader, augmentation, preparation) = (self.loader, self.augmentation, loader.preparation)
         try parallelMap(batches, threads: 1, window: 2, { batch -> (Tensor, [Job]) in
             // Each view has its own seed, so a view is the same picture whenever it is computed, and the same
             // picture for every backbone (a combined model's head reads view v of each).
-            var input = Tensor(uninitialized: [batch.count, side, side, 3])
+            var input = Tensor(uninitialized: preparation.batchShape(batch.count))
             var kept: [Job] = []
             for job in batch {
                 let one = loader.batch([ImageFolder.Sample(path: job.path, label: 0)][...],
@@ -109,7 +110,7 @@ package struct FeatureExtraction {
                 input.data.replaceSubrange(kept.count * one.input.count..<(kept.count + 1) * one.input.count, with: one.input.data)
                 kept.append(job)
             }
-            return (Tensor(shape: [kept.count, side, side, 3], data: Array(input.data.prefix(kept.count * side * side * 3))), kept)
+            return (Tensor(shape: preparation.batchShape(kept.count), data: Array(input.data.prefix(kept.count * preparation.valuesPerImage))), kept)
         }) { (input, kept) throws(EngineError) in
             // Throwing ends the walk: no more batches are decoded.
             if progress.shouldStop() {
@@ -182,7 +183,8 @@ public enum BackboneFeatures {
             let each = try views(files, backbone: backbone, cacheFolder: cacheFolder, progress: progress(backbone.name), quarterTurned: quarterTurned)
             for i in files.indices {
                 guard let before = joined[i], let more = each[i] else { joined[i] = nil; continue }
-                joined[i] = (before.plain + unitLength(more.plain), more.quarterTurned.map { before.quarterTurned! + unitLength($0) })
+                let turned = before.quarterTurned.flatMap { a in more.quarterTurned.map { a + unitLength($0) } }
+                joined[i] = (before.plain + unitLength(more.plain), turned)
             }
         }
         return joined

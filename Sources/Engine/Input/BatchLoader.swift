@@ -40,12 +40,18 @@ public struct InputPreparation: Sendable {
     }
 
     /// Each input's square image (in BGR order where the network takes that); the error says why the bytes are
-    /// not a usable image. The file is decoded once for all inputs.
+    /// not a usable image. The file is decoded once per size the inputs resize from: a JPEG decodes at the
+    /// smallest scale that covers that size, so each input gets the pixels it gets alone (what its backbone's
+    /// cached features, which a combined model's head trained on, were computed from).
     public func resizedImage(_ bytes: [UInt8]) throws(ImageError) -> PreparedImage {
-        let largest = inputs.map { max($0.side, $0.normalization.resizeBeforeCrop ?? $0.side) }.max()!
-        let decoded = try ImageDecoder.decode(bytes, options: .thumbnail(of: try ImageProbe.probe(bytes), minimumSide: largest))
+        let info = try ImageProbe.probe(bytes)
+        var decoded: [Int: RGBImage] = [:]
         var parts: [RGBImage] = []
-        for input in inputs { parts.append(try Self.resized(decoded, to: input)) }
+        for input in inputs {
+            let size = max(input.side, input.normalization.resizeBeforeCrop ?? input.side)
+            if decoded[size] == nil { decoded[size] = try ImageDecoder.decode(bytes, options: .thumbnail(of: info, minimumSide: size)) }
+            parts.append(try Self.resized(decoded[size]!, to: input))
+        }
         return PreparedImage(parts: parts)
     }
 

@@ -53,7 +53,8 @@ struct HeadTraining {
             joined = before.compactMapValues { item in
                 guard let other = items[item.sample] else { return nil }
                 var both = item
-                both.views = zip(item.views, other.views).map { $0 + $1 }
+                // View v is the same picture for every backbone; a view missing from one cache leaves the image as it is.
+                both.views = item.views.count == other.views.count ? zip(item.views, other.views).map { $0 + $1 } : [item.views[0] + other.views[0]]
                 return both
             }
         }
