@@ -9,13 +9,15 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# The unit tests, then the scale-out contract with real engines (Slurm daemons on 127.0.0.1, GNU parallel).
+# The unit tests, then the scale-out contract with real engines (Slurm daemons on 127.0.0.1, GNU parallel), then
+# the Open Inference Protocol as tritonclient (PyPI) speaks it.
 # --no-parallel: on 2 cores Swift Testing's cooperative pool has 2 threads, and the long synchronous tests
 # (subprocesses, training, the demo) hold both while other tests' time limits run; measured 6m24s with five
 # tests killed at their limits in parallel, 5m42s with every test passing in series.
 test: build
 	$(SWIFT) test --no-parallel
 	scripts/test-scale-out.sh
+	scripts/test-tritonclient.sh
 
 demo: setup
 	@scripts/demo.sh

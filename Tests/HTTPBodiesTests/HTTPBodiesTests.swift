@@ -115,6 +115,90 @@ func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> Int {
         #expect(InferenceProtocol.classificationString(score: 0.5, index: 2, label: "cat") == "0.500000:2:cat")
     }
 
+    /// A body with binary tensor data, as tritonclient sends it: the JSON header, then each BYTES element as a
+    /// 4-byte little-endian length and its bytes.
+    static func binaryRequest(_ elements: [[UInt8]], size: Int? = nil, shape: Int? = nil, parameters: String = "", cut: Int = 0) -> (body: [UInt8], headerLength: String) {
+        var data: [UInt8] = []
+        for element in elements {
+            withUnsafeBytes(of: UInt32(element.count).littleEndian) { data.append(contentsOf: $0) }
+            data += element
+        }
+        data.removeLast(cut)
+        let json = Array(#"{"inputs": [{"name": "IMAGE", "shape": [\#(shape ?? elements.count)], "datatype": "BYTES", "parameters": {"binary_data_size": \#(size ?? data.count)}}]\#(parameters)}"#.utf8)
+        return (json + data, String(json.count))
+    }
+
+    @Test func readsBinaryTensorData() throws {
+        let images: [[UInt8]] = [[0xFF, 0xD8, 0xFF, 0x00, 0x01], [], Array(repeating: 7, count: 300)]
+        let (body, length) = Self.binaryRequest(images, parameters: #", "parameters": {"binary_data_output": true}"#)
+        let request = try InferenceProtocol.request(body, headerLength: length)
+        #expect(request.images == images.enumerated().map { .bytes(name: "IMAGE[\($0)]", $1) })
+        #expect(request.binaryOutput && request.outputName == "probabilities")
+        // An output's own binary_data overrides the request's.
+        let (jsonOut, jsonLength) = Self.binaryRequest([[1, 2]], parameters: #", "parameters": {"binary_data_output": true}, "outputs": [{"name": "p", "parameters": {"binary_data": false}}]"#)
+        #expect(try InferenceProtocol.request(jsonOut, headerLength: jsonLength).binaryOutput == false)
+
+        // The response: the JSON with each output's size, then FP32 little-endian and BYTES length-prefixed.
+        let response = InferenceProtocol.Response(modelName: "m", modelVersion: "v", id: nil, outputs: [
+            .init(name: "probabilities", datatype: "FP32", shape: [1, 2], data: .numbers([0.25, 0.75])),
+            .init(name: "classes", datatype: "BYTES", shape: [1, 1], data: .strings(["0.75:1:dog"])),
+        ])
+        let (out, headerLength) = try InferenceProtocol.binaryBody(response) { Array(try JSONEncoder().encode($0)) }
+        let header = try #require(try JSONSerialization.jsonObject(with: Data(out[..<headerLength])) as? [String: Any])
+        let outputs = try #require(header["outputs"] as? [[String: Any]])
+        #expect(outputs.map { ($0["parameters"] as? [String: Int])?["binary_data_size"] } == [8, 14] && outputs[0]["data"] == nil)
+        let floats = (0..<2).map { i in Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(out[headerLength + i * 4 + $1]) << (8 * $1) }) }
+        #expect(floats == [0.25, 0.75])
+        #expect(Array(out[(headerLength + 8)...]) == [10, 0, 0, 0] + Array("0.75:1:dog".utf8))
+    }
+
+    /// Mutated binary bodies (bounded): the same answer twice, a request whose images all lie inside the body,
+    /// or a refusal; never a crash.
+    @Test(.timeLimit(.minutes(1))) func mutatedBinaryBodiesGetAnAnswerOrARefusal() {
+        let (good, length) = Self.binaryRequest([[0x89, 0x50, 0x4E, 0x47, 1, 2, 3], Array(repeating: 9, count: 40)])
+        var random = SplitMix64(seed: 11)
+        var (accepted, refused) = (0, 0)
+        for _ in 0..<2000 {
+            var body = good
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let at = Int(random.next() % UInt64(body.count))
+                if random.next() % 3 == 0 { body.remove(at: at) } else { body[at] = UInt8(truncatingIfNeeded: random.next()) }
+            }
+            let header = random.next() % 8 == 0 ? String(Int(length)! + Int(random.next() % 5) - 2) : length
+            let answer = Result { () throws(BodyError) in try InferenceProtocol.request(body, headerLength: header) }
+            #expect(answer == Result { () throws(BodyError) in try InferenceProtocol.request(body, headerLength: header) })
+            switch answer {
+            case .success(let request):
+                accepted += 1
+                let total = request.images.reduce(0) { total, image in if case let .bytes(_, bytes) = image { return total + bytes.count } else { return total } }
+                #expect(total <= body.count)
+            case .failure: refused += 1
+            }
+        }
+        #expect(accepted > 0 && refused > 0)
+    }
+
+    @Test func refusesMalformedBinaryTensorData() {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47]
+        let (good, length) = Self.binaryRequest([png, png])
+        for (body, headerLength, reason) in [
+            (good, String(good.count + 1), "is not a length within the body"),
+            (good, "0", "is not a length within the body"),
+            (good, "twelve", "is not a length within the body"),
+            (Self.binaryRequest([png, png], cut: 1).body, Self.binaryRequest([png, png], cut: 1).headerLength, "element 1 says 4 bytes, 3 follow"),
+            (Self.binaryRequest([png, png], cut: 6).body, Self.binaryRequest([png, png], cut: 6).headerLength, "element 1 of its binary data is cut short"),
+            (Array(good.dropLast()), length, "must be the size of its binary data (15 bytes follow"),
+            (Self.binaryRequest([png, png], size: 5).body, Self.binaryRequest([png, png], size: 5).headerLength, "leaves 11 bytes after the JSON header unread"),
+            (Self.binaryRequest([png, png], size: 99).body, Self.binaryRequest([png, png], size: 99).headerLength, "must be the size of its binary data"),
+            (Self.binaryRequest([png, png], shape: 3).body, Self.binaryRequest([png, png], shape: 3).headerLength, "means 3 images, its binary data holds 2"),
+            (Array(#"{"inputs": [{"name": "i", "shape": [1], "datatype": "BYTES", "data": ["AAAA"]}]}"#.utf8) + [1, 2, 3], "80", "no input has parameters.binary_data_size"),
+            (Self.binaryRequest([png], parameters: #", "parameters": {"binary_data_output": "yes"}"#).body,
+             Self.binaryRequest([png], parameters: #", "parameters": {"binary_data_output": "yes"}"#).headerLength, "must be true or false"),
+        ] {
+            #expect { try InferenceProtocol.request(body, headerLength: headerLength) } throws: { "\($0)".contains(reason) }
+        }
+    }
+
     @Test func refusesMalformedRequests() {
         for body in ["{", "[]", #"{"inputs": []}"#,
                      #"{"inputs": [{"name": "i", "shape": [1], "datatype": "FP32", "data": [1.0]}]}"#,

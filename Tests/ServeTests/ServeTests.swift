@@ -153,7 +153,7 @@ func multipartBody(_ parts: [(name: String, filename: String?, type: String?, bo
             try await ready(client)
             #expect(try await client.execute(uri: "/v2/health/live", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/v2/health/ready", method: .get).status == .ok)
-            #expect(try await client.execute(uri: "/v2", method: .get).json["extensions"] as? [String] == ["classification"])
+            #expect(try await client.execute(uri: "/v2", method: .get).json["extensions"] as? [String] == ["classification", "binary_tensor_data"])
             let metadata = try await client.execute(uri: "/v2/models/tiny", method: .get).json
             #expect(metadata["name"] as? String == "tiny" && (metadata["outputs"] as? [[String: Any]])?.first?["shape"] as? [Int] == [-1, 3])
             #expect(try await client.execute(uri: "/v2/models/tiny/ready", method: .get).status == .ok)
@@ -164,6 +164,22 @@ func multipartBody(_ parts: [(name: String, filename: String?, type: String?, bo
             let output = try #require((tensor.json["outputs"] as? [[String: Any]])?.first, "\(tensor.text)")
             #expect(tensor.json["id"] as? String == "q" && tensor.json["model_name"] as? String == "tiny")
             #expect(output["datatype"] as? String == "FP32" && output["shape"] as? [Int] == [2, 3] && (output["data"] as? [Double])?.count == 6)
+            // The same images as binary tensor data (tritonclient's default), the answer as binary too: the same floats.
+            var data: [UInt8] = []
+            for image in [picture, photo] {
+                withUnsafeBytes(of: UInt32(image.count).littleEndian) { data.append(contentsOf: $0) }
+                data += image
+            }
+            let header = Array(#"{"inputs": [{"name": "IMAGE", "shape": [2], "datatype": "BYTES", "parameters": {"binary_data_size": \#(data.count)}}], "parameters": {"binary_data_output": true}}"#.utf8)
+            let binary = try await client.execute(uri: "/v2/models/tiny/infer", method: .post,
+                                                  headers: [.contentType: "application/octet-stream", HTTPField.Name("Inference-Header-Content-Length")!: String(header.count)],
+                                                  body: ByteBuffer(bytes: header + data))
+            let raw = Array(buffer: binary.body)
+            let jsonLength = try #require(binary.headers[HTTPField.Name("Inference-Header-Content-Length")!].flatMap { Int($0) }, "\(binary.text)")
+            let described = try #require((try JSONSerialization.jsonObject(with: Data(raw[..<jsonLength])) as? [String: Any])?["outputs"] as? [[String: Any]])
+            #expect((described.first?["parameters"] as? [String: Int])?["binary_data_size"] == 24 && raw.count == jsonLength + 24)
+            let floats = (0..<6).map { i in Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(raw[jsonLength + i * 4 + $1]) << (8 * $1) }) }
+            #expect(floats == ((output["data"] as? [Double]) ?? []).map(Float.init), "binary \(floats), JSON \(output["data"] ?? "none")")
             let classes = try await client.execute(uri: "/v2/models/tiny/infer", method: .post, headers: [.contentType: "application/json"],
                                                    body: ByteBuffer(string: #"{"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": ["\#(Data(picture).base64EncodedString())"]}], "outputs": [{"name": "classes", "parameters": {"classification": 2}}]}"#))
             let strings = try #require((classes.json["outputs"] as? [[String: Any]])?.first?["data"] as? [String], "\(classes.text)")

@@ -1,12 +1,15 @@
 import Files
+import Foundation
 import HTTPBodies
+import HTTPTypes
 import Hummingbird
 import Predict
 
 /// The Open Inference Protocol's REST routes (KServe v2, Triton), so that model-serving clients work unchanged:
-/// health, server and model metadata, readiness, and `infer` with one BYTES input of encoded images (base64),
-/// answered with the probability tensor or, with `parameters.classification = k`, the classification extension's
-/// "score:index:label" strings. Errors are `{"error": "..."}` as the protocol says.
+/// health, server and model metadata, readiness, and `infer` with one BYTES input of encoded images (base64 in the
+/// JSON, or raw after it with the binary tensor data extension, tritonclient's default), answered with the
+/// probability tensor or, with `parameters.classification = k`, the classification extension's "score:index:label"
+/// strings, in the JSON or as binary data when asked. Errors are `{"error": "..."}` as the protocol says.
 struct InferenceProtocolRoutes {
     let server: ImageServer
 
@@ -32,7 +35,7 @@ struct InferenceProtocolRoutes {
 
     func add(to router: Router<BasicRequestContext>) {
         let v2 = router.group("v2").add(middleware: APIKeyMiddleware(key: server.options.apiKey))
-        v2.get { _, _ in Replies.json(ServerMetadata(name: "imgcls", version: imgclsVersion, extensions: ["classification"])) }
+        v2.get { _, _ in Replies.json(ServerMetadata(name: "imgcls", version: imgclsVersion, extensions: ["classification", "binary_tensor_data"])) }
         v2.get("health/live") { _, _ in Replies.json(["live": true]) }
         v2.get("health/ready") { _, _ in Replies.json(["ready": server.queue.predictor != nil], status: server.queue.predictor == nil ? .serviceUnavailable : .ok) }
         v2.get("models/:name") { _, context in
@@ -74,12 +77,17 @@ struct InferenceProtocolRoutes {
 
     private func infer(_ request: Request, _ context: BasicRequestContext) async throws(Replies.Failure) -> Response {
         _ = try model(context)
-        guard Replies.contentType(request).mediaType == "application/json" || request.headers[.contentType] == nil else {
-            throw Replies.Failure(status: .unsupportedMediaType, message: "send the inference request as application/json")
+        let headerLength = request.headers[Self.headerLengthField]
+        let mediaType = Replies.contentType(request).mediaType
+        guard mediaType == "application/json" || request.headers[.contentType] == nil || (headerLength != nil && mediaType == "application/octet-stream") else {
+            throw Replies.Failure(status: .unsupportedMediaType,
+                                  message: "send the inference request as application/json (or application/octet-stream with \(InferenceProtocol.headerLengthField))")
         }
         let body = try await Replies.body(request, limit: server.options.maxBodyBytes)
         let asked: InferenceProtocol.Request
-        do { asked = try InferenceProtocol.request(body) } catch { throw Replies.Failure(status: .badRequest, message: error.description) }
+        do throws(BodyError) { asked = try InferenceProtocol.request(body, headerLength: headerLength) } catch {
+            throw Replies.Failure(status: .badRequest, message: error.description)
+        }
         let images = try Replies.images(asked.images)
         let answer = try await server.inference(images)
         var rows: [[Float]] = []
@@ -102,7 +110,13 @@ struct InferenceProtocolRoutes {
         } else {
             output = .init(name: asked.outputName, datatype: "FP32", shape: [rows.count, labels.count], data: .numbers(rows.flatMap { $0 }))
         }
-        return Replies.json(InferenceProtocol.Response(modelName: answer.predictor.modelName, modelVersion: answer.predictor.modelVersion,
-                                                       id: asked.id, outputs: [output]))
+        let response = InferenceProtocol.Response(modelName: answer.predictor.modelName, modelVersion: answer.predictor.modelVersion,
+                                                  id: asked.id, outputs: [output])
+        guard asked.binaryOutput else { return Replies.json(response) }
+        let (bytes, jsonLength) = InferenceProtocol.binaryBody(response) { Array((try? Replies.encoder.encode($0)) ?? Data("{}".utf8)) }
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream", Self.headerLengthField: String(jsonLength)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+
+    static let headerLengthField = HTTPField.Name(InferenceProtocol.headerLengthField)!
 }
