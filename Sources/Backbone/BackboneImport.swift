@@ -118,15 +118,13 @@ public enum CurationBackbones {
     /// The names (comma-separated) and a line saying why, or why none can be had.
     public static func choose(store: BackboneStore = BackboneStore()) -> Result<(names: String, reason: String), BackboneError> {
         let best = preference[0].joined(separator: ",")
-        let missing = preference[0].filter { !store.isInstalled($0) }.map { "`imgcls backbone install \($0)`" }.joined(separator: " and ")
+        // Asked after any install below, so it names what is still missing.
+        let missing = { preference[0].filter { !store.isInstalled($0) }.map { "`imgcls backbone install \($0)`" }.joined(separator: " and ") }
         if let names = preference.first(where: { $0.allSatisfy(store.isInstalled) }) {
             let list = names.joined(separator: ",")
             return .success((list, list == best ? "the best combination measured for label issues and off-topic images"
-                : "installed; \(best) side by side measured best (\(missing), or `make weights`)"))
+                : "installed; \(best) side by side measured best (\(missing()), or `make weights`)"))
         }
-        return DefaultBackbone.choose(store: store).map { chosen in
-            let still = preference[0].filter { !store.isInstalled($0) }.map { "`imgcls backbone install \($0)`" }.joined(separator: " and ")
-            return (chosen.name, "installed now; \(best) side by side measured best (\(still))")
-        }
+        return DefaultBackbone.choose(store: store).map { ($0.name, "installed now; \(best) side by side measured best (\(missing()))") }
     }
 }

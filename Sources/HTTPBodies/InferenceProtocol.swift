@@ -132,12 +132,14 @@ public enum InferenceProtocol {
         return elements
     }
 
-    /// An output tensor: FP32 probabilities [images, classes] or BYTES classification strings [images, k].
+    /// An output tensor: FP32 probabilities [images, classes] or BYTES classification strings [images, k]. As
+    /// binary data, `data` is nil in the JSON and `parameters` gives its size.
     public struct Output: Encodable, Sendable {
         public let name: String
         public let datatype: String
         public let shape: [Int]
-        public let data: Values
+        public let data: Values?
+        public var parameters: [String: Int]?
 
         public enum Values: Encodable, Sendable {
             case numbers([Float]), strings([String])
@@ -150,7 +152,7 @@ public enum InferenceProtocol {
             }
         }
 
-        public init(name: String, datatype: String, shape: [Int], data: Values) {
+        public init(name: String, datatype: String, shape: [Int], data: Values?) {
             (self.name, self.datatype, self.shape, self.data) = (name, datatype, shape, data)
         }
     }
@@ -176,48 +178,28 @@ public enum InferenceProtocol {
     /// A response with its outputs as binary tensor data: the JSON (each output's `parameters.binary_data_size`
     /// and no `data`) followed by their bytes, FP32 as little-endian floats, BYTES as length-prefixed strings. The
     /// JSON's length goes in `Inference-Header-Content-Length`.
-    public static func binaryBody(_ response: Response, json encode: (BinaryResponse) throws -> [UInt8]) rethrows -> (body: [UInt8], headerLength: Int) {
+    public static func binaryBody(_ response: Response, json encode: (Response) throws -> [UInt8]) rethrows -> (body: [UInt8], headerLength: Int) {
         var data: [UInt8] = []
-        var outputs: [BinaryOutput] = []
+        var outputs: [Output] = []
         for output in response.outputs {
             let start = data.count
             switch output.data {
-            case let .numbers(values):
+            case let .numbers(values)?:
                 for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            case let .strings(values):
+            case let .strings(values)?:
                 for value in values {
                     let bytes = Array(value.utf8)
                     withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { data.append(contentsOf: $0) }
                     data.append(contentsOf: bytes)
                 }
+            case nil: break
             }
-            outputs.append(BinaryOutput(name: output.name, datatype: output.datatype, shape: output.shape,
-                                        parameters: ["binary_data_size": data.count - start]))
+            var described = Output(name: output.name, datatype: output.datatype, shape: output.shape, data: nil)
+            described.parameters = ["binary_data_size": data.count - start]
+            outputs.append(described)
         }
-        let header = try encode(BinaryResponse(modelName: response.modelName, modelVersion: response.modelVersion, id: response.id, outputs: outputs))
+        let header = try encode(Response(modelName: response.modelName, modelVersion: response.modelVersion, id: response.id, outputs: outputs))
         return (header + data, header.count)
-    }
-
-    /// An output whose data follows the JSON.
-    public struct BinaryOutput: Encodable, Sendable {
-        public let name: String
-        public let datatype: String
-        public let shape: [Int]
-        public let parameters: [String: Int]
-    }
-
-    /// The JSON part of a response with binary outputs.
-    public struct BinaryResponse: Encodable, Sendable {
-        public let modelName: String
-        public let modelVersion: String
-        public let id: String?
-        public let outputs: [BinaryOutput]
-
-        enum CodingKeys: String, CodingKey {
-            case id, outputs
-            case modelName = "model_name"
-            case modelVersion = "model_version"
-        }
     }
 
     /// The classification extension's string for one class: "score:index:label".

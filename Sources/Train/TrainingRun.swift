@@ -131,15 +131,22 @@ public struct TrainingRun {
     public var modelFolder: String { workspace.modelFolder(request.name) }
 
     /// The model a backbone run starts from: a `--from` model on the same backbone (a head trained before), or
-    /// the backbone's weights with a fresh head for `labels`; on several backbones, a combined model.
-    private func backboneModel(_ backbones: [BackboneReference], labels: [String], settings: TrainingSettings) throws -> Model {
+    /// the backbone's weights with a fresh head for `labels`; on several backbones, a combined model, with each
+    /// backbone as loaded (head mode extracts each one's features with it).
+    private func backboneModel(_ backbones: [BackboneReference], labels: [String], settings: TrainingSettings) throws
+        -> (model: Model, parts: [(name: String, model: Model)])
+    {
         if backbones.count > 1 {
             guard request.from == nil else { throw TrainError("--from continues a model on one backbone; a head on several trains anew") }
             let loaded = try backbones.map { (name: $0.name, model: try ModelFile.load($0.modelFile).model) }
-            return Model.onBackbones(loaded, labels: labels, hiddenUnits: request.spec.hiddenUnits, dropout: request.spec.dropout,
-                                     seed: settings.seed)
+            return (Model.onBackbones(loaded, labels: labels, hiddenUnits: request.spec.hiddenUnits, dropout: request.spec.dropout,
+                                      seed: settings.seed), loaded)
         }
-        let backbone = backbones[0]
+        let model = try singleBackboneModel(backbones[0], labels: labels, settings: settings)
+        return (model, [(backbones[0].name, model)])
+    }
+
+    private func singleBackboneModel(_ backbone: BackboneReference, labels: [String], settings: TrainingSettings) throws -> Model {
         let pretrained = try ModelFile.load(backbone.modelFile).model
         if let from = request.from {
             var model = try ModelFile.load(try workspace.modelFile(from)).model
@@ -184,6 +191,7 @@ public struct TrainingRun {
 
         var settings = request.settings
         let model: Model
+        var backboneParts: [(name: String, model: Model)] = []
         var checkpoint: (file: SafeTensors.File, path: String)?
         if request.resume {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
@@ -196,7 +204,7 @@ public struct TrainingRun {
                 throw TrainError("\(trainFolder.root): its labels (\(labelList(trainFolder.labels))) are not the interrupted run's (\(labelList(model.labels)))")
             }
         } else if !request.backbones.isEmpty {
-            model = try backboneModel(request.backbones, labels: trainFolder.labels, settings: settings)
+            (model, backboneParts) = try backboneModel(request.backbones, labels: trainFolder.labels, settings: settings)
         } else if let from = request.from {
             let path = try workspace.modelFile(from)
             var loaded = try ModelFile.load(path).model
@@ -223,9 +231,7 @@ public struct TrainingRun {
             case .head:
                 // The features cached for the backbone are its own: a head on another body would read wrong ones.
                 guard request.from == nil else { throw TrainError("--mode head trains on the installed backbone's features; --from goes with --mode finetune") }
-                let parts = try request.backbones.count == 1 ? [(name: backbone.name, model: model)]
-                    : request.backbones.map { (name: $0.name, model: try ModelFile.load($0.modelFile).model) }
-                let head = HeadTraining(model: model, backbones: parts, settings: settings, augmentViews: request.augmentViews,
+                let head = HeadTraining(model: model, backbones: backboneParts, settings: settings, augmentViews: request.augmentViews,
                                         train: train, validation: validation, workspace: workspace,
                                         folder: modelFolder, showProgress: request.showProgress, stop: request.stop)
                 if let share = request.featureShare { return try head.extractFeatures(share) }

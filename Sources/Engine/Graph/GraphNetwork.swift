@@ -10,6 +10,8 @@ public final class GraphNetwork: Layer {
     let runners: [StepRunner]
     /// For each value, the last step that reads it (the output: past the end).
     let lastReader: [Int]
+    /// For each value, the step that writes it (-1: the image).
+    let producer: [Int]
     /// Fine-tuning: the first step that trains (the step count when none does).
     var firstTrainedStep: Int
     /// Fine-tuning: each image's values from the last training forward, for the backward pass.
@@ -32,6 +34,9 @@ public final class GraphNetwork: Layer {
         for (index, step) in spec.steps.enumerated() { for input in step.inputs { last[input] = index } }
         last[spec.output] = spec.steps.count
         lastReader = last
+        var writer = [Int](repeating: -1, count: spec.valueCount)
+        for (index, step) in spec.steps.enumerated() { writer[step.output] = index }
+        producer = writer
         firstTrainedStep = spec.steps.count
     }
 

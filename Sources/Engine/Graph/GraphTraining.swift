@@ -90,8 +90,6 @@ extension GraphNetwork {
     /// image gets no gradient: zeros.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         precondition(trainingValues.count == outputGradient.batch, "backward without a training forward")
-        var producer = [Int](repeating: -1, count: spec.valueCount)
-        for (index, step) in spec.steps.enumerated() { producer[step.output] = index }
         let width = spec.featureWidth
         for (n, values) in trainingValues.enumerated() {
             var gradients = [Tensor?](repeating: nil, count: spec.valueCount)
