@@ -200,7 +200,7 @@ public struct AssistRun {
         let semanticFeatures = oneList ? features : FeatureMatrix(rows: usable.map { semantic[$0]!.plain }, labels: labels, classes: classes.count)
         let turned = usable.compactMap { semantic[$0]!.quarterTurned }
         let used = needsProbabilities ? names(request.backbones) : names(request.semanticBackbones)
-        var summary = AssistSummary(backbone: oneList ? used : "\(used); semantic duplicates: \(names(request.semanticBackbones))",
+        var summary = AssistSummary(backbone: oneList ? used : "\(used) (semantic duplicates: \(names(request.semanticBackbones)))",
                                     items: items.count, classes: classes)
         summary.featureSeconds = monotonicSeconds() - started
         BLAS.threads = ProcessInfo.processInfo.activeProcessorCount
