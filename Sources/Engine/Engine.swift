@@ -1,6 +1,7 @@
 // Engine: the neural-network engine, with no workspace, catalog or console. Entries: `Model` (a network: spec,
 // labels, head, one training step; Networks/Model.swift), `ModelFile` (model.safetensors in and out), `BatchLoader`
-// (image files to input tensors) and `Kernels` (below: threads and convolution kernels). Train learns with it;
+// (image files to input tensors), `Kernels` (below: threads and convolution kernels) and `InferenceKernels` (oneDNN
+// or the engine's own loops for inference). Train learns with it;
 // Predict, Serve, Backbone and Assist only run it. Folders in reading order:
 //   Engine.swift   this map, `Kernels`, `EngineError`
 //   Core/          Tensor.swift (Tensor, Parameter), Layer.swift (the protocol, Sequential), Parallel.swift (a batch
@@ -13,7 +14,12 @@
 //                  InferenceFolding.swift (batch norm folded into convolutions for inference)
 //   Graph/         GraphSpec.swift (an imported network's steps, as the model file stores them), GraphNetwork.swift
 //                  (runs them image by image), GraphKernels.swift (the loops of steps no engine layer runs),
-//                  GraphTraining.swift (fine-tuning its last blocks: their backward passes)
+//                  GraphTraining.swift (fine-tuning its last blocks: their backward passes), GraphOnLibrary.swift
+//                  (its inference copy on library kernels, activations and residual sums fused into convolutions)
+//   Kernels/       InferenceKernels.swift (library or reference kernels for inference; the pass that moves layers
+//                  onto the library), OneDNN.swift (the library: engine, streams, threads), LibraryConvolution.swift
+//                  (a oneDNN convolution with post-ops, beside its plain-loop reference), FastStepKernels.swift
+//                  (tight loops for an imported network's element-wise, pooling and reduction steps)
 //   ModelFiles/    ModelFile.swift (the model file's contents, BackboneReference), SafeTensors.swift (the format)
 //   Input/         ImageFolder.swift (flow_from_directory folders), BatchLoader.swift (InputPreparation: decode,
 //                  resize, normalise; batches), Augmentation.swift

@@ -168,6 +168,10 @@ struct BenchFeatures: ParsableCommand {
             spent["residual add", default: 0] += monotonicSeconds() - started
             return output
         }
+        if let graph = layer as? GraphNetwork {
+            let image = Array(input.data[0..<input.itemSize])
+            return graph.timedRun(Tensor(shape: [1] + input.shape.dropFirst(), data: image), &spent)
+        }
         var kind = String(describing: type(of: layer))
         if let conv = layer as? Conv2D { kind += " \(conv.kernel)x\(conv.kernel)" }
         if let conv = layer as? DepthwiseConv2D { kind += " \(conv.kernel)x\(conv.kernel) s\(conv.stride)" }

@@ -57,6 +57,24 @@ import TorchCheckpoint
         }
     }
 
+    /// The installed networks on the real photos: the library kernels against the engine's own loops, within
+    /// 1e-4 of the largest logit.
+    @Test(.enabled(if: SharedTestData.path("photos") != nil, "needs ../shared/data/photos"),
+          arguments: ["efficientnet-lite0", "efficientnet-lite2", "open-nsfw"])
+    func libraryKernelsGiveTheReferenceLogitsOnPhotos(_ name: String) throws {
+        guard Self.store.isInstalled(name) else { return }  // `make weights` installs them
+        let model = try ModelFile.load(try Self.store.installedModel(name)).model
+        let files = ["chelsea.png", "coffee.png", "rocket.jpg"].map { SharedTestData.path("photos")! + "/" + $0 }
+        let loader = BatchLoader(model.input, cacheMegabytes: 0)
+        let input = loader.batch(files.map { ImageFolder.Sample(path: $0, label: 0) }[...], seed: 0).input
+        #expect(input.batch == 3)
+        let reference = model.inferenceNetwork(kernels: .reference).forward(input, training: false)
+        let library = model.inferenceNetwork(kernels: .library).forward(input, training: false)
+        let largest = reference.data.map(abs).max()!
+        let worst = zip(library.data, reference.data).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * largest, "\(name): off by \(worst), largest logit \(largest)")
+    }
+
     @Test(.enabled(if: store.isInstalled("efficientnet-lite0") && SharedTestData.path("photos") != nil,
                    "needs `make weights` and ../shared/data/photos"))
     func realPhotosGetARightClassInTheirTopFive() throws {

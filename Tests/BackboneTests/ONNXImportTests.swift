@@ -37,6 +37,20 @@ import Testing
         let worst = zip(logits.data, expected).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst <= 1e-4 * fixture.max_abs_output, "\(family): largest difference \(worst), largest logit \(fixture.max_abs_output)")
     }
+
+    /// The library kernels (oneDNN, with activations and residual sums fused into the convolutions) against the
+    /// engine's own loops on the same photographs.
+    @Test(arguments: families)
+    func libraryKernelsGiveTheReferenceLogits(_ family: String) throws {
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: URL(fileURLWithPath: "\(Self.folder)/\(family).json")))
+        let model = try ONNXImport.model("\(Self.folder)/\(family).onnx", normalization: Normalization())
+        let input = Tensor(shape: fixture.input_shape, data: try Self.floats("\(Self.folder)/\(family).input.f32")).transposed([0, 2, 3, 1])
+        let reference = model.inferenceNetwork(kernels: .reference).forward(input, training: false)
+        let library = model.inferenceNetwork(kernels: .library).forward(input, training: false)
+        let largest = reference.data.map(abs).max()!
+        let worst = zip(library.data, reference.data).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * largest, "\(family): off by \(worst), largest logit \(largest)")
+    }
 }
 
 /// `--features NAME`: the features taken from another value than what the classifier reads, pooled to a vector.

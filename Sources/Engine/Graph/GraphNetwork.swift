@@ -30,14 +30,25 @@ public final class GraphNetwork: Layer {
             for parameter in runner.parameters { parameter.trainable = false }
             return runner
         }
+        (lastReader, producer) = Self.readersAndProducers(spec)
+        firstTrainedStep = spec.steps.count
+    }
+
+    /// The network with these runners (an inference copy on library kernels: `GraphNetwork.onLibrary`).
+    init(_ spec: GraphSpec, runners: [StepRunner]) {
+        (self.spec, self.runners) = (spec, runners)
+        (lastReader, producer) = Self.readersAndProducers(spec)
+        firstTrainedStep = spec.steps.count
+    }
+
+    /// For each value, the last step that reads it (the output: past the end) and the step that writes it (-1: the image).
+    private static func readersAndProducers(_ spec: GraphSpec) -> (lastReader: [Int], producer: [Int]) {
         var last = [Int](repeating: -1, count: spec.valueCount)
         for (index, step) in spec.steps.enumerated() { for input in step.inputs { last[input] = index } }
         last[spec.output] = spec.steps.count
-        lastReader = last
         var writer = [Int](repeating: -1, count: spec.valueCount)
         for (index, step) in spec.steps.enumerated() { writer[step.output] = index }
-        producer = writer
-        firstTrainedStep = spec.steps.count
+        return (last, writer)
     }
 
     public var parameters: [Parameter] { runners.flatMap(\.parameters) }
@@ -80,7 +91,15 @@ public final class GraphNetwork: Layer {
         var values = [Tensor?](repeating: nil, count: spec.valueCount)
         values[0] = image
         for (index, step) in spec.steps.enumerated() {
-            values[step.output] = runners[index].run(step.inputs.map { values[$0]! })
+            let runner = runners[index]
+            if let fused = runner.fused {
+                let (x, addend) = (values[fused.input]!, fused.addend.map { values[$0]! })
+                // The addend becomes the output buffer: dropped here when nothing else reads it, it is not copied.
+                if let value = fused.addend, lastReader[value] <= fused.lastStep { values[value] = nil }
+                values[fused.output] = fused.convolution.forward(x, adding: addend)
+            } else if !runner.absorbed {
+                values[step.output] = runner.run(step.inputs.map { values[$0]! })
+            }
             for input in Set(step.inputs) where lastReader[input] == index && index < first { values[input] = nil }
         }
         return values
@@ -94,6 +113,12 @@ final class StepRunner {
     let parameters: [Parameter]
     /// The engine layers that run a convolution (empty: `GraphKernels` runs the step).
     let layers: [Layer]
+    /// On library kernels: this convolution with the steps after it fused in, which it runs instead of the step.
+    var fused: FusedConvolution?
+    /// On library kernels: a step computed by an earlier step's fused convolution (it runs nothing).
+    var absorbed = false
+    /// On library kernels: the step runs in `FastStepKernels` where they take its form.
+    var usesFastKernels = false
 
     init(_ step: GraphStep, name: String, random: inout SplitMix64) {
         self.step = step
@@ -108,8 +133,18 @@ final class StepRunner {
         }
     }
 
+    /// A runner of `step` on `FastStepKernels` (or `GraphKernels`) with copies of these weights, for a network on
+    /// library kernels (`GraphNetwork.onLibrary` sets `fused` on its convolutions).
+    init(_ step: GraphStep, copying weights: [Parameter]) {
+        self.step = step
+        layers = []
+        parameters = weights.map { Parameter($0.name, shape: $0.shape, value: $0.value, trainable: false) }
+        usesFastKernels = true
+    }
+
     func run(_ inputs: [Tensor]) -> Tensor {
         if !layers.isEmpty { return layers.reduce(inputs[0]) { $1.forward($0, training: false) } }
+        if usesFastKernels, let output = FastStepKernels.run(step, inputs, weights: parameters.map(\.value)) { return output }
         return GraphKernels.run(step, inputs, weights: parameters.map(\.value))
     }
 

@@ -37,16 +37,18 @@ public struct Predictions: Sendable {
 }
 
 public enum Evaluator {
-    /// Runs the model in evaluation mode over `samples`, loading batches on a thread of their own.
+    /// Runs the model's inference network (`Model.inferenceNetwork`) over `samples`, loading batches on a thread of their own.
     public static func predict(_ model: Model, _ samples: [ImageFolder.Sample], loader: BatchLoader, batchSize: Int,
                                progress: ((Int) -> Void)? = nil) -> Predictions {
         var result = Predictions(classes: model.labels.count)
         let batches = stride(from: 0, to: samples.count, by: batchSize).map { $0..<min($0 + batchSize, samples.count) }
+        // Built once per pass from the current weights (training evaluates after each epoch).
+        let network = model.inferenceNetwork()
         parallelMap(batches, threads: 1, window: 2, { range in
             loader.batch(samples[range], seed: 0)
         }) { batch in
             if !batch.labels.isEmpty {
-                result.probabilities += softmax(model.logits(batch.input, training: false)).data
+                result.probabilities += softmax(network.forward(batch.input, training: false)).data
                 result.labels += batch.labels
                 result.paths += batch.paths
             }

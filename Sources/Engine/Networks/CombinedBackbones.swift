@@ -44,9 +44,9 @@ public final class CombinedBackbones: Layer {
 
     public var featureWidth: Int { widths.reduce(0, +) }
 
-    /// The same backbones with batch norm folded (`InferenceFolding`), for inference.
-    func folded() -> CombinedBackbones {
-        CombinedBackbones(parts: parts, bodies: bodies.map { Sequential(InferenceFolding.folded($0.layers)) }, widths: widths)
+    /// The same backbones with each body's layers transformed (batch norm folded, kernels chosen), for inference.
+    func mappingBodies(_ transform: ([Layer]) -> [Layer]) -> CombinedBackbones {
+        CombinedBackbones(parts: parts, bodies: bodies.map { Sequential(transform($0.layers)) }, widths: widths)
     }
 
     /// `input` is [n, values] (each image's inputs end to end); the answer [n, featureWidth].

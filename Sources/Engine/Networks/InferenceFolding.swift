@@ -49,7 +49,7 @@ enum InferenceFolding {
             if let sequence = layer as? Sequential {
                 result.append(Sequential(folded(sequence.layers)))
             } else if let combined = layer as? CombinedBackbones {
-                result.append(combined.folded())
+                result.append(combined.mappingBodies(folded))
             } else if let residual = layer as? Residual {
                 result.append(Residual(body: Sequential(folded(residual.body.layers)),
                                        shortcut: residual.shortcut.map { Sequential(folded($0.layers)) }, relu: residual.relu))
@@ -101,15 +101,15 @@ enum InferenceFolding {
 }
 
 extension Model {
-    /// The network up to its pooled features (no dropout, no classifier), batch norm folded: what feature
-    /// extraction runs. Built anew from the current weights; inference only.
-    public func featureExtractor() -> Sequential {
-        Sequential(InferenceFolding.folded(bodyLayers))
+    /// The network up to its pooled features (no dropout, no classifier), batch norm folded, on the inference
+    /// kernels (`InferenceKernels`): what feature extraction runs. Built anew from the current weights; inference only.
+    public func featureExtractor(kernels: InferenceKernels = .current) -> Sequential {
+        Sequential(InferenceKernels.selected(InferenceFolding.folded(bodyLayers), kernels))
     }
 
-    /// The whole network to its logits, batch norm folded: what prediction runs. Built anew from the current
+    /// The whole network to its logits, batch norm folded, on the inference kernels: what prediction runs. Built anew from the current
     /// weights; inference only.
-    public func inferenceNetwork() -> Sequential {
-        Sequential(InferenceFolding.folded(bodyLayers) + headLayers)
+    public func inferenceNetwork(kernels: InferenceKernels = .current) -> Sequential {
+        Sequential(InferenceKernels.selected(InferenceFolding.folded(bodyLayers), kernels) + headLayers)
     }
 }

@@ -137,7 +137,7 @@ public final class Model {
     public var head: Dense { network.layers.last as! Dense }
 
     /// While training, the layers below the lowest trainable one (a frozen backbone) run as a folded inference
-    /// network: they need no gradient, and their batch norm is in inference mode anyway, so folding changes
+    /// network on the inference kernels: they need no gradient, and their batch norm is in inference mode anyway, so folding changes
     /// nothing but the time (a fine-tuning step on EfficientNet-Lite0's last 2 blocks spends most of it there).
     public func logits(_ batch: Tensor, training: Bool) -> Tensor {
         guard training, case let frozen = frozenLayerCount, frozen > 0 else { return network.forward(batch, training: training) }
@@ -153,7 +153,7 @@ public final class Model {
     func frozenLayersOutput(_ batch: Tensor) -> Tensor {
         let frozen = frozenLayerCount
         if frozenPrefix?.count != frozen {
-            frozenPrefix = (frozen, Sequential(InferenceFolding.folded(Array(network.layers[..<frozen]))))
+            frozenPrefix = (frozen, Sequential(InferenceKernels.selected(InferenceFolding.folded(Array(network.layers[..<frozen])))))
         }
         return frozenPrefix!.network.forward(batch, training: false)
     }

@@ -1,0 +1,151 @@
+import Files
+import Foundation
+import Testing
+@testable import Engine
+
+/// The library kernels (oneDNN, `InferenceKernels.library`) against the engine's own loops (llm.c's way): each
+/// convolution shape and post-op against the plain loops, and whole networks built from scratch on two real
+/// photographs against their reference inference network, within 1e-4 of the largest logit.
+@Suite struct LibraryKernelTests {
+    static func random(_ count: Int, _ random: inout SplitMix64, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in scale * Float(random.nextGaussian()) }
+    }
+
+    /// (in channels, out channels, groups, kernel, stride, pads [top, left, bottom, right], dilation, post-ops).
+    static let shapes: [(Int, Int, Int, Int, Int, [Int], Int, [PostOp])] = [
+        (3, 32, 1, 3, 2, [0, 0, 1, 1], 1, [.clamp(low: 0, high: 6)]),           // Lite's stem, TensorFlow's uneven SAME
+        (16, 96, 1, 1, 1, [0, 0, 0, 0], 1, [.clamp(low: 0, high: .infinity)]),  // 1x1 expansion, ReLU
+        (24, 24, 24, 5, 2, [1, 1, 2, 2], 1, [.clamp(low: 0, high: 6)]),         // depthwise, uneven pads
+        (40, 40, 40, 3, 1, [1, 1, 1, 1], 1, [.hardSwish]),                      // MobileNetV3's depthwise
+        (32, 16, 1, 1, 1, [0, 0, 0, 0], 1, [.addition]),                        // project + residual
+        (16, 16, 1, 3, 1, [1, 1, 1, 1], 1, [.addition, .clamp(low: 0, high: .infinity)]),  // ResNet's block end
+        (24, 48, 3, 3, 2, [1, 1, 1, 1], 1, [.sigmoid]),                         // grouped (RegNet)
+        (8, 12, 1, 3, 1, [2, 2, 2, 2], 2, []),                                  // dilated, no post-op
+        (7, 5, 1, 7, 2, [3, 3, 3, 3], 1, [.clamp(low: -1, high: 1)]),           // odd channel counts
+    ]
+
+    @Test(arguments: shapes.indices)
+    func aConvolutionAndItsPostOpsEqualThePlainLoops(_ index: Int) {
+        let (input, output, groups, kernel, stride, pads, dilation, postOps) = Self.shapes[index]
+        var random = SplitMix64(seed: UInt64(index) + 1)
+        let window = Window(kernel: [kernel, kernel], strides: [stride, stride], dilations: [dilation, dilation], pads: pads)
+        let conv = LibraryConvolution("conv\(index)", window: window, groups: groups, inChannels: input, outChannels: output,
+                                      weights: Self.random(kernel * kernel * input / groups * output, &random, scale: 0.3),
+                                      bias: index % 2 == 0 ? Self.random(output, &random) : nil, postOps: postOps)
+        for batch in [1, 3] {
+            let x = Tensor(shape: [batch, 13, 11, input], data: Self.random(batch * 13 * 11 * input, &random))
+            let addend = conv.adds ? Tensor(shape: conv.outputShape(x.shape), data: Self.random(conv.outputShape(x.shape).reduce(1, *), &random)) : nil
+            let fast = conv.forward(x, adding: addend)
+            let reference = conv.referenceForward(x, adding: addend)
+            #expect(fast.shape == reference.shape)
+            let largest = reference.data.map(abs).max()!
+            let worst = zip(fast.data, reference.data).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-5 * max(1, largest), "shape \(index), batch \(batch): off by \(worst) (largest \(largest))")
+            #expect(!conv.implementations.isEmpty, "oneDNN ran no primitive")
+        }
+    }
+
+    /// Each form `FastStepKernels` takes, against `GraphKernels`' plain loops; forms it declines return nil.
+    @Test func theFastStepLoopsEqualThePlainOnes() throws {
+        var random = SplitMix64(seed: 9)
+        let x = Tensor(shape: [1, 9, 7, 6], data: Self.random(9 * 7 * 6, &random, scale: 4))
+        let same = Tensor(shape: x.shape, data: Self.random(x.count, &random))
+        let channel = Tensor(shape: [1, 1, 1, 6], data: Self.random(6, &random))
+        let steps: [(GraphStep, [Tensor], [[Float]])] = [
+            (GraphStep(.unary(.hardSwish), inputs: [0], output: 1, shape: x.shape), [x], []),
+            (GraphStep(.unary(.hardSigmoid(alpha: 0.2, beta: 0.5)), inputs: [0], output: 1, shape: x.shape), [x], []),
+            (GraphStep(.unary(.sigmoid), inputs: [0], output: 1, shape: x.shape), [x], []),
+            (GraphStep(.unary(.clip(low: -1, high: 2)), inputs: [0], output: 1, shape: x.shape), [x], []),
+            (GraphStep(.binary(.multiply, constantFirst: false), inputs: [0, 1], output: 2, shape: x.shape), [x, channel], []),
+            (GraphStep(.binary(.subtract, constantFirst: false), inputs: [0, 1], output: 2, shape: x.shape), [channel, x], []),
+            (GraphStep(.binary(.add, constantFirst: false), inputs: [0, 1], output: 2, shape: x.shape), [x, same], []),
+            (GraphStep(.binary(.divide, constantFirst: true), inputs: [0], output: 1, shape: x.shape, weights: [[1]]), [x], [[3]]),
+            (GraphStep(.reduce(.mean, axes: [1, 2]), inputs: [0], output: 1, shape: [1, 1, 1, 6]), [x], []),
+            (GraphStep(.reduce(.sum, axes: [2]), inputs: [0], output: 1, shape: [1, 9, 1, 6]), [x], []),
+            (GraphStep(.maxPool(Window(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])), inputs: [0], output: 1, shape: [1, 5, 4, 6]), [x], []),
+        ]
+        for (step, inputs, weights) in steps {
+            let fast = try #require(FastStepKernels.run(step, inputs, weights: weights), "\(step.op) was declined")
+            let plain = GraphKernels.run(step, inputs, weights: weights)
+            #expect(fast.shape == plain.shape)
+            let worst = zip(fast.data, plain.data).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-5 * max(1, plain.data.map(abs).max()!), "\(step.op): off by \(worst)")
+        }
+        // A broadcast of two partial shapes, and a max over positions, stay with the plain loops.
+        let row = Tensor(shape: [1, 1, 7, 1], data: Self.random(7, &random))
+        #expect(FastStepKernels.run(GraphStep(.binary(.add, constantFirst: false), inputs: [0, 1], output: 2, shape: x.shape), [x, row], weights: []) == nil)
+        #expect(FastStepKernels.run(GraphStep(.reduce(.max, axes: [1, 2]), inputs: [0], output: 1, shape: [1, 1, 1, 6]), [x], weights: []) == nil)
+    }
+
+    /// The two photographs (chelsea.png, coffee.png) at 64x64, normalised, as the ONNX fixtures hold them.
+    static func photos(side: Int) throws -> Tensor {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../BackboneTests/Fixtures/onnx/resnet18.input.f32").standardized.path
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let nchw = Tensor(shape: [2, 3, 64, 64], data: data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
+        let photos = nchw.transposed([0, 2, 3, 1])
+        guard side != 64 else { return photos }
+        // Nearest-neighbour to the network's side (EfficientNet-Lite's 224).
+        var values: [Float] = []
+        for n in 0..<2 { for y in 0..<side { for x in 0..<side {
+            let offset = ((n * 64 + y * 64 / side) * 64 + x * 64 / side) * 3
+            values += photos.data[offset..<offset + 3]
+        } } }
+        return Tensor(shape: [2, side, side, 3], data: values)
+    }
+
+    /// Batch norm statistics and scales away from their initial 0 and 1, so that folding them matters.
+    static func perturbNormalization(_ layer: Layer, _ random: inout SplitMix64) {
+        switch layer {
+        case let sequence as Sequential: for inner in sequence.layers { perturbNormalization(inner, &random) }
+        case let residual as Residual:
+            perturbNormalization(residual.body, &random)
+            if let shortcut = residual.shortcut { perturbNormalization(shortcut, &random) }
+        case let norm as BatchNorm:
+            for parameter in [norm.scale, norm.runningVariance] { parameter.value = parameter.value.map { _ in 0.5 + Float(random.nextUnit()) } }
+            for parameter in [norm.shift, norm.runningMean] { parameter.value = parameter.value.map { _ in 0.3 * Float(random.nextGaussian()) } }
+        default: break
+        }
+    }
+
+    @Test(arguments: [ModelSpec.Architecture.resnet, .baseline, .efficientnetLite0])
+    func aNetworkFromScratchGivesTheReferenceLogits(_ architecture: ModelSpec.Architecture) throws {
+        var spec = ModelSpec(classes: 5)
+        spec.architecture = architecture
+        if architecture == .efficientnetLite0 { spec.inputSize = 224 }
+        let model = Model(spec: spec, labels: (0..<5).map { "c\($0)" }, seed: 7)
+        var random = SplitMix64(seed: 11)
+        Self.perturbNormalization(model.network, &random)
+        let input = try Self.photos(side: spec.inputSize)
+        let fast = model.inferenceNetwork(kernels: .library)
+        let reference = model.inferenceNetwork(kernels: .reference).forward(input, training: false)
+        let largest = reference.data.map(abs).max()!
+        let saved = Kernels.threads
+        defer { Kernels.threads = saved }
+        for threads in [1, 2] {
+            Kernels.threads = threads
+            let logits = fast.forward(input, training: false)
+            let worst = zip(logits.data, reference.data).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-4 * largest, "\(architecture), \(threads) threads: off by \(worst), largest logit \(largest)")
+        }
+        #expect(Self.libraryConvolutions(fast) > 0)
+    }
+
+    /// How many library convolutions a network holds (the library path must be the one tested).
+    static func libraryConvolutions(_ layer: Layer) -> Int {
+        switch layer {
+        case let sequence as Sequential: sequence.layers.map(libraryConvolutions).reduce(0, +)
+        case let residual as LibraryResidual:
+            libraryConvolutions(residual.body) + (residual.fusedLast == nil ? 0 : 1) + (residual.shortcut.map(libraryConvolutions) ?? 0)
+        case is LibraryConvolution: 1
+        case let graph as GraphNetwork: graph.runners.filter { $0.fused != nil }.count
+        default: 0
+        }
+    }
+
+    @Test func theReferenceKernelsAreTheEnginesOwnLayers() {
+        let model = Model(spec: ModelSpec(classes: 3), labels: ["a", "b", "c"], seed: 1)
+        #expect(Self.libraryConvolutions(model.inferenceNetwork(kernels: .reference)) == 0)
+        #expect(InferenceKernels.description.contains("oneDNN") || InferenceKernels.current == .reference)
+    }
+}
