@@ -61,6 +61,9 @@ public final class Predictor: @unchecked Sendable {
         set { Kernels.threads = newValue }
     }
 
+    /// The kernels the forward passes run on, in words ("oneDNN 2.6.3 (avx512_core)"), for logs.
+    public static var kernels: String { InferenceKernels.description }
+
     /// One forward pass on a blank image, so that the first real request does not pay for first-touch memory.
     public func warmUp() {
         _ = probabilities(Tensor(zeros: preparation.batchShape(1)))

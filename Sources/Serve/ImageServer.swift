@@ -104,7 +104,7 @@ public struct ImageServer: Sendable {
         do {
             let predictor = try await loadModel()
             queue.replace(predictor)
-            logger.info("serving \(predictor.modelName) version \(predictor.modelVersion) from \(predictor.modelFile)")
+            logger.info("serving \(predictor.modelName) version \(predictor.modelVersion) from \(predictor.modelFile) on \(Predictor.kernels)")
             return true
         } catch {
             logger.error("cannot load the model: \(error)\(queue.predictor == nil ? "" : "; the model loaded before goes on serving")")

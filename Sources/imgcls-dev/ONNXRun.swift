@@ -10,9 +10,11 @@ struct ONNXRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onnx-run", abstract: "Import an ONNX network and run it on a raw float32 tensor (as ONNX Runtime takes it).")
 
-    @Option(help: "The .onnx file, or an imgcls model file (.safetensors: run as it is, to compare a network with its ONNX export).") var model: String
-    @Option(help: "Raw little-endian float32 input, in the ONNX input's own layout.") var input: String
-    @Option(help: "The input's shape, e.g. 2,3,224,224 or 2,224,224,3.") var shape: String
+    @Flag(help: "Only print the kernels inference runs on (library and instruction set, or the reference loops).")
+    var describeKernels = false
+    @Option(help: "The .onnx file, or an imgcls model file (.safetensors: run as it is, to compare a network with its ONNX export).") var model: String = ""
+    @Option(help: "Raw little-endian float32 input, in the ONNX input's own layout.") var input: String = ""
+    @Option(help: "The input's shape, e.g. 2,3,224,224 or 2,224,224,3.") var shape: String = ""
     @Option(help: "Where to write the outputs (raw float32).") var output: String?
     @Flag(help: "Write softmax probabilities instead of logits (for networks that end in a softmax).") var softmax = false
     @Option var threads = 2
@@ -20,6 +22,7 @@ struct ONNXRun: ParsableCommand {
     @OptionGroup var values: MeasuredValues
 
     func run() throws {
+        if describeKernels { return print(InferenceKernels.description) }
         let dims = shape.split(separator: ",").compactMap { Int($0) }
         guard dims.count == 4 else { throw ValidationError("--shape takes four numbers") }
         Kernels.threads = threads

@@ -29,7 +29,7 @@ import Glibc
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        // "serving FILE on http://127.0.0.1:PORT (Ctrl-C to stop)"
+        // "serving FILE on http://127.0.0.1:PORT (Ctrl-C to stop), inference on oneDNN 2.6.3 (avx512_core)"
         var printed = Data()
         while !String(decoding: printed, as: UTF8.self).contains("Ctrl-C") {
             let chunk = out.fileHandleForReading.availableData
@@ -38,6 +38,7 @@ import Glibc
         }
         let line = String(decoding: printed, as: UTF8.self)
         let port = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Int($0) }, "\(line)")
+        #expect(line.contains("inference on "), "the line names the kernels: \(line)")
 
         // Ready once the model has loaded.
         var ready = false

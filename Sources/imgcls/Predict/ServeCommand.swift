@@ -41,7 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
         let server = try ImageServer(options)
         let (quiet, file, host) = (global.quiet, options.modelFile, options.host)
         try await server.run { port in
-            if !quiet { FileHandle.standardOutput.write(Data("serving \(file) on http://\(host):\(port) (Ctrl-C to stop)\n".utf8)) }
+            if !quiet {
+                FileHandle.standardOutput.write(Data("serving \(file) on http://\(host):\(port) (Ctrl-C to stop), inference on \(Predictor.kernels)\n".utf8))
+            }
         }
     }
 }
