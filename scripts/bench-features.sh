@@ -7,7 +7,9 @@
 # the median; the best round counts. The outputs are compared too (largest difference / largest logit).
 # Rows per network: imgcls as configured (OPENBLAS_CORETYPE as the environment sets it, as CI has it), with
 # OpenBLAS's own kernel choice when the environment overrides it, and with oneDNN capped at AVX2
-# (ONEDNN_MAX_CPU_ISA=AVX2: a CPU without AVX-512) on an AVX-512 CPU. ONNX Runtime always picks its kernels for the CPU.
+# (ONEDNN_MAX_CPU_ISA=AVX2: a CPU without AVX-512) on an AVX-512 CPU; then the int8 form (`--int8`: calibrated
+# on the input batch itself, for timing; `imgcls quantize` calibrates on a train split and measures the accuracy),
+# also capped at AVX2 (no VNNI). ONNX Runtime always runs the float network, with kernels picked for the CPU.
 # Environment: ROUNDS (3), REPEATS (5 passes at batch 1, 3 at batch 16), NETWORKS (all: efficientnet-lite0,
 # lite0-native, resnet50, mobilenet_v3_large, open_nsfw).
 source "$(dirname "$0")/bench-lib.sh"
@@ -40,6 +42,9 @@ echo "imgcls inference kernels: $("$bin/imgcls-dev" onnx-run --describe-kernels)
 configurations=("configured")
 [ -n "${OPENBLAS_CORETYPE:-}" ] && configurations+=("OpenBLAS-detected")
 [ "$isa" != avx2 ] && configurations+=("oneDNN AVX2 only")
+configurations+=("int8")
+[ "$isa" != avx2 ] && configurations+=("int8, AVX2 only")
+vnni=no; [[ " $flags " == *" avx512_vnni "* || " $flags " == *" avx_vnni "* ]] && vnni=yes
 echo "imgcls configurations: ${configurations[*]} (configured: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
 
 # run_imgcls CONFIGURATION MODEL INPUT SHAPE [FLAGS...]: imgcls's median pass in seconds (the outputs to $work/ours).
@@ -47,9 +52,12 @@ run_imgcls() {
   local prefix=(env) configuration=$1
   shift
   [ "$configuration" = "OpenBLAS-detected" ] && prefix=(env -u OPENBLAS_CORETYPE)
-  [ "$configuration" = "oneDNN AVX2 only" ] && prefix=(env ONEDNN_MAX_CPU_ISA=AVX2)
-  "${prefix[@]}" "$bin/imgcls-dev" onnx-run --model "$1" --input "$2" --shape "$3" "${@:4}" --threads 2 --repeats "$repeats" \
-    --output "$work/ours" --values | value run_seconds
+  [[ "$configuration" == *"AVX2 only" ]] && prefix=(env ONEDNN_MAX_CPU_ISA=AVX2)
+  local int8=(); [[ "$configuration" == int8* ]] && int8=(--int8)
+  # The int8 outputs go elsewhere: the comparison with ONNX Runtime is the float model's.
+  local output="$work/ours"; [[ "$configuration" == int8* ]] && output="$work/ours-int8"
+  "${prefix[@]}" "$bin/imgcls-dev" onnx-run --model "$1" --input "$2" --shape "$3" "${@:4}" "${int8[@]}" --threads 2 --repeats "$repeats" \
+    --output "$output" --values | value run_seconds
 }
 
 for network in $NETWORKS; do
@@ -82,10 +90,14 @@ for network in $NETWORKS; do
       echo "$line onnxruntime $rate images/s"
     done
     difference=$(reference diff "$work/ours" "$work/theirs" | value relative_difference)
-    goal=$([ "$batch" = 1 ] && echo ">=0.9" || echo ">=1.0")
+    int8_difference=$(reference diff "$work/ours-int8" "$work/theirs" | value relative_difference)
     for configuration in "${configurations[@]}"; do
+      goal=$([ "$batch" = 1 ] && echo ">=0.9" || echo ">=1.0")
+      [ "$configuration" = int8 ] && goal=$([ "$vnni" = yes ] && echo ">=1.5" || echo "reported")
+      [[ "$configuration" == *"AVX2 only" ]] && goal="reported (ONNX Runtime keeps AVX-512)"
+      [[ "$configuration" == int8* ]] && differs=$int8_difference || differs=$difference
       echo "$label batch $batch best: imgcls ($configuration) ${best[$configuration]}, onnxruntime $best_ort images/s," \
-        "ratio $(ratio "${best[$configuration]}" "$best_ort") (goal $goal); outputs differ by $difference of the largest"
+        "ratio $(ratio "${best[$configuration]}" "$best_ort") (goal $goal); outputs differ by $differs of the largest"
       result "inference, $label, batch $batch ($configuration)" "imgcls-dev onnx-run" "onnxruntime ($isa)" \
         "${best[$configuration]}" "$best_ort" images/s "$goal"
     done

@@ -18,13 +18,15 @@
 //                  (its inference copy on library kernels, activations and residual sums fused into convolutions)
 //   Kernels/       InferenceKernels.swift (library or reference kernels for inference; the pass that moves layers
 //                  onto the library), OneDNN.swift (the library: engine, streams, threads), LibraryConvolution.swift
-//                  (a oneDNN convolution with post-ops, beside its plain-loop reference), FastStepKernels.swift
-//                  (tight loops for an imported network's element-wise, pooling and reduction steps)
+//                  (a oneDNN convolution with post-ops, beside its plain-loop reference), ConvolutionPrimitive.swift
+//                  (its primitive per input shape, float or int8), Int8Quantization.swift (input scales, weight
+//                  codes, calibration ranges), FastStepKernels.swift (tight loops for an imported network's
+//                  element-wise, pooling and reduction steps)
 //   ModelFiles/    ModelFile.swift (the model file's contents, BackboneReference), SafeTensors.swift (the format)
 //   Input/         ImageFolder.swift (flow_from_directory folders), BatchLoader.swift (InputPreparation: decode,
 //                  resize, normalise; batches), Augmentation.swift
 //   Inference/     Evaluator.swift (a model over samples: Predictions), FeatureExtraction.swift (backbone features
-//                  through a cache folder, LoopProgress)
+//                  through a cache folder, LoopProgress), Int8Calibration.swift (input scales for an int8 model)
 // Loading images and caching features sit here, not in Train, because Backbone and Assist run networks over
 // image files too and must not link training or the catalog.
 

@@ -55,3 +55,15 @@ extension EvaluationSummary {
         return lines.joined(separator: "\n")
     }
 }
+
+extension QuantizationSummary {
+    /// What `imgcls quantize` prints: where the int8 model went and its accuracy beside the float model's.
+    public var text: String {
+        [
+            "int8 model: \(modelFile ?? "not written")",
+            String(format: "validation accuracy on %d images: float %.4f, int8 %.4f (%+.1f points); the same class for %.1f%% of them",
+                   validationImages, floatAccuracy, int8Accuracy, Double(int8Accuracy - floatAccuracy) * 100, agreement * 100),
+            "calibrated on \(calibrationImages) training images; \(int8Convolutions) of \(convolutions) convolutions in int8 (depthwise ones in float), on \(kernels)",
+        ].joined(separator: "\n")
+    }
+}

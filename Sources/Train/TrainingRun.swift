@@ -1,12 +1,14 @@
 // Train: learning on the engine (the Engine module holds the networks, layers, model files and input batches).
-// Entries: `TrainingRun` (a `TrainingRequest` in, a `TrainingSummary` out; this file) and `EvaluationRun`
-// (Evaluation/EvaluationRun.swift: an `EvaluationRequest` in, an `EvaluationSummary` out). Files in reading order:
+// Entries: `TrainingRun` (a `TrainingRequest` in, a `TrainingSummary` out; this file), `EvaluationRun`
+// (Evaluation/EvaluationRun.swift: an `EvaluationRequest` in, an `EvaluationSummary` out) and `QuantizationRun`
+// (Quantization/QuantizationRun.swift: a trained model's int8 form, `imgcls quantize`). Files in reading order:
 //   TrainingRun.swift   request, settings, summary, the run (this file); TrainError.swift its refusals
-//   SummaryText.swift   the training and evaluation summaries as the command line prints them
+//   SummaryText.swift   the training, evaluation and quantization summaries as the command line prints them
 //   Training/           Trainer.swift (the epoch loop, checkpoints), HeadTraining.swift (a head on cached backbone
 //                       features), Optimizer.swift (SGD, Adam, AdamW, RMSprop, schedules, one training step),
 //                       StartingPoint.swift (backbone or from scratch when the command does not say)
 //   Evaluation/         EvaluationRun.swift, Metrics.swift (accuracy, per-class, confusion), ReportCharts.swift (SVG)
+//   Quantization/       QuantizationRun.swift (calibrate on the train split, measure both forms, write or refuse)
 
 import Console
 import Engine

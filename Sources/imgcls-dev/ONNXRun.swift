@@ -17,6 +17,8 @@ struct ONNXRun: ParsableCommand {
     @Option(help: "The input's shape, e.g. 2,3,224,224 or 2,224,224,3.") var shape: String = ""
     @Option(help: "Where to write the outputs (raw float32).") var output: String?
     @Flag(help: "Write softmax probabilities instead of logits (for networks that end in a softmax).") var softmax = false
+    @Flag(help: "Run the int8 form, calibrated on the input itself (for timing; `imgcls quantize` calibrates on a train split).")
+    var int8 = false
     @Option var threads = 2
     @Option(help: "Timed passes of the whole batch; the median counts.") var repeats = 1
     @OptionGroup var values: MeasuredValues
@@ -35,6 +37,12 @@ struct ONNXRun: ParsableCommand {
         // NCHW (channels of 3 second, not last) to the engine's NHWC.
         let given = Tensor(shape: dims, data: data)
         let batch = dims[1] == 3 && dims[3] != 3 ? given.transposed([0, 2, 3, 1]) : given
+        if int8 {
+            guard let scales = Int8Calibration.scales(network, batches: [batch]) else {
+                throw ValidationError("int8 needs the library kernels (\(InferenceKernels.description))")
+            }
+            network.int8 = scales
+        }
         let inference = network.inferenceNetwork()
         var result = batch
         var times: [Double] = []

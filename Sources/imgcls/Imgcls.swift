@@ -5,7 +5,7 @@
 //               (Ctrl-C and the exit status of a fetch)
 //   Curate/     ImportCommand.swift, CurateCommand.swift, CurateOptions.swift (option groups), SplitCommand.swift,
 //               RelabelCommand.swift
-//   Train/      TrainCommand.swift, TrainOptions.swift (option groups), EvaluateCommand.swift
+//   Train/      TrainCommand.swift, TrainOptions.swift (option groups), EvaluateCommand.swift, QuantizeCommand.swift
 //   Predict/    PredictCommand.swift, ServeCommand.swift, FallbackOptions.swift
 //   Backbone/   BackboneCommand.swift (the group), BackboneInstallCommand.swift, BackboneListCommand.swift,
 //               BackboneImportCommand.swift, BackboneClassifyCommand.swift (also `imgcls classify`)
@@ -29,6 +29,7 @@ struct Imgcls: AsyncParsableCommand {
               split      make train/validation/test folders without leakage
               train      train a classifier on the split
               evaluate   measure a model: accuracy, per-class scores, confusion matrix
+              quantize   an int8 form of a model, checked on the validation split
               predict    classify images with a model; serve: the same over HTTP
               classify   a pretrained backbone's own answer (ImageNet's classes, open_nsfw's nsfw score)
 
@@ -38,7 +39,7 @@ struct Imgcls: AsyncParsableCommand {
             """,
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, RelabelCommand.self, SplitCommand.self,
-                      TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, BackboneClassifyCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, InspectCommand.self,
+                      TrainCommand.self, EvaluateCommand.self, QuantizeCommand.self, PredictCommand.self, ServeCommand.self, BackboneClassifyCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, InspectCommand.self,
                       StatusCommand.self, CatalogCommand.self, ExportCommand.self]
     )
 }

@@ -57,22 +57,43 @@ import TorchCheckpoint
         }
     }
 
+    /// The installed backbone `name` (nil when it is not), and the three photos as its input batch.
+    static func installedOnPhotos(_ name: String) throws -> (Model, Tensor, [String])? {
+        guard store.isInstalled(name) else { return nil }
+        let model = try ModelFile.load(try store.installedModel(name)).model
+        let files = ["chelsea.png", "coffee.png", "rocket.jpg"].map { SharedTestData.path("photos")! + "/" + $0 }
+        let input = BatchLoader(model.input, cacheMegabytes: 0).batch(files.map { ImageFolder.Sample(path: $0, label: 0) }[...], seed: 0).input
+        #expect(input.batch == 3)
+        return (model, input, files)
+    }
+
     /// The installed networks on the real photos: the library kernels against the engine's own loops, within
     /// 1e-4 of the largest logit.
     @Test(.enabled(if: SharedTestData.path("photos") != nil, "needs ../shared/data/photos"),
           arguments: ["efficientnet-lite0", "efficientnet-lite2", "open-nsfw"])
     func libraryKernelsGiveTheReferenceLogitsOnPhotos(_ name: String) throws {
-        guard Self.store.isInstalled(name) else { return }  // `make weights` installs them
-        let model = try ModelFile.load(try Self.store.installedModel(name)).model
-        let files = ["chelsea.png", "coffee.png", "rocket.jpg"].map { SharedTestData.path("photos")! + "/" + $0 }
-        let loader = BatchLoader(model.input, cacheMegabytes: 0)
-        let input = loader.batch(files.map { ImageFolder.Sample(path: $0, label: 0) }[...], seed: 0).input
-        #expect(input.batch == 3)
+        guard let (model, input, _) = try Self.installedOnPhotos(name) else { return }  // `make weights` installs them
         let reference = model.inferenceNetwork(kernels: .reference).forward(input, training: false)
         let library = model.inferenceNetwork(kernels: .library).forward(input, training: false)
         let largest = reference.data.map(abs).max()!
         let worst = zip(library.data, reference.data).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4 * largest, "\(name): off by \(worst), largest logit \(largest)")
+    }
+
+    /// The installed networks in int8, calibrated on the three photos: the same ImageNet (or nsfw/sfw) class for
+    /// each photo as the float network.
+    @Test(.enabled(if: SharedTestData.path("photos") != nil, "needs ../shared/data/photos"),
+          arguments: ["efficientnet-lite0", "efficientnet-lite2", "open-nsfw"])
+    func int8KeepsTheClassOfEachPhoto(_ name: String) throws {
+        guard let (model, input, files) = try Self.installedOnPhotos(name) else { return }  // `make weights` installs them
+        let float = model.inferenceNetwork(kernels: .library).forward(input, training: false)
+        model.int8 = try #require(Int8Calibration.scales(model, batches: [input]))
+        let int8 = model.inferenceNetwork(kernels: .library).forward(input, training: false)
+        let classes = model.labels.count
+        for n in 0..<3 {
+            let (a, b) = (float.data[n * classes..<(n + 1) * classes], int8.data[n * classes..<(n + 1) * classes])
+            #expect(a.indices.max { a[$0] < a[$1] } == b.indices.max { b[$0] < b[$1] }, "\(name), \(files[n])")
+        }
     }
 
     @Test(.enabled(if: store.isInstalled("efficientnet-lite0") && SharedTestData.path("photos") != nil,

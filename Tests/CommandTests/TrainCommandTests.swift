@@ -95,6 +95,15 @@ import Testing
         let picture = "\(workspace)/train/busy/0.png"
         let classified = try Imgcls.run(["classify", "--backbone", "tiny-mobilenet", "--top", "3", picture], environment: environment)
         #expect(classified.status == 0 && classified.stdout.contains("class"), "\(classified.stdout)\n\(classified.stderr)")
+        // The engine's own loops (IMGCLS_KERNELS=reference) give the same answer as oneDNN's, and the listing says which run.
+        var reference = environment
+        reference["IMGCLS_KERNELS"] = "reference"
+        let onReference = try Imgcls.run(["classify", "--backbone", "tiny-mobilenet", "--top", "3", picture], environment: reference)
+        #expect(onReference.stdout == classified.stdout, "\(onReference.stdout)\n\(classified.stdout)")
+        let verbose = try Imgcls.run(["backbone", "list", "--verbose"], environment: environment)
+        #expect(verbose.stdout.contains("inference kernels: oneDNN"), "\(verbose.stdout)")
+        let verboseReference = try Imgcls.run(["backbone", "list", "--verbose"], environment: reference)
+        #expect(verboseReference.stdout.contains("inference kernels: the engine's own loops (IMGCLS_KERNELS=reference)"), "\(verboseReference.stdout)")
         let trained = try Imgcls.run(["train", "--workspace", workspace, "--name", "m", "--backbone", "tiny-mobilenet", "--epochs", "3", "--json"],
                                      environment: environment)
         #expect(trained.status == 0, "\(trained.stderr)")

@@ -5,8 +5,9 @@ import Files
 /// sigmoid), then a residual addition whose other operand is already computed, then activations after the sum.
 /// MobileNetV3's hard swishes and ResNet's additions and ReLUs then cost no pass of their own.
 extension GraphNetwork {
-    /// An inference copy: the same spec and weights, convolutions on oneDNN with their fusions.
-    func onLibrary() -> GraphNetwork {
+    /// An inference copy: the same spec and weights, convolutions on oneDNN with their fusions (in int8 where
+    /// `int8` names them).
+    func onLibrary(int8: [String: InputQuantization] = [:]) -> GraphNetwork {
         var readers = [[Int]](repeating: [], count: spec.valueCount)
         for (index, step) in spec.steps.enumerated() { for input in Set(step.inputs) { readers[input].append(index) } }
         let copies = spec.steps.enumerated().map { index, step in StepRunner(step, copying: runners[index].parameters) }
@@ -23,9 +24,11 @@ extension GraphNetwork {
                 (output, lastStep) = (spec.steps[next].output, next)
             }
             let values = runners[index].parameters.map(\.value)
-            let convolution = LibraryConvolution("graph.\(index)", window: window, groups: groups,
+            let name = InferenceKernels.convolutionName(weight: runners[index].parameters[0].name)
+            let convolution = LibraryConvolution(name, window: window, groups: groups,
                                                  inChannels: step.weights[0][2] * groups, outChannels: step.weights[0][3],
-                                                 weights: values[0], bias: values.count > 1 ? values[1] : nil, postOps: postOps)
+                                                 weights: values[0], bias: values.count > 1 ? values[1] : nil, postOps: postOps,
+                                                 quantization: int8[name])
             copies[index].fused = FusedConvolution(convolution: convolution, input: step.inputs[0], addend: addend,
                                                    output: output, lastStep: lastStep)
         }

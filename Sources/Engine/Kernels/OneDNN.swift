@@ -63,24 +63,39 @@ enum OneDNN {
         values.map(Int64.init) + [Int64](repeating: 0, count: Int(DNNL_MAX_NDIMS) - values.count)
     }
 
-    /// A memory descriptor over f32 values with these dimensions and element strides.
-    static func descriptor(_ sizes: [Int], strides: [Int]) -> dnnl_memory_desc_t {
+    /// A memory descriptor over values of `type` with these dimensions and element strides.
+    static func descriptor(_ sizes: [Int], strides: [Int], type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         var desc = dnnl_memory_desc_t()
-        check(dnnl_memory_desc_init_by_strides(&desc, Int32(sizes.count), dims(sizes), dnnl_f32, dims(strides)), "describing memory")
+        check(dnnl_memory_desc_init_by_strides(&desc, Int32(sizes.count), dims(sizes), type, dims(strides)), "describing memory")
         return desc
     }
 
     /// A descriptor for the library to choose the layout (`format_tag_any`), as for weights.
-    static func anyLayout(_ sizes: [Int]) -> dnnl_memory_desc_t {
+    static func anyLayout(_ sizes: [Int], type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         var desc = dnnl_memory_desc_t()
-        check(dnnl_memory_desc_init_by_tag(&desc, Int32(sizes.count), dims(sizes), dnnl_f32, dnnl_format_tag_any), "describing memory")
+        check(dnnl_memory_desc_init_by_tag(&desc, Int32(sizes.count), dims(sizes), type, dnnl_format_tag_any), "describing memory")
         return desc
     }
 
     /// An NHWC activation [n, h, w, c], described as oneDNN's logical NCHW with NHWC strides.
-    static func activation(_ shape: [Int]) -> dnnl_memory_desc_t {
+    static func activation(_ shape: [Int], type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
-        return descriptor([n, c, h, w], strides: [h * w * c, 1, w * c, c])
+        return descriptor([n, c, h, w], strides: [h * w * c, 1, w * c, c], type: type)
+    }
+
+    /// Copies `from` (described by `source`) into `to` (described by `target`), converting layout and type.
+    static func reorder(from source: UnsafePointer<dnnl_memory_desc_t>, _ from: dnnl_memory_t, to target: UnsafePointer<dnnl_memory_desc_t>,
+                        _ to: dnnl_memory_t) {
+        var descriptor: dnnl_primitive_desc_t?
+        check(dnnl_reorder_primitive_desc_create(&descriptor, source, engine, target, engine, nil), "planning a reorder")
+        defer { dnnl_primitive_desc_destroy(descriptor) }
+        var reorder: dnnl_primitive_t?
+        check(dnnl_primitive_create(&reorder, descriptor), "creating a reorder")
+        defer { dnnl_primitive_destroy(reorder) }
+        let arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: from), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: to)]
+        let stream = stream()
+        check(dnnl_primitive_execute(reorder, stream, Int32(arguments.count), arguments), "reordering")
+        check(dnnl_stream_wait(stream), "reordering")
     }
 
     /// Memory over `pointer` (not owned; nil: none yet) with `desc`; destroy it after the call.

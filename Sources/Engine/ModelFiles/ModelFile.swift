@@ -11,14 +11,15 @@ public enum ModelFile {
                             tensors: [String: Tensor] = [:]) throws {
         var file = SafeTensors.File(tensors: tensors)
         for p in model.parameters { file.tensors[p.name] = Tensor(shape: p.shape, data: p.value) }
-        file.metadata = extra.merging([
+        if !model.int8.isEmpty { file.metadata["int8"] = try Self.json(model.int8) }
+        file.metadata = extra.merging(file.metadata.merging([
             "format": "imgcls-model",
             "architecture": try Self.json(model.spec),
             "labels": try Self.json(model.labels),
             "input_size": String(model.spec.inputSize),
             "normalization": try Self.json(model.normalization),
             "tool_version": imgclsVersion,
-        ]) { _, fixed in fixed }
+        ]) { _, fixed in fixed }) { _, fixed in fixed }
         try SafeTensors.write(file, to: path)
     }
 
@@ -44,6 +45,12 @@ public enum ModelFile {
                 throw ModelFileError(path, "tensor \(p.name) has shape \(tensor.shape), the architecture needs \(p.shape)")
             }
             p.value = tensor.data
+        }
+        if file.metadata["int8"] != nil {
+            model.int8 = try decode("int8", file, path)
+            if let (name, problem) = model.int8.lazy.compactMap({ name, q in q.problem.map { (name, $0) } }).first {
+                throw ModelFileError(path, "int8 entry \(name): \(problem)")
+            }
         }
         return (model, file)
     }

@@ -104,12 +104,12 @@ extension Model {
     /// The network up to its pooled features (no dropout, no classifier), batch norm folded, on the inference
     /// kernels (`InferenceKernels`): what feature extraction runs. Built anew from the current weights; inference only.
     public func featureExtractor(kernels: InferenceKernels = .current) -> Sequential {
-        Sequential(InferenceKernels.selected(InferenceFolding.folded(bodyLayers), kernels))
+        Sequential(InferenceKernels.selected(InferenceFolding.folded(bodyLayers), kernels, int8: int8))
     }
 
     /// The whole network to its logits, batch norm folded, on the inference kernels: what prediction runs. Built anew from the current
     /// weights; inference only.
     public func inferenceNetwork(kernels: InferenceKernels = .current) -> Sequential {
-        Sequential(InferenceKernels.selected(InferenceFolding.folded(bodyLayers), kernels) + headLayers)
+        Sequential(InferenceKernels.selected(InferenceFolding.folded(bodyLayers), kernels, int8: int8) + headLayers)
     }
 }

@@ -83,6 +83,9 @@ public final class Model {
     public let network: Sequential
     /// The width of the features the body hands the head (what a backbone's feature cache holds).
     public let featureWidth: Int
+    /// An int8 model (`imgcls quantize`): each quantized convolution's calibrated input scale, by name. Inference
+    /// on library kernels runs those convolutions in int8; the reference kernels run the float weights.
+    public var int8: [String: InputQuantization] = [:]
 
     /// `seed` fixes the initial weights (and dropout masks).
     public init(spec: ModelSpec, labels: [String], normalization: Normalization = Normalization(), seed: UInt64) {
