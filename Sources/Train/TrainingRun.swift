@@ -220,6 +220,9 @@ public struct TrainingRun {
             spec.classes = trainFolder.labels.count
             model = Model(spec: spec, labels: trainFolder.labels, seed: settings.seed)
         }
+        // Training from an int8 model trains its float weights: the calibration was for the weights it had, so the
+        // model trained is a float one (`imgcls quantize` makes its int8 form again).
+        model.int8 = [:]
         let usual: Float = settings.optimizer.kind == .sgd ? 0.05 : 1e-3
         let retraining = request.from != nil  // a trained model (a head too) moves less than a fresh one
         settings.schedule.base = request.learningRate ?? (retraining ? usual / 10 : usual)

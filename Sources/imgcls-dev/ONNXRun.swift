@@ -25,6 +25,7 @@ struct ONNXRun: ParsableCommand {
 
     func run() throws {
         if describeKernels { return print(InferenceKernels.description) }
+        guard !model.isEmpty, !input.isEmpty, !shape.isEmpty else { throw ValidationError("--model, --input and --shape are required") }
         let dims = shape.split(separator: ",").compactMap { Int($0) }
         guard dims.count == 4 else { throw ValidationError("--shape takes four numbers") }
         Kernels.threads = threads
@@ -38,6 +39,7 @@ struct ONNXRun: ParsableCommand {
         let given = Tensor(shape: dims, data: data)
         let batch = dims[1] == 3 && dims[3] != 3 ? given.transposed([0, 2, 3, 1]) : given
         if int8 {
+            guard network.int8.isEmpty else { throw ValidationError("\(model) is an int8 model already: run it without --int8") }
             guard let scales = Int8Calibration.scales(network, batches: [batch]) else {
                 throw ValidationError("int8 needs the library kernels (\(InferenceKernels.description))")
             }

@@ -31,6 +31,11 @@ import Testing
         let metrics = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
         #expect(abs((metrics["accuracy"] as? Double ?? -1) - int8Accuracy) < 1e-6, "\(metrics["accuracy"] ?? "none") vs \(int8Accuracy)")
 
+        // Without VNNI (oneDNN capped at AVX2) the int8 model runs with 7-bit weights and keeps its accuracy.
+        let avx2 = try Imgcls.run(["evaluate", "--workspace", workspace, "--model", "m-int8", "--json"], environment: ["ONEDNN_MAX_CPU_ISA": "AVX2"])
+        let avx2Metrics = try #require(try JSONSerialization.jsonObject(with: Data(avx2.stdout.utf8)) as? [String: Any], "\(avx2.stderr)")
+        #expect((avx2Metrics["accuracy"] as? Double ?? -1) >= int8Accuracy - 0.1, "\(avx2Metrics["accuracy"] ?? "none")")
+
         // Top-1 agreement with the float model on the validation pictures, as recorded.
         let pictures = try FileManager.default.subpathsOfDirectory(atPath: workspace + "/validation")
             .filter { $0.hasSuffix(".png") }.sorted().map { workspace + "/validation/" + $0 }
@@ -44,6 +49,8 @@ import Testing
         let agreeing = zip(float, int8).filter { $0 == $1 }.count
         #expect(abs(Double(agreeing) / Double(pictures.count) - (summary["agreement"] as? Double ?? -1)) < 1e-6)
 
+        let overwrite = try Imgcls.run(["quantize", "--workspace", workspace, "--model", "m", "--name", "m"])
+        #expect(overwrite.status != 0 && overwrite.stderr.contains("would write over the float model"), "\(overwrite.stderr)")
         let again = try Imgcls.run(["quantize", "--workspace", workspace, "--model", "m-int8"])
         #expect(again.status != 0 && again.stderr.contains("already an int8 model"), "\(again.stderr)")
         let onReference = try Imgcls.run(["quantize", "--workspace", workspace, "--model", "m"], environment: ["IMGCLS_KERNELS": "reference"])

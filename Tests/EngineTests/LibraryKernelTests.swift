@@ -81,6 +81,34 @@ import Testing
         #expect(int8.implementations.allSatisfy { !$0.isEmpty })
     }
 
+    /// Fusion in an imported graph keeps every value a later step reads: here the sum's other operand (value 1) is
+    /// also read after the fused convolution runs, so its storage must not be handed to the sum; and the input of
+    /// the last convolution is its own addend.
+    @Test func aFusedSumLeavesItsOperandToLaterReaders() {
+        let shape = [1, 5, 4, 3]
+        let one = Window(kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0])
+        let conv = GraphOp.convolution(one, groups: 1, cap: nil)
+        let spec = GraphSpec(inputShape: shape, steps: [
+            GraphStep(conv, inputs: [0], output: 1, shape: shape, weights: [[1, 1, 3, 3]]),
+            GraphStep(conv, inputs: [0], output: 2, shape: shape, weights: [[1, 1, 3, 3]]),
+            GraphStep(.unary(.relu), inputs: [1], output: 3, shape: shape),
+            GraphStep(.binary(.add, constantFirst: false), inputs: [2, 1], output: 4, shape: shape),
+            GraphStep(.binary(.add, constantFirst: false), inputs: [4, 3], output: 5, shape: shape),
+            GraphStep(conv, inputs: [5], output: 6, shape: shape, weights: [[1, 1, 3, 3]]),
+            GraphStep(.binary(.add, constantFirst: false), inputs: [6, 5], output: 7, shape: shape),
+            GraphStep(.reduce(.mean, axes: [1, 2]), inputs: [7], output: 8, shape: [1, 1, 1, 3]),
+        ], output: 8, featureWidth: 3)
+        #expect(spec.problem == nil)
+        var random = SplitMix64(seed: 4)
+        let weights = spec.steps.map { step in step.weights.map { Self.random($0.reduce(1, *), &random) } }
+        let reference = GraphNetwork(spec, weights: weights)
+        let library = reference.onLibrary()
+        #expect(library.runners.filter { $0.fused?.addend != nil }.count == 2)
+        let x = Tensor(shape: [2, 5, 4, 3], data: Self.random(2 * 60, &random))
+        let (expected, got) = (reference.forward(x, training: false), library.forward(x, training: false))
+        #expect(zip(expected.data, got.data).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(expected.data) vs \(got.data)")
+    }
+
     /// Each form `FastStepKernels` takes, against `GraphKernels`' plain loops; forms it declines return nil.
     @Test func theFastStepLoopsEqualThePlainOnes() throws {
         var random = SplitMix64(seed: 9)
@@ -204,14 +232,7 @@ import Testing
 
     /// How many library convolutions a network holds (the library path must be the one tested).
     static func libraryConvolutions(_ layer: Layer) -> Int {
-        switch layer {
-        case let sequence as Sequential: sequence.layers.map(libraryConvolutions).reduce(0, +)
-        case let residual as LibraryResidual:
-            libraryConvolutions(residual.body) + (residual.fusedLast == nil ? 0 : 1) + (residual.shortcut.map(libraryConvolutions) ?? 0)
-        case is LibraryConvolution: 1
-        case let graph as GraphNetwork: graph.runners.filter { $0.fused != nil }.count
-        default: 0
-        }
+        InferenceKernels.libraryConvolutions(in: layer).count
     }
 
     @Test func theReferenceKernelsAreTheEnginesOwnLayers() {

@@ -90,19 +90,26 @@ public final class GraphNetwork: Layer {
     func run(_ image: Tensor, keepingFrom first: Int) -> [Tensor?] {
         var values = [Tensor?](repeating: nil, count: spec.valueCount)
         values[0] = image
-        for (index, step) in spec.steps.enumerated() {
-            let runner = runners[index]
-            if let fused = runner.fused {
-                let (x, addend) = (values[fused.input]!, fused.addend.map { values[$0]! })
-                // The addend becomes the output buffer: dropped here when nothing else reads it, it is not copied.
-                if let value = fused.addend, lastReader[value] <= fused.lastStep { values[value] = nil }
-                values[fused.output] = fused.convolution.forward(x, adding: addend)
-            } else if !runner.absorbed {
-                values[step.output] = runner.run(step.inputs.map { values[$0]! })
-            }
-            for input in Set(step.inputs) where lastReader[input] == index && index < first { values[input] = nil }
+        for index in spec.steps.indices {
+            runStep(index, &values)
+            for input in Set(spec.steps[index].inputs) where lastReader[input] == index && index < first { values[input] = nil }
         }
         return values
+    }
+
+    /// Step `index` on `values`: its runner, a fused convolution in its place, or nothing when an earlier fused
+    /// convolution computed it.
+    func runStep(_ index: Int, _ values: inout [Tensor?]) {
+        let (step, runner) = (spec.steps[index], runners[index])
+        if let fused = runner.fused {
+            let x = values[fused.input]!
+            var addend = fused.addend.map { values[$0]! }
+            // When nothing after the convolution but the sum reads the addend, the output takes over its storage.
+            if let value = fused.addend, fused.movesAddend { values[value] = nil }
+            values[fused.output] = fused.convolution.forward(x, adding: addend.take())
+        } else if !runner.absorbed {
+            values[step.output] = runner.run(step.inputs.map { values[$0]! })
+        }
     }
 }
 
@@ -133,12 +140,13 @@ final class StepRunner {
         }
     }
 
-    /// A runner of `step` on `FastStepKernels` (or `GraphKernels`) with copies of these weights, for a network on
-    /// library kernels (`GraphNetwork.onLibrary` sets `fused` on its convolutions).
-    init(_ step: GraphStep, copying weights: [Parameter]) {
+    /// For a network on library kernels: `step` on `FastStepKernels` (or `GraphKernels`) with copies of these
+    /// weights, or, given `fused`, the fused convolution that runs in its place (which holds its own weights).
+    init(_ step: GraphStep, copying weights: [Parameter], fused: FusedConvolution? = nil) {
         self.step = step
         layers = []
-        parameters = weights.map { Parameter($0.name, shape: $0.shape, value: $0.value, trainable: false) }
+        parameters = fused?.convolution.parameters ?? weights.map { Parameter($0.name, shape: $0.shape, value: $0.value, trainable: false) }
+        self.fused = fused
         usesFastKernels = true
     }
 

@@ -10,18 +10,25 @@ extension GraphNetwork {
     func onLibrary(int8: [String: InputQuantization] = [:]) -> GraphNetwork {
         var readers = [[Int]](repeating: [], count: spec.valueCount)
         for (index, step) in spec.steps.enumerated() { for input in Set(step.inputs) { readers[input].append(index) } }
-        let copies = spec.steps.enumerated().map { index, step in StepRunner(step, copying: runners[index].parameters) }
+        var absorbed = Set<Int>()
+        var copies: [StepRunner] = []
         for (index, step) in spec.steps.enumerated() {
-            guard case let .convolution(window, groups, cap) = step.op, !copies[index].absorbed else { continue }
+            guard case let .convolution(window, groups, cap) = step.op, !absorbed.contains(index) else {
+                let copy = StepRunner(step, copying: runners[index].parameters)
+                copy.absorbed = absorbed.contains(index)
+                copies.append(copy)
+                continue
+            }
             var postOps: [PostOp] = cap.map { [.clamp(low: 0, high: $0)] } ?? []
-            var (output, addend, lastStep) = (step.output, Int?.none, index)
+            var (output, addend, chain) = (step.output, Int?.none, [index])
             // Follows the chain of sole readers while each can be a post-op.
             while output != spec.output, readers[output].count == 1, case let next = readers[output][0],
                   let op = postOp(spec.steps[next], after: output, addend: addend, convolutionStep: index) {
                 postOps.append(op.postOp)
                 if op.postOp == .addition { addend = op.addend }
-                copies[next].absorbed = true
-                (output, lastStep) = (spec.steps[next].output, next)
+                absorbed.insert(next)
+                chain.append(next)
+                output = spec.steps[next].output
             }
             let values = runners[index].parameters.map(\.value)
             let name = InferenceKernels.convolutionName(weight: runners[index].parameters[0].name)
@@ -29,8 +36,10 @@ extension GraphNetwork {
                                                  inChannels: step.weights[0][2] * groups, outChannels: step.weights[0][3],
                                                  weights: values[0], bias: values.count > 1 ? values[1] : nil, postOps: postOps,
                                                  quantization: int8[name])
-            copies[index].fused = FusedConvolution(convolution: convolution, input: step.inputs[0], addend: addend,
-                                                   output: output, lastStep: lastStep)
+            // The addend's storage can become the output's when no step outside the chain reads it from here on.
+            let moves = addend.map { value in value != spec.output && readers[value].allSatisfy { $0 < index || chain.contains($0) } } ?? false
+            copies.append(StepRunner(step, copying: [], fused: FusedConvolution(convolution: convolution, input: step.inputs[0], addend: addend,
+                                                                              movesAddend: moves, output: output)))
         }
         return GraphNetwork(spec, runners: copies)
     }
@@ -62,26 +71,24 @@ extension GraphNetwork {
         values[0] = image
         for (index, step) in spec.steps.enumerated() {
             let started = monotonicSeconds()
-            let runner = runners[index]
+            runStep(index, &values)
             var kind = step.op.name
-            if let fused = runner.fused {
-                kind = "library " + (fused.convolution.groups > 1 ? "grouped " : "") + "\(fused.convolution.window.kernel[0])x\(fused.convolution.window.kernel[1])"
-                values[fused.output] = fused.convolution.forward(values[fused.input]!, adding: fused.addend.map { values[$0]! })
-            } else if !runner.absorbed {
-                values[step.output] = runner.run(step.inputs.map { values[$0]! })
+            if let conv = runners[index].fused?.convolution {
+                kind = "library " + (conv.groups > 1 ? "grouped " : "") + "\(conv.window.kernel[0])x\(conv.window.kernel[1])"
             }
             spent[kind, default: 0] += monotonicSeconds() - started
+            for input in Set(step.inputs) where lastReader[input] == index { values[input] = nil }
         }
         return values[spec.output]!
     }
 }
 
-/// A convolution that runs in place of its step and the steps fused into it: it reads `input` (and `addend`) and
-/// writes `output`, the value of `lastStep`, the last step fused.
+/// A convolution that runs in place of its step and the steps fused into it: it reads `input` (and `addend`,
+/// whose storage it takes over when `movesAddend`) and writes `output`, the value of the last step fused.
 struct FusedConvolution {
     let convolution: LibraryConvolution
     let input: Int
     let addend: Int?
+    let movesAddend: Bool
     let output: Int
-    let lastStep: Int
 }

@@ -140,9 +140,10 @@ final class ConvolutionPrimitive {
         return postOps
     }
 
-    /// Runs the primitive from the f32 `input` into `output` (which holds the addend when the post-ops add one).
-    func execute(_ input: UnsafeMutableRawPointer, _ output: UnsafeMutableRawPointer) {
-        OneDNN.setCallThreads()
+    /// Runs the primitive from the f32 `input` into `output` (which holds the addend when the post-ops add one), on
+    /// the thread count it was created for.
+    func execute(_ input: UnsafeMutableRawPointer, _ output: UnsafeMutableRawPointer, threads: Int) {
+        OneDNN.setThreads(threads)
         let stream = OneDNN.stream()
         var convolutionInput = input
         var quantized: UnsafeMutableRawPointer?

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 /// Tight loops for the steps around an imported network's convolutions when it runs on library kernels: the
@@ -51,27 +52,34 @@ enum FastStepKernels {
             let trimmed = small.shape.drop { $0 == 1 }
             return shape.count >= trimmed.count && Array(shape.suffix(trimmed.count)) == Array(trimmed)
         }
-        guard count > 0, a.count == count || b.count == count, repeats(a), repeats(b) else { return nil }
-        switch function {
-        case .add: return combine(a, b, shape, +)
-        case .subtract: return combine(a, b, shape, -)
-        case .multiply: return combine(a, b, shape, *)
-        case .divide: return combine(a, b, shape, /)
-        case .power: return nil
-        }
+        guard count > 0, a.count == count || b.count == count, repeats(a), repeats(b), function != .power else { return nil }
+        return combine(a, b, shape, function)
     }
 
-    @inline(__always)
-    private static func combine(_ a: Tensor, _ b: Tensor, _ shape: [Int], _ f: (Float, Float) -> Float) -> Tensor {
+    /// Row by row, the smaller operand repeating along the larger; a large tensor's rows shared by the threads (one
+    /// image on the calling thread uses them all).
+    private static func combine(_ a: Tensor, _ b: Tensor, _ shape: [Int], _ function: BinaryFunction) -> Tensor {
         var out = Tensor(uninitialized: shape)
-        let (periodA, periodB) = (a.count, b.count)
-        let period = min(periodA, periodB)
+        let count = out.count
+        // Same shapes: rows of the last axis; else the smaller operand's size, which repeats.
+        let period = a.count == b.count ? max(1, shape.last ?? count) : min(a.count, b.count)
         a.data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in
                 out.data.withUnsafeMutableBufferPointer { po in
-                    for start in stride(from: 0, to: po.count, by: period) {
-                        let (ra, rb) = (periodA == period ? 0 : start, periodB == period ? 0 : start)
-                        for j in 0..<period { po[start + j] = f(pa[ra + j], pb[rb + j]) }
+                    let shared = SendableBox((pa.baseAddress!, pb.baseAddress!, po.baseAddress!))
+                    Parallel.forEachRange(po.count / period, minimum: max(1, (1 << 15) / period)) { _, rows in
+                        let (baseA, baseB, baseOut) = shared.value
+                        for row in rows {
+                            let start = row * period
+                            let (x, y, o) = (baseA + (a.count == count ? start : 0), baseB + (b.count == count ? start : 0), baseOut + start)
+                            switch function {
+                            case .add: for j in 0..<period { o[j] = x[j] + y[j] }
+                            case .subtract: for j in 0..<period { o[j] = x[j] - y[j] }
+                            case .multiply: for j in 0..<period { o[j] = x[j] * y[j] }
+                            case .divide: for j in 0..<period { o[j] = x[j] / y[j] }
+                            case .power: preconditionFailure("power has no fast loop")
+                            }
+                        }
                     }
                 }
             }

@@ -1,9 +1,10 @@
 import Foundation
 
 /// A convolution's int8 form, as calibration found it: one scale for its input (the value of one step of the 8-bit
-/// code), unsigned (0...255) when calibration saw no negative input (after a ReLU), else signed (-127...127). The
-/// weights need nothing stored: they are quantized per output channel from the float weights when loaded
-/// (`WeightQuantization`), which gives the same codes every time.
+/// code), unsigned (0...255) when calibration saw no negative input (after a ReLU; a negative input later is
+/// clipped to 0), else signed (the largest magnitude seen maps to 127; codes saturate at -128 and 127). The weights
+/// need nothing stored: they are quantized per output channel from the float weights when the convolution first
+/// runs (`WeightQuantization`), the same codes every time on a machine.
 public struct InputQuantization: Codable, Sendable, Equatable {
     public var scale: Float
     public var unsigned: Bool
@@ -31,17 +32,19 @@ public struct InputQuantization: Codable, Sendable, Equatable {
     }
 }
 
-/// Weights [.., out] as signed 8-bit codes with one scale per output channel (symmetric: the largest magnitude
-/// of each channel maps to 127).
+/// Weights [.., out] as signed codes with one scale per output channel (symmetric: the largest magnitude of each
+/// channel maps to the largest code: 127 with VNNI, 63 without, where oneDNN's 16-bit pair sums would saturate).
 struct WeightQuantization {
     let values: [Int8]
     let scales: [Float]
 
-    init(_ weights: [Float], outChannels: Int) {
+    init(_ weights: [Float], outChannels: Int, largestCode: Float = OneDNN.hasVNNI ? 127 : 63) {
         var largest = [Float](repeating: 0, count: outChannels)
         for (i, w) in weights.enumerated() { largest[i % outChannels] = max(largest[i % outChannels], abs(w)) }
-        let scales = largest.map { $0 > 0 ? $0 / 127 : 1 }
-        values = weights.enumerated().map { i, w in Int8(max(-127, min(127, (w / scales[i % outChannels]).rounded(.toNearestOrEven)))) }
+        let scales = largest.map { $0 > 0 ? $0 / largestCode : 1 }
+        values = weights.enumerated().map { i, w in
+            Int8(max(-largestCode, min(largestCode, (w / scales[i % outChannels]).rounded(.toNearestOrEven))))
+        }
         self.scales = scales
     }
 

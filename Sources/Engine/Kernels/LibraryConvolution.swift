@@ -28,6 +28,7 @@ final class LibraryConvolution: Layer {
     let quantization: InputQuantization?
     /// Calibration: when set, every input's range is recorded here.
     var observer: InputRange?
+    /// By input shape and thread count (`OneDNN.setThreads`).
     private var primitives: [[Int]: ConvolutionPrimitive?] = [:]
     private let lock = NSLock()
 
@@ -59,17 +60,21 @@ final class LibraryConvolution: Layer {
         return forward(input, adding: nil)
     }
 
-    /// The convolution of `input` with the post-ops, `addend` added where the post-ops say.
-    func forward(_ input: Tensor, adding addend: Tensor?) -> Tensor {
+    /// The convolution of `input` with the post-ops, `addend` added where the post-ops say (the addend's storage
+    /// becomes the output's when the caller hands over its last reference).
+    func forward(_ input: Tensor, adding addend: consuming Tensor?) -> Tensor {
         let shape = outputShape(input.shape)
         precondition(adds == (addend != nil) && addend.map { $0.shape == shape } ?? true,
                      "\(name): the tensor to add must have the output's shape \(shape), got \(addend?.shape ?? [])")
         observer?.record(input.data)
-        guard let primitive = primitive(for: input.shape) else { return referenceForward(input, adding: addend) }
-        var output = addend ?? Tensor(uninitialized: shape)
+        // Below about 64K multiply-adds, one thread.
+        let small = shape.reduce(1, *) * window.kernel[0] * window.kernel[1] * inChannels / groups < 1 << 16
+        let threads = OneDNN.callThreads(small: small)
+        guard let primitive = primitive(for: input.shape, threads: threads) else { return referenceForward(input, adding: addend) }
+        var output = addend.take() ?? Tensor(uninitialized: shape)
         input.data.withUnsafeBufferPointer { x in
             output.data.withUnsafeMutableBufferPointer { y in
-                primitive.execute(UnsafeMutableRawPointer(mutating: x.baseAddress!), y.baseAddress!)
+                primitive.execute(UnsafeMutableRawPointer(mutating: x.baseAddress!), y.baseAddress!, threads: threads)
             }
         }
         return output
@@ -93,13 +98,19 @@ final class LibraryConvolution: Layer {
             data += GraphKernels.convolution(x, [weights] + (bias.map { [$0.value] } ?? []), window, groups, nil, imageShape).data
         }
         var output = Tensor(shape: shape, data: data)
+        // The graph steps' own plain functions.
         for op in postOps {
+            let function: UnaryFunction
             switch op {
-            case let .clamp(low, high): for i in output.data.indices { output.data[i] = min(max(output.data[i], low), high) }
-            case .hardSwish: for i in output.data.indices { let x = output.data[i]; output.data[i] = x * min(max(x + 3, 0), 6) / 6 }
-            case .sigmoid: for i in output.data.indices { output.data[i] = 1 / (1 + exp(-output.data[i])) }
-            case .addition: for i in output.data.indices { output.data[i] += addend!.data[i] }
+            case .addition:
+                for i in output.data.indices { output.data[i] += addend!.data[i] }
+                continue
+            case let .clamp(low, high): function = .clip(low: low, high: high)
+            case .hardSwish: function = .hardSwish
+            case .sigmoid: function = .sigmoid
             }
+            let f = GraphKernels.unaryFunction(function)
+            for i in output.data.indices { output.data[i] = f(output.data[i]) }
         }
         return output
     }
@@ -108,13 +119,15 @@ final class LibraryConvolution: Layer {
         preconditionFailure("\(name): a library convolution is for inference only")
     }
 
-    /// The primitive for inputs of `shape`, created on first use; nil when oneDNN declines it.
-    private func primitive(for shape: [Int]) -> ConvolutionPrimitive? {
+    /// The primitive for inputs of `shape` run by `threads`, created on first use; nil when oneDNN declines it.
+    private func primitive(for shape: [Int], threads: Int) -> ConvolutionPrimitive? {
         lock.lock()
         defer { lock.unlock() }
-        if let known = primitives[shape] { return known }
+        let key = shape + [threads]
+        if let known = primitives[key] { return known }
+        OneDNN.setThreads(threads)
         let made = ConvolutionPrimitive(self, input: shape)
-        primitives[shape] = .some(made)
+        primitives[key] = .some(made)
         return made
     }
 

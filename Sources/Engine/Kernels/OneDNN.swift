@@ -36,6 +36,13 @@ enum OneDNN {
         }
     }
 
+    /// Whether the kernels have 8-bit dot products (VNNI). Without them oneDNN multiplies unsigned inputs by
+    /// signed weights with 16-bit pair sums that saturate (2 x 255 x 127 > 32767), so weights then get 7 bits.
+    static var hasVNNI: Bool {
+        [dnnl_cpu_isa_avx2_vnni, dnnl_cpu_isa_avx512_core_vnni, dnnl_cpu_isa_avx512_core_bf16, dnnl_cpu_isa_avx512_core_amx]
+            .contains(dnnl_get_effective_cpu_isa())
+    }
+
     /// This thread's stream (a stream is used by one thread at a time; Dispatch's threads are not ours, so a
     /// thread-specific value, destroyed with its thread).
     static func stream() -> dnnl_stream_t {
@@ -46,10 +53,18 @@ enum OneDNN {
         return stream!
     }
 
-    /// One call's OpenMP team on this thread: every thread of the run for work on the calling thread, one inside a
-    /// share of `Parallel` (whose threads already take an image each).
-    static func setCallThreads() {
-        omp_set_num_threads(Int32(Parallel.insideShare ? 1 : max(1, Parallel.threads)))
+    /// The OpenMP team a call on this thread gets: every thread of the run on the calling thread, one inside a
+    /// share of `Parallel` (whose threads already take an image each) and for `small` work, where the team's
+    /// meeting costs more than a second thread saves (squeeze-excite's convolutions on one pixel).
+    static func callThreads(small: Bool) -> Int {
+        Parallel.insideShare || small ? 1 : max(1, Parallel.threads)
+    }
+
+    /// Sets this thread's team size. oneDNN's kernels fix their thread count when their primitive is created
+    /// (from the team size then), so it is set before creating a primitive as well as before running it, and a
+    /// primitive serves only calls with the count it was made for.
+    static func setThreads(_ count: Int) {
+        omp_set_num_threads(Int32(count))
     }
 
     /// Stops on a failed call that cannot fail with valid arguments (a primitive's creation, which may decline a

@@ -68,6 +68,9 @@ public struct QuantizationRun {
         }
         let name = request.name ?? ((FileIO.parentFolder(of: path) as NSString).lastPathComponent + "-int8")
         guard (try? Label(name)) != nil else { throw TrainError("\(name): not a usable model name (no /, .., or control characters)") }
+        guard FileIO.canonicalPath(workspace.modelFolder(name) + "/" + Workspace.modelFileName) != FileIO.canonicalPath(path) else {
+            throw TrainError("--name \(name) would write over the float model \(path); choose another name")
+        }
         Kernels.threads = request.threads
 
         var train = try samples(.train, for: model)
@@ -81,10 +84,13 @@ public struct QuantizationRun {
             defer { progress.advance(by: min(request.batchSize, calibration.count - start)) }
             return loader.batch(calibration[start..<min(start + request.batchSize, calibration.count)], seed: 0).input
         }
-        guard let scales = Int8Calibration.scales(model, batches: batches), !scales.isEmpty else {
-            throw TrainError("\(path): the model has no convolution that int8 would run")
-        }
+        let scales = Int8Calibration.scales(model, batches: batches) ?? [:]
         progress.finish()
+        guard !scales.isEmpty else {
+            throw TrainError(loader.skipped.count >= calibration.count
+                ? "none of the \(calibration.count) calibration images could be read (see the warnings)"
+                : "\(path): the model has no convolution that int8 would run (only depthwise or grouped ones)")
+        }
 
         let measure = ProgressBar(title: "validate float and int8", total: 2 * validation.count, unit: "images", enabled: request.showProgress)
         let float = Evaluator.predict(model, validation, loader: loader, batchSize: request.batchSize) { measure.advance(by: $0) }
@@ -99,8 +105,8 @@ public struct QuantizationRun {
                                           kernels: InferenceKernels.description, modelFile: nil)
         if let refusal = summary.refusal(maxAccuracyDrop: request.maxAccuracyDrop) { throw TrainError(refusal) }
         let folder = workspace.modelFolder(name)
-        try FileIO.createDirectory(folder)
         let target = folder + "/" + Workspace.modelFileName
+        try FileIO.createDirectory(folder)
         summary.modelFile = target
         var metadata = file.metadata
         metadata["int8_report"] = try JSONText.string(summary, pretty: false)
