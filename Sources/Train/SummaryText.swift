@@ -63,7 +63,7 @@ extension QuantizationSummary {
             "int8 model: \(modelFile ?? "not written")",
             String(format: "validation accuracy on %d images: float %.4f, int8 %.4f (%+.1f points); the same class for %.1f%% of them",
                    validationImages, floatAccuracy, int8Accuracy, Double(int8Accuracy - floatAccuracy) * 100, agreement * 100),
-            "calibrated on \(calibrationImages) training images; \(int8Convolutions) of \(convolutions) convolutions in int8 (depthwise ones in float), on \(kernels)",
+            "calibrated on \(calibrationImages) training images; \(int8Convolutions) of \(convolutions) convolutions in int8 (depthwise and grouped ones in float), on \(kernels)",
         ].joined(separator: "\n")
     }
 }

@@ -12,7 +12,7 @@ struct QuantizeCommand: ParsableCommand {
             quantizes the weights per output channel, measures both models on the validation split, and writes \
             models/NAME-int8/model.safetensors unless the int8 model loses more than --max-accuracy-drop points \
             of accuracy. predict, serve and evaluate take it like any model (--model NAME-int8); its convolutions \
-            run as 8-bit products on oneDNN (VNNI where the CPU has it), depthwise ones in float.
+            run as 8-bit products on oneDNN (VNNI where the CPU has it), depthwise and grouped ones in float.
             """)
 
     @OptionGroup var global: GlobalOptions
