@@ -49,6 +49,7 @@ let package = Package(
         // Already in the graph through Hummingbird; named because Serve and its tests import them.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
     ],
     targets: [
         system("CSQLite", "sqlite3", ["libsqlite3-dev"]),
@@ -104,8 +105,10 @@ let package = Package(
             name: "Serve",
             dependencies: ["Predict", "HTTPBodies", "Imaging", "Files",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdCore", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"),

@@ -3,7 +3,8 @@
 //   SampleImages.swift     pictures and every encoding (this file); AlphaSamples.swift GIF, WebP and RGBA encoders
 //   SampleFolder.swift     files with what `inspect` should say of each; ClassFolders.swift labelled folders
 //   Transformations.swift  a picture cropped, turned, mirrored, re-framed
-//   TestSupport.swift      the real test files in ../shared/data, when present
+//   TestSupport.swift      the real test files in ../shared/data, when present; temporary folders
+//   LoopbackClient.swift   a raw connection to a test's server on 127.0.0.1 (requests a real client would not send)
 
 import Files
 import Foundation

@@ -1,6 +1,7 @@
 import Files
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Predict
 import ServiceLifecycle
@@ -9,6 +10,8 @@ import UnixSignals
 // Serve: a trained model behind HTTP, the only module that imports Hummingbird. Files in reading order:
 // - ImageServer.swift: `ImageServer`, the options, the application and its services (model loading and SIGHUP
 //   reloads; SIGTERM/SIGINT end it gracefully through swift-service-lifecycle);
+// - ConnectionGuard.swift: the cap on open connections and the immediate 413 for a declared body over the limit
+//   (with Hummingbird's idle timeout: clients that never finish a request cannot hold the server);
 // - InferenceQueue.swift: the micro-batcher on its own thread, with its bounded queue;
 // - ServerMetrics.swift: the Prometheus registry behind /metrics;
 // - Routes/Replies.swift: what every route shares (bodies read within limits, JSON replies, the API key);
@@ -28,6 +31,11 @@ public struct ServeOptions: Sendable {
     public var maxQueue = 256
     public var timeoutSeconds = 30.0
     public var maxBodyBytes = 20 << 20
+    /// A connection whose headers or body stop arriving, or that sits idle between requests, closes after this long
+    /// (nginx's client_header_timeout, client_body_timeout and keepalive_timeout are 60 s each).
+    public var idleTimeoutSeconds = 60.0
+    /// Open connections beyond this are closed at once, with a log line (each holds a file descriptor).
+    public var maxConnections = 512
     /// Required as `Authorization: Bearer KEY` on /v1 and /v2 when set.
     public var apiKey: String?
     /// Threads of each forward pass.
@@ -47,6 +55,9 @@ public struct ImageServer: Sendable {
             throw PredictError("--max-queue (\(options.maxQueue)) must be at least --max-batch (\(options.maxBatch)), which must be at least 1")
         }
         guard options.topK >= 1 else { throw PredictError("--top-k must be at least 1") }
+        guard options.idleTimeoutSeconds > 0, options.maxConnections >= 1 else {
+            throw PredictError("--idle-timeout must be above 0 seconds and --max-connections at least 1")
+        }
         if let fallback = options.fallback, !(0...1).contains(fallback.minimumConfidence) {
             throw PredictError("--min-confidence must be between 0 and 1, not \(fallback.minimumConfidence)")
         }
@@ -68,8 +79,14 @@ public struct ImageServer: Sendable {
         OriginalRoutes(server: self).add(to: router)
         ClassifyRoutes(server: self).add(to: router)
         InferenceProtocolRoutes(server: self).add(to: router)
+        let connections = ConnectionCount(limit: options.maxConnections, logger: logger)
+        let maxBodyBytes = options.maxBodyBytes
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(count: connections, maxBodyBytes: maxBodyBytes)],
+            idleTimeout: .nanoseconds(Int64(options.idleTimeoutSeconds * 1e9)))
         return Application(
             router: router,
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "imgcls"),
             services: [ModelService(server: self)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

@@ -62,26 +62,11 @@ import Glibc
 
     /// Sends `first`, runs `between`, sends `then`, and reads the reply until the server closes the connection.
     func exchange(port: Int, _ first: [UInt8], then: [UInt8] = [], between: () -> Void = {}) throws -> String {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw CocoaError(.fileReadNoSuchFile) }
-        _ = first.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
+        let connection = try LoopbackConnection(port: port)
+        connection.send(first)
         between()
-        if !then.isEmpty { _ = then.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) } }
-        var reply: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(socket, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            reply += buffer[0..<n]
-        }
-        return String(decoding: reply, as: UTF8.self)
+        if !then.isEmpty { connection.send(then) }
+        return connection.readToEnd()
     }
 }
 

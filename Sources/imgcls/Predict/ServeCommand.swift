@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             cannot be loaded; SIGTERM or SIGINT stop accepting, answer the requests in flight, and exit. \
             Concurrent requests are batched (--max-batch, --max-delay-ms); a full queue (--max-queue images) \
             answers 503 with Retry-After. --api-key (or IMGCLS_API_KEY) requires Authorization: Bearer KEY on \
-            /v1 and /v2.
+            /v1 and /v2. A connection that stops sending its request, or sits idle, closes after --idle-timeout; \
+            beyond --max-connections new connections close at once.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -27,7 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How long the first queued image waits for others to share its batch (milliseconds).") var maxDelayMs = 5.0
     @Option(help: "Images queued at most; beyond, requests get 503 with Retry-After.") var maxQueue = 256
     @Option(help: "Seconds a request may wait in the queue before it is answered 503.") var timeout = 30.0
-    @Option(help: "The largest request body, in MB (413 beyond).") var maxBodyMb = 20
+    @Option(help: "The largest request body, in MB (413 beyond, at once when the body declares its length).") var maxBodyMb = 20
+    @Option(help: "Seconds before closing a connection whose headers or body stop arriving, or that sits idle.") var idleTimeout = 60.0
+    @Option(help: "Open connections at most; beyond, new ones are closed at once (and a line logged).") var maxConnections = 512
     @Option(help: "Require Authorization: Bearer KEY on /v1 and /v2 (default: $IMGCLS_API_KEY when set).") var apiKey: String?
     @Option(help: "Threads for the math.") var threads = 2
 
@@ -37,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         (options.host, options.port, options.topK, options.fallback) = (host, port, topK, fallback.rule)
         (options.maxBatch, options.maxDelayMilliseconds, options.maxQueue) = (maxBatch, maxDelayMs, maxQueue)
         (options.timeoutSeconds, options.maxBodyBytes, options.threads) = (timeout, maxBodyMb << 20, threads)
+        (options.idleTimeoutSeconds, options.maxConnections) = (idleTimeout, maxConnections)
         options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["IMGCLS_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let server = try ImageServer(options)
         let (quiet, file, host) = (global.quiet, options.modelFile, options.host)
