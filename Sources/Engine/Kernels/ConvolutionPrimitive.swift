@@ -14,6 +14,8 @@ final class ConvolutionPrimitive {
     /// Int8: the reorder that quantizes the f32 input, its f32 source and its 8-bit result descriptors.
     private let quantize: dnnl_primitive_t?
     private var floatSource: dnnl_memory_desc_t
+    /// Int8: the bytes of the quantized input (0 in float).
+    private let quantizedBytes: Int
     let implementation: String
 
     /// Nil when oneDNN has no implementation for it (or no engine).
@@ -101,6 +103,7 @@ final class ConvolutionPrimitive {
             bias = nil
         }
         floatSource = OneDNN.activation(input)
+        quantizedBytes = quantization == nil ? 0 : dnnl_memory_desc_get_size(&self.source)
         if let quantization {
             // f32 -> u8/s8: x / scale, rounded to nearest and saturated.
             var quantizer: dnnl_primitive_attr_t?
@@ -145,21 +148,21 @@ final class ConvolutionPrimitive {
     func execute(_ input: UnsafeMutableRawPointer, _ output: UnsafeMutableRawPointer, threads: Int) {
         OneDNN.setThreads(threads)
         let stream = OneDNN.stream()
+        // One buffer per call: the scratchpad, then (int8) the quantized input.
+        let scratchBytes = (scratchpadBytes + 63) / 64 * 64
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, scratchBytes + quantizedBytes), alignment: 64)
+        defer { scratch.deallocate() }
         var convolutionInput = input
-        var quantized: UnsafeMutableRawPointer?
-        defer { quantized?.deallocate() }
         if let quantize {
-            quantized = UnsafeMutableRawPointer.allocate(byteCount: max(64, dnnl_memory_desc_get_size(&source)), alignment: 64)
+            let quantized = scratch + scratchBytes
             let from = OneDNN.memory(&floatSource, input), to = OneDNN.memory(&source, quantized)
             defer { dnnl_memory_destroy(from); dnnl_memory_destroy(to) }
             let arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: from), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: to)]
             OneDNN.check(dnnl_primitive_execute(quantize, stream, Int32(arguments.count), arguments), "quantizing an input")
-            convolutionInput = quantized!
+            convolutionInput = quantized
         }
         let src = OneDNN.memory(&source, convolutionInput), dst = OneDNN.memory(&destination, output)
         defer { dnnl_memory_destroy(src); dnnl_memory_destroy(dst) }
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, scratchpadBytes), alignment: 64)
-        defer { scratch.deallocate() }
         let pad = OneDNN.memory(&scratchpad, scratch)
         defer { dnnl_memory_destroy(pad) }
         var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: src), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weights),

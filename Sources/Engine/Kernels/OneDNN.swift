@@ -69,8 +69,9 @@ enum OneDNN {
 
     /// Stops on a failed call that cannot fail with valid arguments (a primitive's creation, which may decline a
     /// shape, is checked by its caller instead).
-    static func check(_ status: dnnl_status_t, _ what: String) {
-        precondition(status == dnnl_success, "oneDNN failed \(what) (status \(status.rawValue))")
+    static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+        // The message only when it fails: calls run on every convolution of every image.
+        precondition(status == dnnl_success, "oneDNN failed \(what()) (status \(status.rawValue))")
     }
 
     /// A dims array as the C API takes it (`dnnl_dims_t`, DNNL_MAX_NDIMS values).
