@@ -10,7 +10,7 @@ build: setup
 	$(SWIFT) build
 
 # The unit tests, then the scale-out contract with real engines (Slurm daemons on 127.0.0.1, GNU parallel), then
-# the Open Inference Protocol as tritonclient (PyPI) speaks it.
+# the Open Inference Protocol as tritonclient (PyPI) speaks it, then the review app in Chromium driven by Selenium.
 # --no-parallel: on 2 cores Swift Testing's cooperative pool has 2 threads, and the long synchronous tests
 # (subprocesses, training, the demo) hold both while other tests' time limits run; measured 6m24s with five
 # tests killed at their limits in parallel, 5m42s with every test passing in series.
@@ -18,6 +18,7 @@ test: build
 	$(SWIFT) test --no-parallel
 	scripts/test-scale-out.sh
 	scripts/test-tritonclient.sh
+	scripts/test-review-browser.sh
 
 demo: setup
 	@scripts/demo.sh

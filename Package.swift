@@ -101,23 +101,42 @@ let package = Package(
         .target(name: "Predict", dependencies: ["Engine", "Imaging", "Files", "Console"]),
         // Untrusted request bodies (base64, JSON, multipart, the Open Inference Protocol's JSON), apart from the server.
         .target(name: "HTTPBodies", dependencies: ["Files"]),
+        // What both servers share: the connection guard, the idle timeout, JSON replies, bodies within limits, the API key.
         .target(
-            name: "Serve",
-            dependencies: ["Predict", "HTTPBodies", "Imaging", "Files",
+            name: "HTTPServing",
+            dependencies: ["HTTPBodies",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                           .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Serve",
+            dependencies: ["Predict", "HTTPBodies", "HTTPServing", "Imaging", "Files",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdCore", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Logging", package: "swift-log")]),
+        // The review web app (`imgcls review`): the catalog in the browser, a person's decisions journaled. Its page,
+        // script and style are embedded in the binary (no build step, no network).
+        .target(
+            name: "Review",
+            dependencies: ["Catalog", "StageContract", "HTTPBodies", "HTTPServing", "Imaging", "Files",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
+            resources: [.embedInCode("Assets/index.html"), .embedInCode("Assets/app.js"), .embedInCode("Assets/app.css")]),
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "StageContract", "Console", "Files", "Fetch", "Curate", "Engine", "Train", "Backbone", "Predict", "Serve", "Demo", "Pipeline", "Report", "Export", "Assist",
+                "Imaging", "Catalog", "StageContract", "Console", "Files", "Fetch", "Curate", "Engine", "Train", "Backbone", "Predict", "Serve", "Review", "Demo", "Pipeline", "Report", "Export", "Assist",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -157,6 +176,11 @@ let package = Package(
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
         .testTarget(name: "PredictTests", dependencies: ["Predict", "Engine", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "Files"]),
+        .testTarget(name: "ReviewTests", dependencies: ["Review", "Catalog", "StageContract", "Imaging", "Files", "SampleImages",
+                                                        .product(name: "Hummingbird", package: "hummingbird"),
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                        .product(name: "NIOCore", package: "swift-nio"),
+                                                        .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Predict", "Engine", "Files", "SampleImages",
                                                        .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -273,7 +273,8 @@ public struct AssistRun {
                              _ decisions: inout Decisions) -> AssistSummary.LabelIssues {
         let learning = ConfidentLearning(probabilities: probabilities, labels: features.labels, classes: classes.count)
         var result = AssistSummary.LabelIssues(folds: request.crossValidation.folds, confidentJoint: learning.confidentJoint)
-        for issue in learning.issues {
+        // A label set or confirmed by hand is not an issue any more.
+        for issue in learning.issues where !decisions.items[issue.index].manualLabel {
             let suggested = classes[issue.suggestedLabel]
             decisions.flag(issue.index, .labelIssue, exclude: request.exclude.contains(.labelIssue),
                            message: "excluded by --exclude label_issue (suggested label: \(suggested))")
@@ -287,7 +288,10 @@ public struct AssistRun {
 
     private func offTopic(_ probabilities: [[Double]], _ features: FeatureMatrix, _ decisions: inout Decisions) -> AssistSummary.OffTopic {
         var result = AssistSummary.OffTopic(rule: request.offTopicRule)
-        for found in OffTopic(features: features, probabilities: probabilities).ranked(by: request.offTopicRule) {
+        let offTopic = OffTopic(features: features, probabilities: probabilities)
+        // Every score is kept (the review app sorts by it); those within the rule are flagged.
+        for (i, score) in offTopic.scores.enumerated() { decisions.items[i].offTopicScore = score }
+        for found in offTopic.ranked(by: request.offTopicRule) {
             decisions.flag(found.index, .offTopic, exclude: request.exclude.contains(.offTopic),
                            message: String(format: "excluded by --exclude off_topic (%.1f robust deviations from every class)", found.score))
             result.found.append(.init(image: image(decisions.items[found.index]), score: found.score,
@@ -357,9 +361,10 @@ struct Decisions {
         original = items
     }
 
+    /// Flags an item, and excludes it when asked, unless a person kept it by hand in the review app.
     mutating func flag(_ index: Int, _ flag: QualityFlag, exclude: Bool, message: String) {
         items[index].flags = Set(items[index].flags).union([flag]).sorted()
-        if exclude && items[index].status == .ok {
+        if exclude && items[index].status == .ok && items[index].manualStatus != .ok {
             items[index].status = .excluded
             items[index].reason = .flag(flag)
             items[index].message = message
@@ -370,8 +375,11 @@ struct Decisions {
     /// and the rest its semantic duplicates; a cluster across labels is a label conflict, every member left out.
     /// Returns the members, keeper first.
     mutating func cluster(_ members: [Int], exclude: Bool, evidence: String) -> (members: [Int], conflict: Bool, excluded: Int) {
+        // An item kept by hand is the keeper when it can be.
+        let anyKeptByHand = members.contains { items[$0].manualStatus == .ok }
         let cluster = DuplicateCluster(members.map { i in
-            DuplicateCluster.Member(id: items[i].id!, label: items[i].label.name, isKept: items[i].status == .ok,
+            DuplicateCluster.Member(id: items[i].id!, label: items[i].label.name,
+                                    isKept: items[i].status == .ok && (!anyKeptByHand || items[i].manualStatus == .ok),
                                     pixels: (items[i].width ?? 0) * (items[i].height ?? 0), bytes: items[i].bytes ?? 0)
         })
         let keeper = members[cluster.keeper]
@@ -380,6 +388,9 @@ struct Decisions {
         for m in members {
             if let old = items[m].cluster, old != keeperID { movedClusters[old] = keeperID }
             items[m].cluster = keeperID
+            if items[m].manualStatus == .ok {
+                continue  // kept by hand: it stays, in the cluster
+            }
             if let labels = cluster.conflictingLabels {
                 if items[m].status == .ok { excluded += 1 }
                 items[m].status = .excluded

@@ -9,7 +9,7 @@ import StageContract
 /// flag and split, and is kept again if it was excluded as a label issue. Applying a CSV with `label` and
 /// `new_label` swapped puts the old labels back.
 public enum Relabel {
-    public static let header = ["id", "source", "path", "label", "suggested_label", "label_score", "new_label"]
+    public static let header = ["id", "source", "path", "label", "suggested_label", "label_score", "new_label", "reviewed"]
 
     public struct Summary: Sendable, Codable {
         public var rows = 0
@@ -18,16 +18,19 @@ public enum Relabel {
         public var unchanged = 0
     }
 
-    /// Writes the items flagged `label_issue`, lowest score first; returns how many.
+    /// Writes the items flagged `label_issue`, lowest score first, then the items a person decided on in the review
+    /// app (`reviewed`: labelled, kept or excluded by hand); returns how many rows.
     @discardableResult
     public static func export(_ workspace: Workspace, to file: String) throws -> Int {
-        var flagged: [CatalogItem] = []
-        try workspace.requireCatalog().forEachItem { if $0.flags.contains(.labelIssue) { flagged.append($0) } }
+        var flagged: [CatalogItem] = [], reviewed: [CatalogItem] = []
+        try workspace.requireCatalog().forEachItem {
+            if $0.flags.contains(.labelIssue) { flagged.append($0) } else if review($0) != nil { reviewed.append($0) }
+        }
         flagged.sort { ($0.labelScore ?? 1, $0.id ?? 0) < ($1.labelScore ?? 1, $1.id ?? 0) }
         var lines = [CSV.row(header)]
-        for item in flagged {
+        for item in flagged + reviewed {
             lines.append(CSV.row([String(item.id ?? 0), item.source, item.path ?? "", item.label.name, item.suggestedLabel ?? "",
-                                  item.labelScore.map { String(format: "%.4f", $0) } ?? "", ""]))
+                                  item.labelScore.map { String(format: "%.4f", $0) } ?? "", "", review(item) ?? ""]))
         }
         do {
             try FileIO.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: file)
@@ -35,6 +38,13 @@ public enum Relabel {
             throw AssistError("\(file): cannot write the label issues: \(error)")
         }
         return flagged.count
+    }
+
+    /// What a person decided about the item in the review app, as the CSV's `reviewed` column says it.
+    static func review(_ item: CatalogItem) -> String? {
+        let parts = [item.manualLabel ? "labelled by hand" : nil,
+                     item.manualStatus == .ok ? "kept by hand" : item.manualStatus == .excluded ? "excluded by hand" : nil].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     /// Applies the rows of `file` whose `new_label` is filled in. Every row is checked before anything changes:

@@ -6,6 +6,8 @@
 //                          the C calls
 //   CatalogSummary.swift   counts by status, label, reason and split; CatalogCounts.swift the report page's
 //   CatalogMerge.swift     shard catalogs into one; ShardCompletion.swift the marker a complete shard leaves
+//   Review/                the review app's queries: CatalogBrowse.swift (filters, sorts, pages, counts) and
+//                          ReviewJournal.swift (a person's decisions, journaled with the change, and undo)
 
 import Files
 import Foundation
@@ -224,22 +226,29 @@ public struct CatalogTransaction {
                                cluster: Int64?, duplicateOf: Int64?) throws(CatalogError) {
         try connection.statement("""
             UPDATE items SET status = ?, reason = ?, message = ?, flags = ?, cluster = ?, duplicate_of = ?, updated_at = ?,
-            suggested_label = NULL, label_score = NULL WHERE id = ?
+            suggested_label = NULL, label_score = NULL, off_topic_score = NULL, revision = revision + 1 WHERE id = ?
             """).run([.text(status.rawValue), SQLiteValue(reason?.code), SQLiteValue(message), .text(flags.map(\.rawValue).joined(separator: ",")),
                       SQLiteValue(cluster), SQLiteValue(duplicateOf), .real(Date().timeIntervalSince1970), .integer(id)])
     }
 
     /// Undoes every curate decision: excluded items are ok again; flags, clusters and splits are cleared
-    /// (measurements are kept). Returns how many items were excluded.
+    /// (measurements are kept). A person's keep or exclude decisions (the review app's) stay, unless `manual`
+    /// (`curate --reset-manual`), which forgets them too; labels set by hand stay either way (they are the data now;
+    /// the review app's undo puts an old label back). Returns how many items were excluded.
     @discardableResult
-    public func resetCuration() throws(CatalogError) -> Int {
+    public func resetCuration(manual: Bool = false) throws(CatalogError) -> Int {
+        if manual {
+            try connection.statement("UPDATE items SET manual_status = NULL, revision = revision + 1 WHERE manual_status IS NOT NULL").run()
+        }
         try connection.statement("""
-            UPDATE items SET status = 'ok', reason = NULL, message = NULL, duplicate_of = NULL WHERE status = 'excluded'
+            UPDATE items SET status = 'ok', reason = NULL, message = NULL, duplicate_of = NULL, revision = revision + 1
+            WHERE status = 'excluded' AND manual_status IS NULL
             """).run()
         let restored = connection.changes
         try connection.statement("""
-            UPDATE items SET flags = '', cluster = NULL, split = NULL, fold = NULL, suggested_label = NULL, label_score = NULL
-            WHERE flags != '' OR cluster IS NOT NULL OR split IS NOT NULL OR suggested_label IS NOT NULL
+            UPDATE items SET flags = '', cluster = NULL, split = NULL, fold = NULL, suggested_label = NULL, label_score = NULL,
+            off_topic_score = NULL, revision = revision + 1
+            WHERE flags != '' OR cluster IS NOT NULL OR split IS NOT NULL OR suggested_label IS NOT NULL OR off_topic_score IS NOT NULL
             """).run()
         return restored
     }
@@ -257,7 +266,7 @@ public struct CatalogTransaction {
             UPDATE items SET label = ?, message = CASE WHEN reason IS NULL OR reason = 'label_issue' THEN ? ELSE message END, suggested_label = NULL, label_score = NULL, split = NULL, fold = NULL,
             flags = trim(replace(',' || flags || ',', ',label_issue,', ','), ','),
             status = CASE WHEN reason = 'label_issue' THEN 'ok' ELSE status END,
-            reason = CASE WHEN reason = 'label_issue' THEN NULL ELSE reason END, updated_at = ? WHERE id = ?
+            reason = CASE WHEN reason = 'label_issue' THEN NULL ELSE reason END, updated_at = ?, revision = revision + 1 WHERE id = ?
             """).run([.text(label.name), .text(message), .real(Date().timeIntervalSince1970), .integer(id)])
     }
 

@@ -69,6 +69,15 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     public var labelScore: Double?
     /// `curate --nsfw`: open_nsfw's probability that the picture is not safe for work (a measurement, kept).
     public var nsfwScore: Double?
+    /// `curate --off-topic`: how many robust deviations the picture lies below its nearest class (see Assist's OffTopic).
+    public var offTopicScore: Double?
+    // A person's decisions in the review app (`imgcls review`), which curate re-runs honour.
+    /// Kept (`ok`) or `excluded` by hand; nil when no one decided.
+    public var manualStatus: ItemStatus?
+    /// The label was set (or confirmed) by hand: model-assisted curation no longer calls it a label issue.
+    public var manualLabel = false
+    /// Bumped by every change of the row: a decision made on an older revision is a conflict.
+    public var revision: Int64 = 0
     // Bookkeeping.
     public var attempts: Int = 0
     public var elapsedMilliseconds: Double?

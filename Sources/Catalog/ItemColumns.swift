@@ -7,7 +7,11 @@ enum ItemColumn: Int32, CaseIterable {
     case source = 1, sourceKind, label, status, reason, message, httpStatus, finalURL, contentType, bytes, sha256, path,
          format, width, height, phash, dhash, flags, cluster, split, attempts, elapsedMilliseconds, updatedAt, originalPath,
          pixelSHA256, detailHash, brightness, sharpness, entropy, colorfulness, duplicateOf, fold, suggestedLabel, labelScore,
-         nsfwScore
+         nsfwScore, offTopicScore, manualStatus, manualLabel, revision
+
+    /// What only the review journal changes (`CatalogTransaction.decide`, `undo`): an upsert leaves these as they are
+    /// (and bumps `revision`).
+    var isReviewState: Bool { self == .manualStatus || self == .manualLabel || self == .revision }
 
     /// The SQL name.
     var name: String {
@@ -25,6 +29,9 @@ enum ItemColumn: Int32, CaseIterable {
         case .suggestedLabel: "suggested_label"
         case .labelScore: "label_score"
         case .nsfwScore: "nsfw_score"
+        case .offTopicScore: "off_topic_score"
+        case .manualStatus: "manual_status"
+        case .manualLabel: "manual_label"
         default: "\(self)".lowercased()
         }
     }
@@ -56,6 +63,8 @@ extension CatalogItem {
         set(.brightness, SQLiteValue(brightness)); set(.sharpness, SQLiteValue(sharpness)); set(.entropy, SQLiteValue(entropy))
         set(.colorfulness, SQLiteValue(colorfulness)); set(.duplicateOf, SQLiteValue(duplicateOf)); set(.fold, SQLiteValue(fold))
         set(.suggestedLabel, SQLiteValue(suggestedLabel)); set(.labelScore, SQLiteValue(labelScore)); set(.nsfwScore, SQLiteValue(nsfwScore))
+        set(.offTopicScore, SQLiteValue(offTopicScore)); set(.manualStatus, SQLiteValue(manualStatus?.rawValue))
+        set(.manualLabel, .integer(manualLabel ? 1 : 0)); set(.revision, .integer(revision))
         return values
     }
 
@@ -96,5 +105,10 @@ extension CatalogItem {
         (brightness, sharpness, entropy, colorfulness) = (row.double(.brightness), row.double(.sharpness), row.double(.entropy), row.double(.colorfulness))
         (duplicateOf, fold) = (row.int(.duplicateOf), row.int(.fold).map(Int.init))
         (suggestedLabel, labelScore, nsfwScore) = (row.text(.suggestedLabel), row.double(.labelScore), row.double(.nsfwScore))
+        (offTopicScore, manualLabel, revision) = (row.double(.offTopicScore), row.int(.manualLabel) == 1, row.int(.revision) ?? 0)
+        if let manual = row.text(.manualStatus) {
+            guard let known = ItemStatus(rawValue: manual) else { throw unknown("manual status", manual) }
+            manualStatus = known
+        }
     }
 }

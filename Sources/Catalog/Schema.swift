@@ -68,6 +68,45 @@ enum Schema {
         """
         ALTER TABLE items ADD COLUMN nsfw_score REAL;
         """,
+        // 7: the review app (`imgcls review`). A person's decisions: `manual_status` (kept or excluded by hand, which
+        // curate re-runs and `curate --reset` honour), `manual_label` (the label was set by hand), `revision` (bumped
+        // by every change, so a decision made on a stale view is a conflict), and their journal, one row per item per
+        // decision, `batch` grouping one action (one key press, one bulk decision) for undo. Off-topic scores are kept
+        // to sort by. Indexes for the review grid's filters and sorts on a catalog of millions (see CatalogBrowse).
+        """
+        ALTER TABLE items ADD COLUMN off_topic_score REAL;
+        ALTER TABLE items ADD COLUMN manual_status TEXT CHECK (manual_status IN ('ok', 'excluded'));
+        ALTER TABLE items ADD COLUMN manual_label INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE items ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            batch INTEGER NOT NULL,
+            item INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            action TEXT NOT NULL CHECK (action IN ('keep', 'exclude', 'label')),
+            note TEXT,
+            at REAL NOT NULL,
+            old_status TEXT NOT NULL, old_reason TEXT, old_message TEXT, old_label TEXT NOT NULL, old_flags TEXT NOT NULL,
+            old_split TEXT, old_fold INTEGER, old_suggested_label TEXT, old_label_score REAL, old_manual_status TEXT,
+            old_manual_label INTEGER NOT NULL,
+            new_status TEXT NOT NULL, new_label TEXT NOT NULL, new_revision INTEGER NOT NULL,
+            undone_at REAL, undone_revision INTEGER
+        );
+        CREATE INDEX decisions_by_batch ON decisions (batch);
+        CREATE INDEX decisions_by_item ON decisions (item);
+        CREATE INDEX items_by_label_id ON items (label, id);
+        CREATE INDEX items_by_reason_id ON items (reason, id) WHERE reason IS NOT NULL;
+        CREATE INDEX items_by_split_id ON items (split, id) WHERE split IS NOT NULL;
+        CREATE INDEX items_by_cluster ON items (cluster) WHERE cluster IS NOT NULL;
+        CREATE INDEX items_by_label_score ON items (label_score, id) WHERE label_score IS NOT NULL;
+        CREATE INDEX items_by_off_topic_score ON items (off_topic_score, id) WHERE off_topic_score IS NOT NULL;
+        CREATE INDEX items_by_nsfw_score ON items (nsfw_score, id) WHERE nsfw_score IS NOT NULL;
+        CREATE INDEX items_by_bytes ON items (bytes, id) WHERE bytes IS NOT NULL;
+        CREATE INDEX items_decided ON items (id) WHERE \(CatalogBrowse.decidedCondition);
+        """ + QualityFlag.allCases.map {
+            // One small partial index per flag: the browse filter's `instr(...)` term, written with the flag's name as
+            // a literal, matches it (a bound parameter would not).
+            "CREATE INDEX items_flagged_\($0.rawValue) ON items (id) WHERE \(CatalogBrowse.flagCondition($0));"
+        }.joined(separator: "\n"),
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -77,7 +116,8 @@ enum Schema {
     static let insertItemIfAbsent = "INSERT OR IGNORE INTO items (\(itemColumns.joined(separator: ", "))) VALUES (\(itemColumns.map { _ in "?" }.joined(separator: ", ")))"
     static let upsertItem = """
         INSERT INTO items (\(itemColumns.joined(separator: ", "))) VALUES (\(itemColumns.map { _ in "?" }.joined(separator: ", ")))
-        ON CONFLICT (source, label) DO UPDATE SET \(itemColumns.dropFirst(3).map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        ON CONFLICT (source, label) DO UPDATE SET \(ItemColumn.allCases.dropFirst(3).filter { !$0.isReviewState }.map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")),
+            revision = revision + 1
         RETURNING id
         """
 

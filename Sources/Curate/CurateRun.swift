@@ -101,6 +101,9 @@ struct CurationEntry {
     var flags: [QualityFlag] = []
     var cluster: Int64?
     var duplicateOf: Int64?
+    /// A person's decision in the review app, and its message: it stands over curate's (see `decide`).
+    let manualStatus: ItemStatus?
+    let manualMessage: String?
 
     var isAnalyzed: Bool { pixelSHA256 != nil && detail != nil && statistics != nil }
     var pixels: Int { width * height }
@@ -114,6 +117,8 @@ struct CurationEntry {
         path = item.path!
         bytes = item.bytes ?? 0
         format = item.format
+        manualStatus = item.manualStatus
+        manualMessage = item.message
         width = item.width ?? 0
         height = item.height ?? 0
         pixelSHA256 = item.pixelSHA256
@@ -137,9 +142,10 @@ public final class CurateRun {
         self.request = request
     }
 
-    /// Undoes curation: every excluded item is kept again. Returns how many were restored.
-    public static func reset(_ workspace: Workspace) throws(CatalogError) -> Int {
-        let restored = try workspace.requireCatalog().write { t throws(CatalogError) in try t.resetCuration() }
+    /// Undoes curation: every excluded item is kept again, except those a person excluded in the review app (unless
+    /// `manual`, which forgets a person's keep and exclude decisions too). Returns how many were restored.
+    public static func reset(_ workspace: Workspace, manual: Bool = false) throws(CatalogError) -> Int {
+        let restored = try workspace.requireCatalog().write { t throws(CatalogError) in try t.resetCuration(manual: manual) }
         // Their summaries describe the curation and split just undone.
         for file in [Workspace.ReportFile.curate, Workspace.ReportFile.curateMarkdown, Workspace.ReportFile.split] {
             try? FileManager.default.removeItem(atPath: workspace.report(file))
@@ -251,6 +257,11 @@ public final class CurateRun {
                 entries[i].message = "\(w)x\(h) is more than \(maxAspect) times longer than wide"
             }
         }
+        // Excluded by hand: out before any cluster forms, so it keeps no other item out.
+        for i in entries.indices where entries[i].reason == nil && entries[i].manualStatus == .excluded {
+            entries[i].reason = .curation(.manual)
+            entries[i].message = entries[i].manualMessage
+        }
         markPlaceholders(&entries)
         markExactDuplicates(&entries, &summary)
         var duplicates: [Int64: [Int]] = [:]  // keeper id -> its exact duplicates
@@ -266,6 +277,11 @@ public final class CurateRun {
                 entries[i].reason = .flag(flag)
                 entries[i].message = "excluded by --exclude \(flag.rawValue)"
             }
+        }
+        // Kept by hand: kept whatever curate found, unless the file no longer decodes (it stays in its cluster).
+        for i in entries.indices where entries[i].manualStatus == .ok && entries[i].isAnalyzed {
+            entries[i].reason = nil
+            entries[i].message = entries[i].manualMessage
         }
     }
 
@@ -320,7 +336,9 @@ public final class CurateRun {
     private func resolve(_ members: [Int], in entries: inout [CurationEntry], duplicates: [Int64: [Int]], reason: CurationReason,
                          exclude: Bool, keepFirst: Bool = false) {
         let cluster = DuplicateCluster(members.map { m in
-            DuplicateCluster.Member(id: entries[m].id, label: entries[m].label, pixels: entries[m].pixels, bytes: entries[m].bytes)
+            // An item kept by hand is the keeper when it can be.
+            DuplicateCluster.Member(id: entries[m].id, label: entries[m].label, isKept: entries[m].manualStatus == .ok,
+                                    pixels: entries[m].pixels, bytes: entries[m].bytes)
         }, samePixels: keepFirst)
         let keeper = members[cluster.keeper]
         let keeperID = entries[keeper].id

@@ -29,6 +29,11 @@ extension CurateSummary {
     public static func reportLine(workspace: Workspace) -> String {
         "report: \(workspace.report(reportFiles.markdown)) (contact sheets in \(workspace.path(Workspace.contactSheetsFolder.workspace))/)"
     }
+
+    /// Where to look at the verdicts and change them (the report page says the same).
+    public static func reviewLine(workspace: Workspace) -> String {
+        "look and decide in the browser: \(Workspace.reviewCommand(workspace)) (then http://127.0.0.1:\(Workspace.reviewPort)/)"
+    }
 }
 
 extension SplitSummary {

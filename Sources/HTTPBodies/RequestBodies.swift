@@ -2,10 +2,11 @@ import Files
 import Foundation
 
 // HTTPBodies: the server's request bodies, from untrusted clients, read into values before anything else sees them.
-// No server here (Serve owns HTTP), so each reader is tested on crafted and mutated bodies alone. Entry:
+// No server here (Serve and Review own HTTP), so each reader is tested on crafted and mutated bodies alone. Entry:
 // `MultipartForm` and `ClassifyJSON` (RequestBodies.swift), `InferenceProtocol`. Files in reading order:
 //   RequestBodies.swift      the errors, content types, multipart forms, /v1/classify's JSON (this file)
 //   InferenceProtocol.swift  the Open Inference Protocol v2 JSON
+//   ReviewDecisionBody.swift the review app's decisions (`imgcls review`)
 
 /// A body that cannot be read, with the field or part at fault and what to send instead: the server answers it
 /// with a 4xx status.

@@ -51,6 +51,8 @@ public struct WorkspaceReport {
         page.paragraph("Workspace <code>\(HTMLPage.escape(workspace.root))</code>, written "
                        + HTMLPage.escape(ISO8601DateFormatter().string(from: Date())) + " by the last stage that ran.")
         if let facts {
+            page.paragraph("To look at every item and fix what is wrong (keep, exclude, relabel, in bulk, with undo), open the review app: "
+                           + "<code>\(HTMLPage.escape(Workspace.reviewCommand(workspace)))</code>, then http://127.0.0.1:\(Workspace.reviewPort)/ in a browser.")
             fetchSection(&page, facts)
             curateSection(&page, facts, curate)
             if let assist { assistSection(&page, facts, assist) }

@@ -50,3 +50,44 @@ public final class LoopbackConnection {
         return String(decoding: reply, as: UTF8.self)
     }
 }
+
+/// The clients a server must not let hold it, for both servers' stalled-connection tests.
+public enum StalledClients {
+    /// A POST to `path` that declares a 10 GB body and sends none of it.
+    public static func declaringTenGigabytes(port: Int, path: String, contentType: String) throws -> LoopbackConnection {
+        let connection = try LoopbackConnection(port: port)
+        connection.send("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(contentType)\r\nContent-Length: 10737418240\r\n\r\n")
+        return connection
+    }
+
+    /// `count` POSTs to `path` that stop: half in their headers, half after a few bytes of a declared body.
+    public static func open(_ count: Int, port: Int, path: String, contentType: String) throws -> [LoopbackConnection] {
+        try (0..<count).map { i in
+            let connection = try LoopbackConnection(port: port)
+            connection.send(i % 2 == 0 ? "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le"
+                                       : "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(contentType)\r\nContent-Length: 1000\r\n\r\n12345")
+            return connection
+        }
+    }
+
+    /// What the server sent on `connection` until it closed it or `seconds` passed, and the time that took.
+    public static func answer(_ connection: LoopbackConnection, within seconds: Double) async throws -> (text: String, closed: Bool, seconds: Double) {
+        let started = Date()
+        var answer = connection.poll()
+        while !answer.closed && Date().timeIntervalSince(started) < seconds {
+            try await Task.sleep(for: .milliseconds(20))
+            let more = connection.poll()
+            answer = (answer.text + more.text, more.closed)
+        }
+        return (answer.text, answer.closed, Date().timeIntervalSince(started))
+    }
+
+    /// Waits (up to `seconds`) until every connection is closed; returns how many are still open.
+    public static func stillOpen(_ connections: [LoopbackConnection], after seconds: Double) async throws -> Int {
+        let started = Date()
+        while Date().timeIntervalSince(started) < seconds, !connections.allSatisfy({ $0.poll().closed }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return connections.filter { !$0.poll().closed }.count
+    }
+}

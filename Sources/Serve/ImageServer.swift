@@ -1,5 +1,6 @@
 import Files
 import Foundation
+import HTTPServing
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -10,11 +11,11 @@ import UnixSignals
 // Serve: a trained model behind HTTP, the only module that imports Hummingbird. Files in reading order:
 // - ImageServer.swift: `ImageServer`, the options, the application and its services (model loading and SIGHUP
 //   reloads; SIGTERM/SIGINT end it gracefully through swift-service-lifecycle);
-// - ConnectionGuard.swift: the cap on open connections and the immediate 413 for a declared body over the limit
-//   (with Hummingbird's idle timeout: clients that never finish a request cannot hold the server);
+// (HTTPServing's ConnectionGuard keeps clients that never finish a request from holding the server: a cap on open
+// connections, the immediate 413 for a declared body over the limit, Hummingbird's idle timeout.)
 // - InferenceQueue.swift: the micro-batcher on its own thread, with its bounded queue;
 // - ServerMetrics.swift: the Prometheus registry behind /metrics;
-// - Routes/Replies.swift: what every route shares (bodies read within limits, JSON replies, the API key);
+// - Routes/Replies.swift: the images of a request and the queue's refusals as replies (HTTPServing has the rest);
 // - Routes/OriginalRoutes.swift: the original Flask service's API (/helloWorld, /image/detection);
 // - Routes/ClassifyRoutes.swift: /v1/classify, /healthz, /readyz, /metrics;
 // - Routes/InferenceProtocolRoutes.swift: the Open Inference Protocol (KServe v2 / Triton) REST routes.
@@ -79,11 +80,8 @@ public struct ImageServer: Sendable {
         OriginalRoutes(server: self).add(to: router)
         ClassifyRoutes(server: self).add(to: router)
         InferenceProtocolRoutes(server: self).add(to: router)
-        let connections = ConnectionCount(limit: options.maxConnections, logger: logger)
-        let maxBodyBytes = options.maxBodyBytes
-        let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(count: connections, maxBodyBytes: maxBodyBytes)],
-            idleTimeout: .nanoseconds(Int64(options.idleTimeoutSeconds * 1e9)))
+        let http1 = ConnectionGuard.http1(maxConnections: options.maxConnections, maxBodyBytes: options.maxBodyBytes,
+                                          limitOption: "--max-body-mb", idleTimeoutSeconds: options.idleTimeoutSeconds, logger: logger)
         return Application(
             router: router,
             server: .http1(configuration: http1),

@@ -103,6 +103,9 @@ public enum CurationReason: String, Sendable, CaseIterable {
     /// The same picture for the backbone (cropped, rotated, flipped, re-framed: pooled features within the cosine
     /// threshold) as the item kept in its place (`curate --semantic-duplicates`).
     case semanticDuplicate = "semantic_duplicate"
+    /// Excluded by a person in the review app (`imgcls review`); the message holds their reason. Curate re-runs and
+    /// `curate --reset` keep it (`--reset-manual` forgets it).
+    case manual
 }
 
 /// Data-quality flags, stored in the catalog's `flags` column and always reported; one excludes an item (as

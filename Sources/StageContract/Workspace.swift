@@ -28,6 +28,7 @@ public typealias CatalogError = FileError
 /// models/<name>/                       model.safetensors, checkpoint.safetensors, report/
 /// reports/                             stage summaries; reports/curate/ holds the contact sheets
 /// features/<backbone>/<size>/          cached backbone features, by content hash
+/// thumbnails/<side>/<sha256[..2]>/     the review app's thumbnails, by content hash (a cache)
 /// ```
 public struct Workspace: Sendable {
     public let root: String
@@ -185,6 +186,22 @@ public struct Workspace: Sendable {
     }
 
     private static let reportsFolderName = "reports"
+
+    // MARK: The review app
+
+    /// `imgcls review`'s port unless told otherwise (serve's is 8133).
+    public static let reviewPort = 8134
+
+    /// The command that opens the review app on this workspace (what curate and the report page suggest).
+    public static func reviewCommand(_ workspace: Workspace) -> String {
+        workspace.root == "data" || workspace.root == "./data" ? "imgcls review" : "imgcls review --workspace \(workspace.root)"
+    }
+
+    /// The review app's thumbnail of a file, by its content hash and the thumbnail's longer side (a cache: removing
+    /// it only costs making them again). Two hex digits of folders keep each folder small on millions of files.
+    public static func thumbnailFile(sha256: String, side: Int) -> String {
+        "thumbnails/\(side)/\(sha256.prefix(2))/\(sha256).jpg"
+    }
 }
 
 /// The parts of a split; the raw values are the folder names and the catalog's `split` column.

@@ -4,7 +4,7 @@
 //   Fetch/      FetchCommand.swift, ScrapeCommand.swift, FetchOptions.swift (option groups), FetchReporter.swift
 //               (Ctrl-C and the exit status of a fetch)
 //   Curate/     ImportCommand.swift, CurateCommand.swift, CurateOptions.swift (option groups), SplitCommand.swift,
-//               RelabelCommand.swift
+//               RelabelCommand.swift, ReviewCommand.swift
 //   Train/      TrainCommand.swift, TrainOptions.swift (option groups), EvaluateCommand.swift, QuantizeCommand.swift
 //   Predict/    PredictCommand.swift, ServeCommand.swift, FallbackOptions.swift
 //   Backbone/   BackboneCommand.swift (the group), BackboneInstallCommand.swift, BackboneListCommand.swift,
@@ -38,7 +38,7 @@ struct Imgcls: AsyncParsableCommand {
             Tools: inspect checks image files; status summarises the workspace.
             """,
         version: imgclsVersion,
-        subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, RelabelCommand.self, SplitCommand.self,
+        subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, RelabelCommand.self, ReviewCommand.self, SplitCommand.self,
                       TrainCommand.self, EvaluateCommand.self, QuantizeCommand.self, PredictCommand.self, ServeCommand.self, BackboneClassifyCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, InspectCommand.self,
                       StatusCommand.self, CatalogCommand.self, ExportCommand.self]
     )

@@ -18,7 +18,7 @@ import Testing
 
     @Test func opensAtTheCurrentSchemaInWALMode() throws {
         let catalog = try Catalog(path: path)
-        #expect(catalog.schemaVersion == 6)
+        #expect(catalog.schemaVersion == 7)
         try catalog.upsert(try item("https://a.example/1.jpg", "cat"))
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
     }

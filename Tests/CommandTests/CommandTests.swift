@@ -56,7 +56,7 @@ struct Imgcls {
         let listed = help.stdout.components(separatedBy: "SUBCOMMANDS:").last!.split(separator: "\n")
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See ") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }
-        let stages = ["fetch", "scrape", "import", "curate", "relabel", "split", "train", "evaluate", "quantize", "predict", "serve", "classify", "run", "demo", "backbone", "inspect",
+        let stages = ["fetch", "scrape", "import", "curate", "relabel", "review", "split", "train", "evaluate", "quantize", "predict", "serve", "classify", "run", "demo", "backbone", "inspect",
                       "status", "catalog", "export"]
         #expect(listed == stages, "\(listed)")
         for stage in listed {

@@ -1,5 +1,6 @@
 import Files
 import HTTPBodies
+import HTTPServing
 import Hummingbird
 import NIOCore
 import Predict

@@ -2,6 +2,7 @@ import Files
 import Foundation
 import HTTPBodies
 import HTTPTypes
+import HTTPServing
 import Hummingbird
 import Predict
 

@@ -1,4 +1,5 @@
 import HTTPBodies
+import HTTPServing
 import Hummingbird
 import Predict
 

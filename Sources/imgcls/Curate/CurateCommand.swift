@@ -20,7 +20,8 @@ struct CurateCommand: ParsableCommand {
             --semantic-duplicates excludes crops, rotations, flips and re-framings of a kept picture as \
             semantic_duplicate (clustered, so the split keeps them together), --off-topic flags images far from \
             every class (report: data/reports/assist.md). Nothing is deleted: \
-            re-running starts over, --reset undoes it. Reports: \
+            re-running starts over, --reset undoes it. Decisions made by hand in `imgcls review` stand: \
+            re-runs and --reset keep them (--reset-manual forgets keep and exclude decisions too). Reports: \
             data/reports/curate.{json,md} and contact sheets in data/reports/curate/. --from DIR imports a \
             <label>/<files> folder first, as imgcls import does.
             """)
@@ -30,7 +31,8 @@ struct CurateCommand: ParsableCommand {
     @OptionGroup(title: "What is accepted") var acceptance: AcceptanceOptions
     @OptionGroup(title: "Duplicates") var duplicates: DuplicateOptions
     @OptionGroup(title: "Model-assisted curation") var assist: AssistOptions
-    @Flag(help: "Undo curation (every excluded item is kept again) and stop.") var reset = false
+    @Flag(help: "Undo curation (every excluded item is kept again, except those excluded by hand in `imgcls review`) and stop.") var reset = false
+    @Flag(help: "With --reset: forget the keep and exclude decisions made by hand too (labels set by hand stay).") var resetManual = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
@@ -41,6 +43,7 @@ struct CurateCommand: ParsableCommand {
         if flags.contains(.offTopic) && !assist.offTopic { throw ValidationError("--exclude off_topic goes with --off-topic, which finds them") }
         if flags.contains(.nsfw) && !assist.nsfw { throw ValidationError("--exclude nsfw goes with --nsfw, which scores them") }
         if reset && from != nil { throw ValidationError("--reset and --from do not go together: --reset only undoes curation") }
+        if resetManual && !reset { throw ValidationError("--reset-manual goes with --reset") }
     }
 
     /// Import (with --from), then curation, then the model-assisted analyses, each as its module runs it.
@@ -53,9 +56,10 @@ struct CurateCommand: ParsableCommand {
             if !json { print(imported.text + "\n") }
         }
         if reset {
-            let restored = try CurateRun.reset(workspace)
+            let restored = try CurateRun.reset(workspace, manual: resetManual)
             global.updateReport()
-            return print("reset: \(restored) excluded items are kept again; flags, clusters and splits cleared")
+            return print("reset: \(restored) excluded items are kept again; flags, clusters and splits cleared"
+                         + (resetManual ? "; decisions made by hand forgotten" : "; decisions made by hand in imgcls review kept (--reset-manual forgets them)"))
         }
         var request = try CurateRequest(acceptance, duplicates)
         request.showProgress = showProgress
@@ -70,6 +74,7 @@ struct CurateCommand: ParsableCommand {
         print(curated.text(workspace: workspace))
         if let assisted { print("\n" + assisted.text) }
         print(CurateSummary.reportLine(workspace: workspace))
+        print(CurateSummary.reviewLine(workspace: workspace))
         if assisted != nil { print("model-assisted: \(workspace.report(Workspace.ReportFile.assistMarkdown))") }
     }
 }
