@@ -375,11 +375,8 @@ struct Decisions {
     /// and the rest its semantic duplicates; a cluster across labels is a label conflict, every member left out.
     /// Returns the members, keeper first.
     mutating func cluster(_ members: [Int], exclude: Bool, evidence: String) -> (members: [Int], conflict: Bool, excluded: Int) {
-        // An item kept by hand is the keeper when it can be.
-        let anyKeptByHand = members.contains { items[$0].manualStatus == .ok }
         let cluster = DuplicateCluster(members.map { i in
-            DuplicateCluster.Member(id: items[i].id!, label: items[i].label.name,
-                                    isKept: items[i].status == .ok && (!anyKeptByHand || items[i].manualStatus == .ok),
+            DuplicateCluster.Member(id: items[i].id!, label: items[i].label.name, isKept: items[i].status == .ok,
                                     pixels: (items[i].width ?? 0) * (items[i].height ?? 0), bytes: items[i].bytes ?? 0)
         })
         let keeper = members[cluster.keeper]
@@ -411,9 +408,11 @@ struct Decisions {
 
     func record(in catalog: Catalog) throws(CatalogError) {
         try catalog.write { t throws(CatalogError) in
-            // Curate's excluded near duplicates follow their keeper into the new cluster.
+            // By id, and only rows no one changed meanwhile (a person in the review app): theirs stands.
+            for (item, before) in zip(items, original) where item != before { try t.update(item) }
+            // Curate's excluded near duplicates follow their keeper into the new cluster (after the updates: a move
+            // changes the rows' revisions).
             for (old, new) in movedClusters { try t.moveCluster(old, to: new) }
-            for (item, before) in zip(items, original) where item != before { _ = try t.upsert(item) }
         }
     }
 }

@@ -37,7 +37,7 @@ public enum Relabel {
         } catch {
             throw AssistError("\(file): cannot write the label issues: \(error)")
         }
-        return flagged.count
+        return flagged.count + reviewed.count
     }
 
     /// What a person decided about the item in the review app, as the CSV's `reviewed` column says it.

@@ -221,14 +221,30 @@ public struct CatalogTransaction {
     }
 
     /// Records curate's decision about an item: kept (`ok`) or `excluded` with a reason, its quality flags, its
-    /// near-duplicate cluster and the item kept in its place.
+    /// near-duplicate cluster and the item kept in its place. With `revision`, only if the row is still at that
+    /// revision (a person may have decided on it in the review app while curate ran): false when it was not written.
+    @discardableResult
     public func updateCuration(id: Int64, status: ItemStatus, reason: Reason?, message: String?, flags: [QualityFlag],
-                               cluster: Int64?, duplicateOf: Int64?) throws(CatalogError) {
+                               cluster: Int64?, duplicateOf: Int64?, revision: Int64? = nil) throws(CatalogError) -> Bool {
         try connection.statement("""
             UPDATE items SET status = ?, reason = ?, message = ?, flags = ?, cluster = ?, duplicate_of = ?, updated_at = ?,
             suggested_label = NULL, label_score = NULL, off_topic_score = NULL, revision = revision + 1 WHERE id = ?
-            """).run([.text(status.rawValue), SQLiteValue(reason?.code), SQLiteValue(message), .text(flags.map(\.rawValue).joined(separator: ",")),
-                      SQLiteValue(cluster), SQLiteValue(duplicateOf), .real(Date().timeIntervalSince1970), .integer(id)])
+            """ + (revision == nil ? "" : " AND revision = ?"))
+            .run([.text(status.rawValue), SQLiteValue(reason?.code), SQLiteValue(message), .text(flags.map(\.rawValue).joined(separator: ",")),
+                  SQLiteValue(cluster), SQLiteValue(duplicateOf), .real(Date().timeIntervalSince1970), .integer(id)]
+                 + (revision.map { [.integer($0)] } ?? []))
+        return connection.changes > 0
+    }
+
+    /// Writes every column of an item read before (but its source, label and the review app's state) by its id, if
+    /// the row is still at the revision read: false when it changed since (the review app decided on it) and was left.
+    @discardableResult
+    public func update(_ item: CatalogItem) throws(CatalogError) -> Bool {
+        guard let id = item.id else { throw CatalogError(path: connection.path, detail: "an item without an id cannot be updated") }
+        let values = item.values
+        let written = ItemColumn.allCases.filter { ![.source, .sourceKind, .label].contains($0) && !$0.isReviewState }
+        try connection.statement(Schema.updateItem).run(written.map { values[Int($0.rawValue) - 1] } + [.integer(id), .integer(item.revision)])
+        return connection.changes > 0
     }
 
     /// Undoes every curate decision: excluded items are ok again; flags, clusters and splits are cleared
@@ -255,7 +271,7 @@ public struct CatalogTransaction {
 
     /// Points every item of cluster `old` at cluster `new`: Assist's semantic duplicates join curate's clusters.
     public func moveCluster(_ old: Int64, to new: Int64) throws(CatalogError) {
-        try connection.statement("UPDATE items SET cluster = ? WHERE cluster = ?").run([.integer(new), .integer(old)])
+        try connection.statement("UPDATE items SET cluster = ?, revision = revision + 1 WHERE cluster = ?").run([.integer(new), .integer(old)])
     }
 
     /// A person's correction of an item's label (`imgcls relabel`): the label changes, the `label_issue` flag and
@@ -272,12 +288,12 @@ public struct CatalogTransaction {
 
     /// Clears every split assignment (before a new split is recorded).
     public func clearSplits() throws(CatalogError) {
-        try connection.statement("UPDATE items SET split = NULL, fold = NULL WHERE split IS NOT NULL OR fold IS NOT NULL").run()
+        try connection.statement("UPDATE items SET split = NULL, fold = NULL, revision = revision + 1 WHERE split IS NOT NULL OR fold IS NOT NULL").run()
     }
 
     /// Records the split of an item (nil: in none).
     public func updateSplit(id: Int64, split: Split?, fold: Int?) throws(CatalogError) {
-        try connection.statement("UPDATE items SET split = ?, fold = ? WHERE id = ?").run([SQLiteValue(split?.rawValue), SQLiteValue(fold), .integer(id)])
+        try connection.statement("UPDATE items SET split = ?, fold = ?, revision = revision + 1 WHERE id = ?").run([SQLiteValue(split?.rawValue), SQLiteValue(fold), .integer(id)])
     }
 
     /// Sets failed items back to pending (except those failed for `keeping` reasons); returns how many.

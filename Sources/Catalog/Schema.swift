@@ -93,6 +93,7 @@ enum Schema {
         );
         CREATE INDEX decisions_by_batch ON decisions (batch);
         CREATE INDEX decisions_by_item ON decisions (item);
+        CREATE INDEX decisions_by_time ON decisions (at);
         CREATE INDEX items_by_label_id ON items (label, id);
         CREATE INDEX items_by_reason_id ON items (reason, id) WHERE reason IS NOT NULL;
         CREATE INDEX items_by_split_id ON items (split, id) WHERE split IS NOT NULL;
@@ -101,12 +102,20 @@ enum Schema {
         CREATE INDEX items_by_off_topic_score ON items (off_topic_score, id) WHERE off_topic_score IS NOT NULL;
         CREATE INDEX items_by_nsfw_score ON items (nsfw_score, id) WHERE nsfw_score IS NOT NULL;
         CREATE INDEX items_by_bytes ON items (bytes, id) WHERE bytes IS NOT NULL;
-        CREATE INDEX items_decided ON items (id) WHERE \(CatalogBrowse.decidedCondition);
-        """ + QualityFlag.allCases.map {
-            // One small partial index per flag: the browse filter's `instr(...)` term, written with the flag's name as
-            // a literal, matches it (a bound parameter would not).
-            "CREATE INDEX items_flagged_\($0.rawValue) ON items (id) WHERE \(CatalogBrowse.flagCondition($0));"
-        }.joined(separator: "\n"),
+        CREATE INDEX items_decided ON items (id) WHERE (manual_status IS NOT NULL OR manual_label = 1);
+        -- One small partial index per flag: the browse filter's term (CatalogBrowse.flagCondition), written with the
+        -- flag's name as a literal, matches it (a bound parameter would not). A new flag needs its own migration.
+        CREATE INDEX items_flagged_blurry ON items (id) WHERE instr(',' || flags || ',', ',blurry,') > 0;
+        CREATE INDEX items_flagged_dark ON items (id) WHERE instr(',' || flags || ',', ',dark,') > 0;
+        CREATE INDEX items_flagged_light ON items (id) WHERE instr(',' || flags || ',', ',light,') > 0;
+        CREATE INDEX items_flagged_low_information ON items (id) WHERE instr(',' || flags || ',', ',low_information,') > 0;
+        CREATE INDEX items_flagged_grayscale ON items (id) WHERE instr(',' || flags || ',', ',grayscale,') > 0;
+        CREATE INDEX items_flagged_odd_aspect ON items (id) WHERE instr(',' || flags || ',', ',odd_aspect,') > 0;
+        CREATE INDEX items_flagged_odd_size ON items (id) WHERE instr(',' || flags || ',', ',odd_size,') > 0;
+        CREATE INDEX items_flagged_label_issue ON items (id) WHERE instr(',' || flags || ',', ',label_issue,') > 0;
+        CREATE INDEX items_flagged_off_topic ON items (id) WHERE instr(',' || flags || ',', ',off_topic,') > 0;
+        CREATE INDEX items_flagged_nsfw ON items (id) WHERE instr(',' || flags || ',', ',nsfw,') > 0;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
@@ -120,6 +129,11 @@ enum Schema {
             revision = revision + 1
         RETURNING id
         """
+
+    /// Every column but the source, label and the review app's state, by id and revision (`CatalogTransaction.update`).
+    static let updateItem = "UPDATE items SET "
+        + ItemColumn.allCases.filter { ![.source, .sourceKind, .label].contains($0) && !$0.isReviewState }.map { "\($0.name) = ?" }.joined(separator: ", ")
+        + ", revision = revision + 1 WHERE id = ? AND revision = ?"
 
     /// Item columns in the order `CatalogItem` is read and written.
     static let itemColumns = ItemColumn.allCases.map(\.name)

@@ -104,6 +104,8 @@ struct CurationEntry {
     /// A person's decision in the review app, and its message: it stands over curate's (see `decide`).
     let manualStatus: ItemStatus?
     let manualMessage: String?
+    /// The row's revision when read: the decision is written only if no one changed the row since.
+    let revision: Int64
 
     var isAnalyzed: Bool { pixelSHA256 != nil && detail != nil && statistics != nil }
     var pixels: Int { width * height }
@@ -119,6 +121,7 @@ struct CurationEntry {
         format = item.format
         manualStatus = item.manualStatus
         manualMessage = item.message
+        revision = item.revision
         width = item.width ?? 0
         height = item.height ?? 0
         pixelSHA256 = item.pixelSHA256
@@ -278,7 +281,8 @@ public final class CurateRun {
                 entries[i].message = "excluded by --exclude \(flag.rawValue)"
             }
         }
-        // Kept by hand: kept whatever curate found, unless the file no longer decodes (it stays in its cluster).
+        // Kept by hand: kept whatever curate found, unless the file no longer decodes. It stays in its cluster, beside
+        // the keeper (which stays kept: keeping one item by hand does not push another out).
         for i in entries.indices where entries[i].manualStatus == .ok && entries[i].isAnalyzed {
             entries[i].reason = nil
             entries[i].message = entries[i].manualMessage
@@ -336,9 +340,7 @@ public final class CurateRun {
     private func resolve(_ members: [Int], in entries: inout [CurationEntry], duplicates: [Int64: [Int]], reason: CurationReason,
                          exclude: Bool, keepFirst: Bool = false) {
         let cluster = DuplicateCluster(members.map { m in
-            // An item kept by hand is the keeper when it can be.
-            DuplicateCluster.Member(id: entries[m].id, label: entries[m].label, isKept: entries[m].manualStatus == .ok,
-                                    pixels: entries[m].pixels, bytes: entries[m].bytes)
+            DuplicateCluster.Member(id: entries[m].id, label: entries[m].label, pixels: entries[m].pixels, bytes: entries[m].bytes)
         }, samePixels: keepFirst)
         let keeper = members[cluster.keeper]
         let keeperID = entries[keeper].id
@@ -362,15 +364,23 @@ public final class CurateRun {
         }
     }
 
-    /// Writes every decision in batched transactions.
+    /// Writes every decision in batched transactions; a row a person changed in the review app while this run
+    /// worked keeps their change (the next run decides on it).
     private func record(_ entries: [CurationEntry], _ catalog: Catalog) throws(CatalogError) {
+        var changedMeanwhile = 0
         for start in stride(from: 0, to: entries.count, by: 2000) {
-            try catalog.write { t throws(CatalogError) in
+            changedMeanwhile += try catalog.write { t throws(CatalogError) in
+                var skipped = 0
                 for e in entries[start..<min(entries.count, start + 2000)] {
-                    try t.updateCuration(id: e.id, status: e.reason == nil ? .ok : .excluded, reason: e.reason, message: e.message,
-                                         flags: e.flags, cluster: e.cluster, duplicateOf: e.duplicateOf)
+                    let written = try t.updateCuration(id: e.id, status: e.reason == nil ? .ok : .excluded, reason: e.reason, message: e.message,
+                                                       flags: e.flags, cluster: e.cluster, duplicateOf: e.duplicateOf, revision: e.revision)
+                    if !written { skipped += 1 }
                 }
+                return skipped
             }
+        }
+        if changedMeanwhile > 0 {
+            log.warning("\(changedMeanwhile) items changed while curate ran (decided on in imgcls review?): they keep that change; run curate again to decide on them")
         }
     }
 

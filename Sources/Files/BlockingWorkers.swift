@@ -2,49 +2,53 @@ import Foundation
 
 /// Threads of their own for blocking calls (SQLite, decoders) made on behalf of async code, such as a server's
 /// handlers: the Swift concurrency pool has as many threads as cores, and a blocking call inside a task holds one.
-/// Jobs run in the order given, `threads` at a time (one thread: one at a time, in order).
-public final class BlockingWorkers: @unchecked Sendable {
-    private var jobs: [@Sendable () -> Void] = []
-    private var head = 0
-    private let condition = NSCondition()
-    private var stopped = false
-    private var threads: [WorkerThread] = []
+/// Jobs run in the order given, `threads` at a time (one thread: one at a time, in order). The threads end once the
+/// workers are released and the jobs given have run.
+public final class BlockingWorkers: Sendable {
+    private let queue = JobQueue()
 
     public init(name: String, threads count: Int) {
-        threads = (0..<max(1, count)).map { _ in WorkerThread(name: name) { [unowned self] in work() } }
+        // The threads hold the queue, not the workers: releasing the workers closes the queue, and they end.
+        for _ in 0..<max(1, count) { WorkerThread(name: name) { [queue] in queue.work() }.detach() }
     }
 
-    deinit { stop() }
+    deinit { queue.close() }
 
     /// Runs `job` on one of the threads and returns its result to the awaiting task.
     public func run<T: Sendable>(_ job: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            submit { continuation.resume(returning: job()) }
+            queue.submit { continuation.resume(returning: job()) }
         }
     }
+}
 
-    /// Stops the threads once the jobs already given have run.
-    public func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
-        for thread in threads { thread.join() }
-        threads = []
-    }
+/// The jobs waiting for a thread.
+private final class JobQueue: @unchecked Sendable {
+    private var jobs: [@Sendable () -> Void] = []
+    private var head = 0
+    private let condition = NSCondition()
+    private var closed = false
 
-    private func submit(_ job: @escaping @Sendable () -> Void) {
+    func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
-        precondition(!stopped, "a job given to stopped workers")
+        precondition(!closed, "a job given to released workers")
         jobs.append(job)
         condition.signal()
         condition.unlock()
     }
 
-    private func work() {
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// A thread's loop: the next job, until the queue is closed and empty.
+    func work() {
         while true {
             condition.lock()
-            while head == jobs.count && !stopped { condition.wait() }
+            while head == jobs.count && !closed { condition.wait() }
             guard head < jobs.count else {
                 condition.unlock()
                 return

@@ -25,6 +25,13 @@ public final class WorkerThread: @unchecked Sendable {
         precondition(status == 0, "cannot start a thread: \(String(cString: strerror(status)))")
     }
 
+    /// Lets the thread end on its own, its resources released when it does (no one will join it).
+    public func detach() {
+        guard !joined else { return }
+        joined = true
+        pthread_detach(thread)
+    }
+
     /// Waits until the body has returned.
     public func join() {
         guard !joined else { return }

@@ -36,7 +36,16 @@ public struct ReviewOptions: Sendable {
     public init(workspace: Workspace) { self.workspace = workspace }
 
     /// The loopback interface: the only one served without an API key.
-    var isLoopback: Bool { ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") }
+    var isLoopback: Bool { Self.isLoopback(host) }
+
+    /// `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8 written as one (not a name that merely starts "127.").
+    static func isLoopback(_ name: String) -> Bool {
+        let name = name.lowercased()
+        if name == "localhost" || name == "::1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127"
+            && parts.allSatisfy { part in !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && UInt8(part) != nil }
+    }
 }
 
 public typealias ReviewError = ErrorMessage
@@ -99,7 +108,7 @@ struct LoopbackHostMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let host = request.head.authority ?? ""
         let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }.dropFirst()) : String(host.prefix { $0 != ":" })
-        guard ["127.0.0.1", "localhost", "::1"].contains(name.lowercased()) || name.hasPrefix("127.") else {
+        guard ReviewOptions.isLoopback(name) else {
             return Replies.error("this server answers requests to 127.0.0.1 or localhost only, not \(host.prefix(80))", status: .misdirectedRequest)
         }
         return try await next(request, context)

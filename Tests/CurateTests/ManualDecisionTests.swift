@@ -5,9 +5,9 @@ import SampleImages
 import StageContract
 import Testing
 
-/// A person's decisions in the review app stand: a curate re-run keeps an item kept by hand (and makes it its
-/// cluster's keeper) and keeps out an item excluded by hand (which then keeps no other item out); `curate --reset`
-/// keeps both unless told to forget them.
+/// A person's decisions in the review app stand: a curate re-run keeps an item kept by hand (beside its cluster's
+/// keeper, which stays kept) and keeps out an item excluded by hand (which then keeps no other item out);
+/// `curate --reset` keeps both unless told to forget them.
 @Suite struct ManualDecisionTests {
     @Test func curateReRunsAndResetHonourManualDecisions() throws {
         let fixture = try CurateFixture()
@@ -28,11 +28,11 @@ import Testing
         _ = try fixture.curate()
         let keptByHand = try fixture.item(second), formerKeeper = try fixture.item(first), excludedByHand = try fixture.item(other)
         #expect(keptByHand.status == .ok && keptByHand.manualStatus == .ok && keptByHand.message == "kept by hand in the review app: the sharper one")
-        // Kept by hand, it is the cluster's keeper now: the other copy is the duplicate.
-        #expect(formerKeeper.status == .excluded && formerKeeper.duplicateOf == keptByHand.id)
+        // Kept by hand beside the keeper, which stays kept: keeping one does not push another out.
+        #expect(formerKeeper.status == .ok && keptByHand.duplicateOf == formerKeeper.id && keptByHand.cluster == formerKeeper.id)
         #expect(excludedByHand.status == .excluded && excludedByHand.reason == .curation(.manual) && excludedByHand.message == "a drawing")
 
-        #expect(try CurateRun.reset(fixture.workspace) == 1)  // the duplicate only
+        #expect(try CurateRun.reset(fixture.workspace) == 0)  // the only excluded item was excluded by hand
         #expect(try fixture.item(other).status == .excluded && fixture.item(second).manualStatus == .ok)
         #expect(try CurateRun.reset(fixture.workspace, manual: true) == 1)
         #expect(try fixture.items().allSatisfy { $0.status == .ok && $0.manualStatus == nil })

@@ -43,12 +43,15 @@ import Testing
             times.append(try #require(try await Self.answerTime(port: port)))
             #expect(times.max()! < 0.5, "answers took \(times) s")
 
-            // A page of another site pointed at 127.0.0.1 (DNS rebinding) sends its own name: refused.
-            let rebound = try LoopbackConnection(port: port)
-            rebound.send("GET / HTTP/1.1\r\nHost: evil.example:\(port)\r\n\r\n")
-            var text = ""
-            for _ in 0..<100 where !text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(10)); text += rebound.poll().text }
-            #expect(text.hasPrefix("HTTP/1.1 421") && !text.contains(server.token))
+            // A page of another site pointed at 127.0.0.1 (DNS rebinding) sends its own name: refused, even one that
+            // starts like a loopback address.
+            for name in ["evil.example", "127.evil.example"] {
+                let rebound = try LoopbackConnection(port: port)
+                rebound.send("GET / HTTP/1.1\r\nHost: \(name):\(port)\r\n\r\n")
+                var text = ""
+                for _ in 0..<100 where !text.contains("\r\n\r\n") { try await Task.sleep(for: .milliseconds(10)); text += rebound.poll().text }
+                #expect(text.hasPrefix("HTTP/1.1 421") && !text.contains(server.token), "\(name): \(text.prefix(40))")
+            }
         }
     }
 }

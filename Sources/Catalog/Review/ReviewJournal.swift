@@ -37,8 +37,8 @@ public struct ItemRevision: Sendable, Equatable, Codable {
 
 /// What a decision or an undo did.
 public struct ReviewOutcome: Sendable {
-    /// The journal's batch: one action, undone as one.
-    public let batch: Int64
+    /// The journal's batch: one action, undone as one (nil when it changed nothing, so wrote nothing).
+    public let batch: Int64?
     public let action: String
     /// Items changed.
     public let changed: Int
@@ -111,6 +111,10 @@ extension Catalog {
                     """, values + [.text(label.name)]) {
                     throw ReviewRefusal(.invalid, "item \(taken)'s source is already in the catalog as \(label.name); exclude one of the two instead")
                 }
+                // Two rows of one source (under two other labels) cannot both take the label.
+                if let twice = try Self.text(c, "SELECT source FROM items WHERE \(condition) GROUP BY source HAVING count(*) > 1 LIMIT 1", values) {
+                    throw ReviewRefusal(.invalid, "\(twice.prefix(200)) is among these items under two labels; both cannot become \(label.name): leave one out")
+                }
             }
             let (newStatus, newLabel, change, changeValues) = Self.change(action, note: note, at: now)
             try Self.run(c, """
@@ -121,6 +125,10 @@ extension Catalog {
                 FROM items WHERE \(condition)
                 """, [.integer(batch), .text(action.name), SQLiteValue(note), .real(now)] + (action.labelValue.map { [$0] } ?? []) + values)
             let changed = c.changes
+            guard changed > 0 else {
+                return ReviewOutcome(batch: nil, action: action.name, changed: 0, unchanged: candidates,
+                                     groups: ReviewGroupChange(removed: ReviewGroups(counts: [:]), added: ReviewGroups(counts: [:])))
+            }
             let before = try Self.batchGroups(c, batch)
             try Self.run(c, "UPDATE items SET \(change), updated_at = ?, revision = revision + 1 WHERE \(condition)", changeValues + [.real(now)] + values)
             return ReviewOutcome(batch: batch, action: action.name, changed: changed, unchanged: candidates - changed,
@@ -133,12 +141,12 @@ extension Catalog {
     public func undoLastDecision() throws(ReviewRefusal) -> ReviewOutcome? {
         try review { c throws(ReviewRefusal) in
             guard let batch = try Self.scalar(c, "SELECT max(batch) FROM decisions WHERE undone_at IS NULL", []) else { return nil }
-            // Each item must be as the batch left it: at the batch's revision, or at the one the undo of a later batch
-            // (of the same item) left.
+            // Each item must be as the batch left it: at the batch's revision, or at the one the undos of later batches
+            // (of the same item) left, the last of which (undone newest first) left the highest.
             if let changed = try Self.scalar(c, """
                 SELECT d.item FROM decisions d JOIN items i ON i.id = d.item WHERE d.batch = ? AND i.revision != coalesce(
-                    (SELECT later.undone_revision FROM decisions later WHERE later.item = d.item AND later.batch > d.batch
-                     ORDER BY later.batch DESC LIMIT 1), d.new_revision) LIMIT 1
+                    (SELECT max(later.undone_revision) FROM decisions later WHERE later.item = d.item AND later.batch > d.batch),
+                    d.new_revision) LIMIT 1
                 """, [.integer(batch)]) {
                 throw ReviewRefusal(.conflict, "item \(changed) changed after this decision (by curate or another tab); undo refused, nothing changed")
             }

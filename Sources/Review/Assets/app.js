@@ -63,7 +63,9 @@ function parseHash() {
   const [path, search] = hash.split("?");
   const params = Object.fromEntries(new URLSearchParams(search || ""));
   const item = path.match(/^\/item\/(\d+)$/);
-  return item ? { view: "item", id: Number(item[1]), back: params.back || "" } : { view: "grid", query: params };
+  // Only an address of this app's grid is a way back (not another site's).
+  const back = (params.back || "").startsWith("#/") ? params.back : "#/";
+  return item ? { view: "item", id: Number(item[1]), back } : { view: "grid", query: params };
 }
 
 function gridHash(query) {
@@ -164,7 +166,12 @@ function renderLabelButtons(labels) {
 function picture(item, side) {
   if (!item.has_picture) return el("div", { class: "broken" }, `${item.status}${item.reason ? ": " + item.reason : ""}`, el("br"), item.message || "");
   const image = el("img", { src: `/api/items/${item.id}/thumbnail?side=${side}&v=${item.picture_version}`, alt: `item ${item.id}`, loading: "lazy" });
-  image.addEventListener("error", () => image.replaceWith(el("div", { class: "broken" }, `cannot show the picture${item.reason ? " (" + item.reason + ")" : ""}`)));
+  image.addEventListener("error", async () => {
+    // The server says why (the thumbnail's answer is an error in JSON): a truncated or corrupt stored file.
+    let why = item.reason || "";
+    try { await call(image.src); } catch (error) { why = error.message; }
+    image.replaceWith(el("div", { class: "broken" }, `cannot show the picture: ${why}`));
+  });
   return image;
 }
 
@@ -212,10 +219,10 @@ function toggle(item) {
 }
 
 function renderSelection() {
-  const count = state.allMatching ? state.grid.total : state.selected.size;
+  const count = state.allMatching ? state.grid.matching : state.selected.size;
   $("selection").textContent = state.allMatching ? `all ${count.toLocaleString()} matching items selected`
     : count ? `${count} selected` : "no selection: keys act on the focused item";
-  $("select-all").textContent = `Select all ${state.grid.total.toLocaleString()} matching`;
+  $("select-all").textContent = `Select all ${state.grid.matching.toLocaleString()} matching`;
   const focused = state.grid.items[state.focus];
   $("accept-suggestion").disabled = !(focused && focused.suggested_label);
 }
@@ -255,7 +262,7 @@ function target() {
   if (state.allMatching) {
     const filter = {};
     for (const field of FILTER_FIELDS) if (state.query[field]) filter[field] = state.query[field];
-    return { filter, expected: state.grid.total };
+    return { filter, expected: state.grid.matching };
   }
   if (state.selected.size) return { items: [...state.selected].map(([id, revision]) => ({ id, revision })) };
   const focused = state.grid && state.grid.items[state.focus];
@@ -265,13 +272,14 @@ function target() {
 async function decide(decision) {
   const on = target();
   if (!on) return;
-  const note = $("note").value.trim();
+  const noteInput = !$("item-view").hidden ? document.querySelector("#item-view .note") : $("note");
+  const note = noteInput ? noteInput.value.trim() : "";
   const body = { ...decision, ...on };
   if (note && decision.action !== "label") body.note = note;
   try {
     const reply = await post("/api/decisions", body);
-    notify(reply.message + (reply.batch ? ` (decision ${reply.batch}; u undoes it)` : ""));
-    $("note").value = "";
+    notify(reply.message);
+    if (noteInput) noteInput.value = "";
     state.selected.clear();
     state.allMatching = false;
   } catch (error) {
@@ -348,6 +356,7 @@ async function loadItem(id, back) {
     el("div", { class: "item-head" }, el("a", { href: back || "#/", id: "back" }, "← grid"), el("strong", {}, `item ${item.id}`), badges(item)),
     el("div", { class: "item-head" },
       el("button", { type: "button", onclick: () => decide({ action: "keep" }) }, "Keep"),
+      el("input", { type: "text", class: "note", maxlength: "500", placeholder: "reason (optional)", "aria-label": "Reason for the decision" }),
       el("button", { type: "button", onclick: () => decide({ action: "exclude" }) }, "Exclude"),
       labels.slice(0, 9).map((label, i) => el("button", { type: "button", "data-label": label, onclick: () => decide({ action: "label", label }) }, `${i + 1} ${label}`)),
       item.suggested_label ? el("button", { type: "button", onclick: acceptSuggestion }, `Accept ${item.suggested_label}`) : null,
@@ -374,6 +383,13 @@ async function loadItem(id, back) {
 
 // Keys.
 
+// A button clicked with the mouse keeps the focus, and Enter or space would click it again: give the focus back to the
+// page, so keys always mean what the help says.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("button");
+  if (button) button.blur();
+});
+
 document.addEventListener("keydown", (event) => {
   const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
   if (typing) {
@@ -381,6 +397,8 @@ document.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && document.activeElement.id === "new-label") { event.preventDefault(); setTypedLabel($("new-label")); }
     return;
   }
+  if (document.activeElement.tagName === "BUTTON" && (event.key === "Enter" || event.key === " ")) return;  // a key on a focused button clicks it
+  if (event.key === " " || event.key === "Enter") event.preventDefault();
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const onItem = !$("item-view").hidden;
   const key = event.key;

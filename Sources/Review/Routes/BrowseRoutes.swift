@@ -38,7 +38,7 @@ struct BrowseRoutes {
             let share = Double(groups.total(query.filter)) / Double(max(1, all.total(ItemFilter())))
             let items = try store.catalog.page(query.filter, sort: query.sort, offset: query.offset, limit: query.perPage, matchingShare: share)
             let facets = groups.facets(query.filter)
-            return GridReply(items: items.map(ItemView.init), total: total, page: query.page, perPage: query.perPage, sort: query.sort.rawValue,
+            return GridReply(items: items.map(ItemView.init), total: total, matching: groups.total(query.filter), page: query.page, perPage: query.perPage, sort: query.sort.rawValue,
                              facets: Dictionary(uniqueKeysWithValues: facets.map { ($0.key.rawValue, $0.value) }), labels: all.labels,
                              catalogItems: all.total(ItemFilter()), decidedSinceSplit: store.itemsDecidedSinceSplit(), workspace: workspace)
         }

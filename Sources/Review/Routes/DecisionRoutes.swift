@@ -57,7 +57,7 @@ struct DecisionRoutes {
         }
         switch result {
         case .success(let (outcome, items)):
-            server.logger.info("decision \(outcome.batch): \(outcome.action) on \(outcome.changed) items")
+            if let batch = outcome.batch { server.logger.info("decision \(batch): \(outcome.action) on \(outcome.changed) items") }
             return Replies.json(DecisionReply(outcome, items: items.map(ItemView.init)))
         case .failure(let refusal): throw failure(refusal)
         }
@@ -70,7 +70,7 @@ struct DecisionRoutes {
         let result = await server.store.run { store in Result { () throws(ReviewRefusal) in try store.undo() } }
         switch result {
         case .success(let outcome):
-            if let outcome { server.logger.info("undo of decision \(outcome.batch) (\(outcome.changed) items)") }
+            if let outcome, let batch = outcome.batch { server.logger.info("undo of decision \(batch) (\(outcome.changed) items)") }
             return Replies.json(DecisionReply(outcome, items: []))
         case .failure(let refusal): throw failure(refusal)
         }

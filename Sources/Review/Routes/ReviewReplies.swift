@@ -61,7 +61,10 @@ struct ItemView: Encodable {
 /// One page of the grid, with the counts beside each filter.
 struct GridReply: Encodable {
     let items: [ItemView]
+    /// Items the grid shows (a score or size order leaves out the items without one).
     let total: Int
+    /// Items the filter matches, whatever the order: what "select all" decides on.
+    let matching: Int
     let page: Int
     let perPage: Int
     let sort: String
@@ -75,7 +78,7 @@ struct GridReply: Encodable {
     let workspace: String
 
     enum CodingKeys: String, CodingKey {
-        case items, total, page, sort, facets, labels, workspace
+        case items, total, matching, page, sort, facets, labels, workspace
         case perPage = "per_page", catalogItems = "catalog_items", decidedSinceSplit = "decided_since_split"
     }
 }
@@ -134,9 +137,9 @@ struct DecisionReply: Encodable {
             message = nothing
             return
         }
-        let what = outcome.action.hasPrefix("undo") ? outcome.action : "\(outcome.action)"
-        message = "\(what): \(outcome.changed) item\(outcome.changed == 1 ? "" : "s") changed"
+        message = "\(outcome.action): \(outcome.changed) item\(outcome.changed == 1 ? "" : "s") changed"
             + (outcome.unchanged > 0 ? ", \(outcome.unchanged) already so or without a usable file" : "")
+            + (outcome.batch != nil && !outcome.action.hasPrefix("undo") ? " (decision \(outcome.batch!); u undoes it)" : "")
     }
 }
 

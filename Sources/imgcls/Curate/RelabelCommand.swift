@@ -30,7 +30,7 @@ struct RelabelCommand: ParsableCommand {
         if let export {
             let count = try Relabel.export(workspace, to: export)
             if json { return try Output.printJSON(["exported": count]) }
-            print("\(count) label issues written to \(export): fill in new_label where you agree, then imgcls relabel \(export)")
+            print("\(count) items written to \(export) (label issues, and items decided on in imgcls review): fill in new_label where you agree, then imgcls relabel \(export)")
             return
         }
         let summary = try Relabel.apply(file!, to: workspace)
