@@ -263,6 +263,19 @@ import Testing
         #expect(try catalog.undoLastDecision() == nil)
     }
 
+    @Test func theCountsGiveEveryOrdersTotalAsSQLCountsIt() throws {
+        let fixture = try ReviewFixture()
+        let catalog = try fixture.catalog()
+        let groups = try catalog.reviewGroups()
+        var dogs = ItemFilter(), issues = ItemFilter(), ok = ItemFilter()
+        (dogs.label, issues.flag, ok.status) = (try Label("dog"), .labelIssue, .ok)
+        for filter in [ItemFilter(), dogs, issues, ok] {
+            for sort in ItemSort.allCases {
+                #expect(groups.total(filter, sort: sort) == (try catalog.count(filter, sort: sort)), "\(filter) \(sort)")
+            }
+        }
+    }
+
     @Test func aDecisionThatChangesNothingWritesNothing() throws {
         let fixture = try ReviewFixture()
         let catalog = try fixture.catalog()

@@ -33,8 +33,8 @@ struct BrowseRoutes {
         let reply = try await catalog { store throws(CatalogError) -> GridReply in
             let groups = try store.groups(for: query.filter)
             let all = query.filter.cluster == nil ? groups : try store.groups()
-            // A score order shows only the scored items: count those with the catalog (an index's range).
-            let total = [.id, .newest].contains(query.sort) ? groups.total(query.filter) : try store.catalog.count(query.filter, sort: query.sort)
+            // A score or size order shows only the items that have the value.
+            let total = groups.total(query.filter, sort: query.sort)
             let share = Double(groups.total(query.filter)) / Double(max(1, all.total(ItemFilter())))
             let items = try store.catalog.page(query.filter, sort: query.sort, offset: query.offset, limit: query.perPage, matchingShare: share)
             let facets = groups.facets(query.filter)
