@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Files", "SampleImages"], exclude: ["Fixtures"]),
         .testTarget(name: "BackboneTests", dependencies: ["Backbone", "ONNXModel", "Engine", "TorchCheckpoint", "Files", "SampleImages"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "SampleImages", "Files"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "StageContract", "Files"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Catalog", "StageContract", "Files", "SampleImages"]),
         .testTarget(name: "AssistTests", dependencies: ["Assist", "Files", "Imaging", "SampleImages"], exclude: ["Fixtures"]),

@@ -6,6 +6,7 @@
 //   JPEGCodec.swift, PNGCodec.swift, GIFCodec.swift, WebPCodec.swift, BMPCodec.swift, PNMCodec.swift  the formats
 //   RGBImage.swift       the pixel buffer; Orientation.swift turning upright; Resize.swift resampling
 //   PerceptualHash.swift pHash and the detail hash; ImageStatistics.swift measures for quality flags
+//   PDQ.swift            PDQ (ThreatExchange's hash for moderation lists), as the reference computes it
 //   Inspection.swift     one file's verdict for `imgcls inspect`
 //   ThumbnailGrid.swift  thumbnails in coloured frames, for contact sheets
 

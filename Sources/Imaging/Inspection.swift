@@ -14,6 +14,10 @@ public struct Inspection: Sendable, Codable, Equatable {
     public var reason: RejectReason?
     /// What is wrong, in words (the file is named by `path`).
     public var message: String?
+    /// With `inspect --pdq`: the PDQ hash (hex) and its quality, of the pixels as stored (EXIF orientation not
+    /// applied, as ThreatExchange's tools hash files, so the hex compares with lists they made).
+    public var pdq: String?
+    public var pdqQuality: Int?
 
     public var isValid: Bool { reason == nil }
 }
@@ -53,10 +57,13 @@ public struct InspectionSummary: Sendable, Codable, Equatable {
 public struct ImageInspector: Sendable {
     public var options: DecodeOptions
     public var headerOnly: Bool
+    /// Also hash each valid file with PDQ.
+    public var pdq: Bool
 
-    public init(options: DecodeOptions = DecodeOptions(), headerOnly: Bool = false) {
+    public init(options: DecodeOptions = DecodeOptions(), headerOnly: Bool = false, pdq: Bool = false) {
         self.options = options
         self.headerOnly = headerOnly
+        self.pdq = pdq
     }
 
     public func inspect(file path: String) -> Inspection {
@@ -76,7 +83,12 @@ public struct ImageInspector: Sendable {
                 let info = try ImageDecoder.checkedInfo(raw, options: options)
                 result.width = info.orientedWidth
                 result.height = info.orientedHeight
-                if !headerOnly {
+                if pdq {
+                    var stored = options
+                    stored.applyOrientation = false
+                    let hashed = PDQ.hash(try ImageDecoder.decode(raw, options: stored))
+                    (result.pdq, result.pdqQuality) = (hashed.hash.hex, hashed.quality)
+                } else if !headerOnly {
                     let image = try ImageDecoder.decode(raw, options: options)
                     result.width = image.width
                     result.height = image.height
@@ -104,6 +116,7 @@ extension Inspection {
         let size = width.map { "\($0)x\(height ?? 0)" } ?? "-"
         let pad = { (text: String, width: Int) in text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         var line = [pad(status, 18), pad(format?.rawValue ?? "-", 5), pad(size, 11), path].joined(separator: " ")
+        if let pdq, let pdqQuality { line += "  pdq \(pdq) quality \(pdqQuality)" }
         if let message { line += "  (\(message))" }
         return line
     }

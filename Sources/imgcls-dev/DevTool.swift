@@ -7,6 +7,7 @@
 //   BenchAssist.swift          model-assisted curation: the semantic study and label issues
 //   ONNXRun.swift              an imported ONNX network on a raw tensor, against ONNX Runtime
 //   ReviewCatalog.swift        a synthetic catalog of millions of rows for the review app's benchmark
+//   PDQHashes.swift            PDQ hashes in the reference script's format (scripts/pdq-reference.sh)
 
 import ArgumentParser
 import Files
@@ -24,7 +25,7 @@ struct DevTool: ParsableCommand {
         abstract: "Sample files and benchmarks for imgcls developers.",
         subcommands: [Samples.self, JPEGCorpus.self, BenchJPEGDecode.self, ServeFolder.self, ServeDemoSite.self, BenchResize.self, BenchFeatures.self, BenchFinetune.self,
                       NearDuplicateStudy.self, BenchNearDuplicates.self, CurateCorpus.self, BenchTrain.self, SemanticStudy.self, BenchSemanticSearch.self, LabelIssueBench.self,
-                      BenchConvolution.self, BenchPredict.self, ONNXRun.self, ReviewCatalog.self])
+                      BenchConvolution.self, BenchPredict.self, ONNXRun.self, ReviewCatalog.self, PDQHashes.self])
 }
 
 struct Samples: ParsableCommand {

@@ -27,6 +27,9 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Read headers only: format and size, no full decode.")
     var headerOnly = false
 
+    @Flag(help: "Also print each file's PDQ hash and quality (ThreatExchange's format; EXIF orientation not applied, as its tools hash files).")
+    var pdq = false
+
     @Option(help: "Largest accepted image, in pixels (checked from the header).")
     var maxPixels = DecodeOptions().maxPixels
 
@@ -40,6 +43,7 @@ struct InspectCommand: ParsableCommand {
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if minSide < 1 { throw ValidationError("--min-side must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if pdq && headerOnly { throw ValidationError("--pdq decodes every file: it does not go with --header-only") }
         for path in paths where FileIO.kind(of: path) == .missing {
             throw ValidationError("\(path): no such file or folder")
         }
@@ -50,7 +54,7 @@ struct InspectCommand: ParsableCommand {
         var options = DecodeOptions()
         options.maxPixels = maxPixels
         options.minSide = minSide
-        let inspector = ImageInspector(options: options, headerOnly: headerOnly)
+        let inspector = ImageInspector(options: options, headerOnly: headerOnly, pdq: pdq)
         let progress = ProgressBar(title: "inspect", total: nil, enabled: !global.quiet && !json)
         var summary = InspectionSummary()
         let printer = InspectionPrinter(json: json)
