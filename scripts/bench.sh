@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all="jpeg-decode fetch curate train backbone features finetune serve assist review"
+all="jpeg-decode fetch curate train backbone features finetune serve assist review pdq"
 scripts=()
 if [ -n "${BENCH_SCRIPTS:-}" ]; then
   read -r -a scripts <<< "$BENCH_SCRIPTS"
