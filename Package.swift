@@ -71,7 +71,7 @@ let package = Package(
             name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CGIF"],
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("gif")]),
 
-        .target(name: "Files", dependencies: ["CCrypto"]),
+        .target(name: "Files", dependencies: ["CCrypto", "CLibz"]),
         // Untrusted input: the restricted ONNX reader (its protobuf code generated once by scripts/generate-onnx-protobuf.sh).
         .target(name: "ONNXModel", dependencies: ["Files", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Untrusted input: the restricted PyTorch checkpoint reader.
@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["CSQLite", "StageContract", "Files"]),
         .target(
             name: "Fetch",
-            dependencies: ["CCurl", "CXML2", "CLibz", "Imaging", "Catalog", "StageContract", "Files", "Console",
+            dependencies: ["CCurl", "CXML2", "Imaging", "Catalog", "StageContract", "Files", "Console",
                            .product(name: "Logging", package: "swift-log")]),
         .target(name: "Curate", dependencies: ["Imaging", "Catalog", "StageContract", "Files", "Console",
                                                .product(name: "Logging", package: "swift-log")]),
@@ -99,6 +99,8 @@ let package = Package(
         .target(name: "Backbone", dependencies: ["TorchCheckpoint", "ONNXModel", "Engine", "Files", "Console",
                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Predict", dependencies: ["Engine", "Imaging", "Files", "Console"]),
+        // Untrusted hash lists (PDQ, MD5, SHA-256 as moderation teams exchange them).
+        .target(name: "HashLists", dependencies: ["Imaging", "Files"]),
         // Untrusted request bodies (base64, JSON, multipart, the Open Inference Protocol's JSON), apart from the server.
         .target(name: "HTTPBodies", dependencies: ["Files"]),
         // What both servers share: the connection guard, the idle timeout, JSON replies, bodies within limits, the API key.
@@ -176,6 +178,7 @@ let package = Package(
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "CXML2", "COpenBLAS", "CSQLite"]),
         .testTarget(name: "PredictTests", dependencies: ["Predict", "Engine", "Files", "Imaging", "SampleImages"]),
         .testTarget(name: "HTTPBodiesTests", dependencies: ["HTTPBodies", "Files"]),
+        .testTarget(name: "HashListsTests", dependencies: ["HashLists", "Imaging", "Files", "SampleImages"]),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "Catalog", "StageContract", "Imaging", "Files", "SampleImages",
                                                         .product(name: "Hummingbird", package: "hummingbird"),
                                                         .product(name: "HummingbirdTesting", package: "hummingbird"),

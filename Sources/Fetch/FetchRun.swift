@@ -1,7 +1,7 @@
 // Fetch: URL lists and web pages into the workspace. Entry: `FetchRun` (a `FetchRequest` in, a `FetchSummary`
 // out). Files in reading order:
 //   FetchRun.swift         the run: manifests into the catalog, pending URLs through the engine, results committed
-//   Manifest.swift         finding manifests and their formats; LineReader.swift streams (gzipped) lines
+//   Manifest.swift         finding manifests and their formats (Files' LineReader streams their gzipped lines)
 //   ManifestIngest.swift   manifest entries to catalog rows (LabelMap.swift, Shard.swift, Glob.swift, URLNormalizer.swift;
 //                          ShardMarker.swift the completion marker of a shard)
 //   CurlEngine.swift       the libcurl multi loop; Transfer.swift is one transfer, FetchJob.swift its job and response

@@ -5,6 +5,7 @@
 //   SHA256.swift           content hashes (libcrypto); Deterministic.swift hashes and random numbers that never vary
 //   ParallelMap.swift      blocking work on threads of its own; WorkerThread.swift one such thread;
 //                          BlockingWorkers.swift threads that run async code's blocking calls (a server's)
+//   LineReader.swift       lines of a (gzipped) file or standard input, streamed
 //   MonotonicClock.swift   seconds for timing; CSV.swift RFC 4180 fields; UnionFind.swift disjoint sets
 //   JSONText.swift         JSON as the tool writes it; ProgressDisplay.swift what long loops report progress to
 //   Version.swift          the tool's version

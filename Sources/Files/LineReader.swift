@@ -1,11 +1,11 @@
 internal import CLibz
-import Files
 import Foundation
 
 /// Reads lines from a file or standard input in 64 KiB blocks, inflating gzip on the fly (detected from the
-/// bytes), so a manifest of millions of lines never sits in memory. Lines end at LF; a trailing CR is dropped.
-final class LineReader {
-    let name: String
+/// bytes), so a manifest or hash list of millions of lines never sits in memory. Lines end at LF; a trailing CR
+/// is dropped.
+public final class LineReader {
+    public let name: String
     private let fd: Int32
     private let ownsDescriptor: Bool
     private var raw = [UInt8](repeating: 0, count: 1 << 16)
@@ -19,11 +19,11 @@ final class LineReader {
     private var inflater: Inflater?
     private var sniffed = false
     /// Lines longer than this are cut (a manifest line is a URL or a short record, never megabytes).
-    let maximumLineLength = 1 << 20
-    private(set) var lineNumber = 0
+    public let maximumLineLength = 1 << 20
+    public private(set) var lineNumber = 0
 
     /// `path` "-" reads standard input.
-    init(path: String) throws(FileError) {
+    public init(path: String) throws(FileError) {
         name = path == "-" ? "standard input" : path
         if path == "-" {
             fd = STDIN_FILENO
@@ -40,7 +40,7 @@ final class LineReader {
     }
 
     /// The next line without its terminator, or nil at the end.
-    func nextLine() throws(FileError) -> ArraySlice<UInt8>? {
+    public func nextLine() throws(FileError) -> ArraySlice<UInt8>? {
         while true {
             if let newline = decoded[max(position, scanned)...].firstIndex(of: 0x0A) {
                 let line = lineSlice(position..<newline)
