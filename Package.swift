@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "imgcls",
             dependencies: [
-                "Imaging", "Catalog", "StageContract", "Console", "Files", "Fetch", "Curate", "Engine", "Train", "Backbone", "Predict", "Serve", "Review", "Demo", "Pipeline", "Report", "Export", "Assist",
+                "Imaging", "Catalog", "StageContract", "Console", "Files", "Fetch", "Curate", "Engine", "Train", "Backbone", "Predict", "Serve", "Review", "Demo", "Pipeline", "Report", "Export", "Assist", "HashLists",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -44,7 +44,7 @@ public enum SHA256 {
         hexDigits(digest(bytes))
     }
 
-    private static func hexDigits(_ digest: [UInt8]) -> String {
+    static func hexDigits(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(64)
@@ -53,5 +53,18 @@ public enum SHA256 {
             text.append(digits[Int(byte & 15)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// MD5, only because moderation hash lists still exchange exact-file digests in it (never for anything secure).
+public enum MD5 {
+    /// The lower-case hex digest of `bytes`.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 0
+        bytes.withUnsafeBytes { raw in
+            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_md5(), nil)
+        }
+        return SHA256.hexDigits(digest)
     }
 }

@@ -203,3 +203,21 @@ struct Columns {
     }
 }
 
+
+/// Lists written in the format `HashList.read` takes (CSV with a header), so a team can build one from pictures it
+/// has reviewed: `imgcls hash`.
+public enum HashListWriter {
+    public static func header(label: Bool) -> String { CSV.row(["pdq", "quality", "md5", "sha256"] + (label ? ["label"] : []) + ["file"]) }
+
+    /// One file's row: its PDQ hash and quality (the stored pixels, EXIF orientation not applied, as ThreatExchange's
+    /// tools hash), and the digests of its bytes; or why the file cannot be hashed.
+    public static func row(file path: String, label: String?) -> Result<String, ImageError> {
+        Result { () throws(ImageError) in
+            let bytes = try ImageDecoder.readFile(path)
+            var options = DecodeOptions()
+            options.applyOrientation = false
+            let pdq = PDQ.hash(try ImageDecoder.decode(bytes, options: options))
+            return CSV.row([pdq.hash.hex, String(pdq.quality), MD5.hex(bytes), SHA256.hex(bytes)] + (label.map { [$0] } ?? []) + [path])
+        }
+    }
+}

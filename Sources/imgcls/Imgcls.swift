@@ -10,7 +10,7 @@
 //   Backbone/   BackboneCommand.swift (the group), BackboneInstallCommand.swift, BackboneListCommand.swift,
 //               BackboneImportCommand.swift, BackboneClassifyCommand.swift (also `imgcls classify`)
 //   RunCommand.swift, DemoCommand.swift, InspectCommand.swift, StatusCommand.swift, CatalogCommand.swift,
-//   ExportCommand.swift
+//   ExportCommand.swift, HashCommand.swift
 
 import ArgumentParser
 import Files
@@ -40,7 +40,7 @@ struct Imgcls: AsyncParsableCommand {
         version: imgclsVersion,
         subcommands: [FetchCommand.self, ScrapeCommand.self, ImportCommand.self, CurateCommand.self, RelabelCommand.self, ReviewCommand.self, SplitCommand.self,
                       TrainCommand.self, EvaluateCommand.self, QuantizeCommand.self, PredictCommand.self, ServeCommand.self, BackboneClassifyCommand.self, RunCommand.self, DemoCommand.self, BackboneCommand.self, InspectCommand.self,
-                      StatusCommand.self, CatalogCommand.self, ExportCommand.self]
+                      StatusCommand.self, CatalogCommand.self, ExportCommand.self, HashCommand.self]
     )
 }
 

@@ -57,7 +57,7 @@ struct Imgcls {
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See ") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }
         let stages = ["fetch", "scrape", "import", "curate", "relabel", "review", "split", "train", "evaluate", "quantize", "predict", "serve", "classify", "run", "demo", "backbone", "inspect",
-                      "status", "catalog", "export"]
+                      "status", "catalog", "export", "hash"]
         #expect(listed == stages, "\(listed)")
         for stage in listed {
             let stageHelp = try Imgcls.run([stage, "--help"])

@@ -72,6 +72,25 @@ import Testing
         #expect(throws: HashListProblem.self) { try HashList.read("/no/such/list.txt") }
     }
 
+    /// What `imgcls hash` writes is a list `HashList.read` takes back, entry for entry.
+    @Test func writtenListsReadBack() throws {
+        let folder = TemporaryFolder()
+        var rows = [HashListWriter.header(label: true)]
+        var expected: [String] = []
+        for seed in 1...5 {
+            let bytes = SampleImages.png(SampleImages.scene(width: 80 + seed * 10, height: 70, seed: UInt64(seed)))
+            let path = folder.file("picture, \(seed).png")  // a comma in the name: CSV quoting
+            try FileIO.writeAtomically(bytes, to: path)
+            rows.append(try HashListWriter.row(file: path, label: "reviewed").get())
+            expected.append(PDQ.hash(try ImageDecoder.decode(bytes)).hash.hex)
+            #expect(rows.last!.contains(MD5.hex(bytes)) && rows.last!.contains(SHA256.hex(bytes)))
+        }
+        try FileIO.writeAtomically(Array(rows.joined(separator: "\n").utf8), to: folder.file("list.csv"))
+        let read = try HashList.read(folder.file("list.csv"), strict: true)
+        #expect(read.pdq.map(\.hex) == expected && read.md5.count == 5 && read.sha256.count == 5 && read.labels == ["reviewed"])
+        #expect(throws: ImageError.self) { try HashListWriter.row(file: folder.file("list.csv"), label: nil).get() }
+    }
+
     @Test func gzipListsAreReadAsTheyAre() throws {
         let folder = TemporaryFolder()
         let text = (0..<1000).map { String(format: "%064x", $0) + " 90 banned" }.joined(separator: "\n")
