@@ -98,16 +98,19 @@ public struct HashList: Sendable {
                 let value = fields[index].trimmingCharacters(in: .whitespaces)
                 return value.isEmpty ? nil : value
             }
-            let label = try checkedLabel(field(columns.label), refuse)
-            var added = false
+            // Every field checked before anything is added: a row is taken whole or refused whole.
+            var pdq: (PDQHash, UInt8)?
             if let hex = field(columns.pdq) {
-                guard let hash = PDQHash(hex: hex.lowercased()) else { throw refuse("pdq: \(hex.prefix(80)) is not 64 hex digits") }
-                try addPDQ(hash, quality: try Self.quality(field(columns.quality), refuse), label: label)
-                added = true
+                guard let hash = PDQHash(hex: hex) else { throw refuse("pdq: \(hex.prefix(80)) is not 64 hex digits") }
+                pdq = (hash, try Self.quality(field(columns.quality), refuse))
             }
-            if let hex = field(columns.md5) { try addDigest(hex, length: 32, kind: "md5", label: label, refuse); added = true }
-            if let hex = field(columns.sha256) { try addDigest(hex, length: 64, kind: "sha256", label: label, refuse); added = true }
-            guard added else { throw refuse("no pdq, md5 or sha256 value on this row") }
+            let md5 = try field(columns.md5).map { hex throws(HashListProblem) in try Self.digest(hex, length: 32, kind: "md5", refuse) }
+            let sha256 = try field(columns.sha256).map { hex throws(HashListProblem) in try Self.digest(hex, length: 64, kind: "sha256", refuse) }
+            guard pdq != nil || md5 != nil || sha256 != nil else { throw refuse("no pdq, md5 or sha256 value on this row") }
+            let label = try checkedLabel(field(columns.label), refuse)
+            if let (hash, quality) = pdq { addPDQ(hash, quality: quality, label: label) }
+            if let md5 { self.md5[md5] = label }
+            if let sha256 { self.sha256[sha256] = label }
             return
         }
         // The hash, then (after a PDQ hash) a quality, then the label: the rest of the line, as written.
@@ -126,14 +129,17 @@ public struct HashList: Sendable {
         }
         switch kind ?? (hash.utf8.count == 32 ? "md5" : hash.utf8.count == 64 ? "pdq" : "") {
         case "pdq":
-            guard let pdq = PDQHash(hex: hash.lowercased()) else { throw refuse("\(hash.prefix(80)) is not a PDQ hash (64 hex digits)") }
+            guard let pdq = PDQHash(hex: hash) else { throw refuse("\(hash.prefix(80)) is not a PDQ hash (64 hex digits)") }
             var quality = Self.unknownQuality
             let next = rest.prefix { !Self.separators.contains($0) }
             if !next.isEmpty, next.allSatisfy(\.isASCII), next.allSatisfy(\.isNumber) { quality = try Self.quality(token(), refuse) }
-            try addPDQ(pdq, quality: quality, label: try checkedLabel(rest.isEmpty ? nil : String(rest), refuse))
-        case "md5", "sha256":
-            let length = kind == "sha256" || (kind == nil && hash.utf8.count == 64) ? 64 : 32
-            try addDigest(hash, length: length, kind: length == 64 ? "sha256" : "md5", label: try checkedLabel(rest.isEmpty ? nil : String(rest), refuse), refuse)
+            addPDQ(pdq, quality: quality, label: try checkedLabel(rest.isEmpty ? nil : String(rest), refuse))
+        case "md5":
+            let digest = try Self.digest(hash, length: 32, kind: "md5", refuse)
+            md5[digest] = try checkedLabel(rest.isEmpty ? nil : String(rest), refuse)
+        case "sha256":
+            let digest = try Self.digest(hash, length: 64, kind: "sha256", refuse)
+            sha256[digest] = try checkedLabel(rest.isEmpty ? nil : String(rest), refuse)
         default:
             throw refuse("\(hash.prefix(80)) is not a hash: give 64 hex digits (PDQ), 32 (MD5) or sha256:<64 hex digits>")
         }
@@ -141,19 +147,19 @@ public struct HashList: Sendable {
 
     static let separators: Set<Character> = [",", "\t", " "]
 
-    private mutating func addPDQ(_ hash: PDQHash, quality: UInt8, label: Int32) throws(HashListProblem) {
+    private mutating func addPDQ(_ hash: PDQHash, quality: UInt8, label: Int32) {
         pdq.append(hash)
         pdqQuality.append(quality)
         pdqLabel.append(label)
     }
 
-    private mutating func addDigest(_ hex: String, length: Int, kind: String, label: Int32,
-                                    _ refuse: (String) -> HashListProblem) throws(HashListProblem) {
+    /// A digest in lower-case hex, checked.
+    private static func digest(_ hex: String, length: Int, kind: String, _ refuse: (String) -> HashListProblem) throws(HashListProblem) -> String {
         let digest = hex.lowercased()
         guard digest.utf8.count == length, digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
             throw refuse("\(kind): \(hex.prefix(80)) is not \(length) hex digits")
         }
-        if kind == "md5" { md5[digest] = label } else { sha256[digest] = label }
+        return digest
     }
 
     private static func quality(_ text: String?, _ refuse: (String) -> HashListProblem) throws(HashListProblem) -> UInt8 {

@@ -11,7 +11,8 @@ public struct PDQHash: Sendable, Hashable, CustomStringConvertible {
     /// From the 64 hex digits of a list; nil for anything else.
     public init?(hex: some StringProtocol) {
         let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
+        // Hex digits only: UInt64(_:radix:) would also take a sign.
+        guard digits.count == 64, digits.allSatisfy({ (48...57).contains($0) || (65...70).contains($0) || (97...102).contains($0) }) else { return nil }
         var parsed: [UInt64] = []
         for chunk in 0..<4 {
             guard let value = UInt64(String(decoding: digits[chunk * 16..<(chunk + 1) * 16], as: UTF8.self), radix: 16) else { return nil }

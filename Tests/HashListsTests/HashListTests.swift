@@ -49,7 +49,7 @@ import Testing
             """)
         #expect(read.pdq.map(\.hex) == [Self.pdqA] && read.pdqQuality == [92] && read.label(ofPDQ: 0) == "csam-known")
         #expect(read.md5[Self.md5].map { read.labels[Int($0)] } == "reviewed, ok")
-        #expect(read.refused == 2 && read.problems.map(\.line) == [4, 5])
+        #expect(read.refused == 2 && read.problems.map(\.line) == [4, 5] && read.labels == ["csam-known", "reviewed, ok"])  // refused rows add nothing
         #expect(read.problems[0].message.contains("no pdq, md5 or sha256") && read.problems[1].message.contains("quality 101"))
     }
 
@@ -57,6 +57,7 @@ import Testing
         let cases: [(String, String)] = [
             ("abc", "is not a hash"),
             (String(Self.pdqA.dropLast()) + "g", "is not a PDQ hash"),
+            ("+" + String(Self.pdqA.dropFirst()), "is not a PDQ hash"),  // a sign is not a hex digit
             ("sha256:" + String(Self.sha.prefix(40)), "is not 64 hex digits"),
             ("md5:\(Self.pdqA)", "is not 32 hex digits"),
             ("\(Self.pdqA) 150", "quality 150"),
