@@ -35,12 +35,13 @@ struct BrowseRoutes {
             let all = query.filter.cluster == nil ? groups : try store.groups()
             // A score or size order shows only the items that have the value.
             let total = groups.total(query.filter, sort: query.sort)
-            let share = Double(groups.total(query.filter)) / Double(max(1, all.total(ItemFilter())))
-            let items = try store.catalog.page(query.filter, sort: query.sort, offset: query.offset, limit: query.perPage, matchingShare: share)
+            let (matching, catalogItems) = (groups.total(query.filter), all.total(ItemFilter()))
+            let items = try store.catalog.page(query.filter, sort: query.sort, offset: query.offset, limit: query.perPage,
+                                               matchingShare: Double(matching) / Double(max(1, catalogItems)))
             let facets = groups.facets(query.filter)
-            return GridReply(items: items.map(ItemView.init), total: total, matching: groups.total(query.filter), page: query.page, perPage: query.perPage, sort: query.sort.rawValue,
+            return GridReply(items: items.map(ItemView.init), total: total, matching: matching, page: query.page, perPage: query.perPage, sort: query.sort.rawValue,
                              facets: Dictionary(uniqueKeysWithValues: facets.map { ($0.key.rawValue, $0.value) }), labels: all.labels,
-                             catalogItems: all.total(ItemFilter()), decidedSinceSplit: store.itemsDecidedSinceSplit(), workspace: workspace)
+                             catalogItems: catalogItems, decidedSinceSplit: store.itemsDecidedSinceSplit(), workspace: workspace)
         }
         return Replies.json(reply)
     }
